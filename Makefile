@@ -1,0 +1,103 @@
+# zerovm toolchain — the one entry point.
+#   make            build libzvm.a, zvm, zvsh, zpm (and the test tools) into build/
+#   make deps       install Debian packages the build, tests and images need (root), or print the command
+#   make check      unit tests (cmocka, also under ASan+UBSan), spec tests, CLI tests (bats); last line "N passed, M failed"
+#   make bench      benchmarks (ratios against native code and node), printed as a table
+#   make fuzz       run the libFuzzer targets for a fixed time each
+#   make images     build guest images (build/images/python.tar)
+#   make install PREFIX=/usr/local
+#   make clean
+
+PREFIX  ?= /usr/local
+CC      := clang-19
+B       := build
+VERSION := 0.1.0
+
+ifeq ($(SAN),1)
+B      := build/asan
+CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -DZVM_EXPLICIT_BOUNDS
+endif
+
+WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -DZVM_VERSION='"$(VERSION)"' \
+             -Ilibzvm -fno-strict-aliasing -MMD -MP
+LIBS     := $(shell pkg-config --libs libarchive libcurl jansson yaml-0.1 libcrypto 2>/dev/null) -lm -lpthread
+
+LIB_SRCS := $(shell find libzvm -name '*.c' | sort)
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
+CMDS     := zvm zvsh zpm
+TOOLS    := zvm-spec
+
+.PHONY: fixtures unit-bin all deps check unit bats spec bench fuzz images install clean demo
+all: $(CMDS:%=$(B)/%) $(TOOLS:%=$(B)/%)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(B)/libzvm.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+# One folder per binary: every .c in cmd/NAME/ links with libzvm.a.
+.SECONDEXPANSION:
+$(CMDS:%=$(B)/%): $(B)/%: $$(addprefix $(B)/obj/,$$(subst .c,.o,$$(wildcard cmd/$$*/*.c))) $(B)/libzvm.a
+	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(B)/libzvm.a $(LIBS)
+
+# The zvm-spec runner lives under test/ (it is a test tool, not a product command).
+$(B)/zvm-spec: $(addprefix $(B)/obj/,$(subst .c,.o,$(wildcard test/spec/runner/*.c))) $(B)/libzvm.a
+	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(B)/libzvm.a $(LIBS)
+
+# Unit tests: one cmocka program per test/unit/*.c.  "make SAN=1" builds everything
+# into build/asan with ASan+UBSan and the engine's explicit bounds checks.
+UNIT_SRCS := $(wildcard test/unit/*.c)
+UNIT_BINS := $(UNIT_SRCS:test/unit/%.c=$(B)/test/unit/%)
+unit-bin: $(UNIT_BINS)
+$(UNIT_BINS): $(B)/test/unit/%: $(B)/obj/test/unit/%.o $(B)/libzvm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(B)/libzvm.a -lcmocka $(LIBS)
+
+
+# Wasm fixtures, built at test time from their sources (never committed as binaries).
+FIX_WAT  := $(wildcard test/fixtures/*.wat)
+FIX_C    := $(wildcard test/fixtures/*.c)
+FIXTURES := $(FIX_WAT:test/fixtures/%.wat=$(B)/fixtures/%.wasm) $(FIX_C:test/fixtures/%.c=$(B)/fixtures/%.wasm)
+fixtures: $(FIXTURES)
+$(B)/fixtures/%.wasm: test/fixtures/%.wat
+	@mkdir -p $(dir $@)
+	wat2wasm --enable-all $< -o $@
+$(B)/fixtures/%.wasm: test/fixtures/%.c pkg/sdk/zvm-cc $(wildcard pkg/sdk/include/*.h)
+	@mkdir -p $(dir $@)
+	pkg/sdk/zvm-cc -O2 $< -o $@
+
+deps:
+	@sh pkg/deps.sh
+
+check: all fixtures unit-bin
+	@sh test/run-all.sh
+
+bench: all
+	@sh test/bench/run.sh
+
+fuzz:
+	@sh test/fuzz/run.sh
+
+images: all
+	@$(MAKE) -f pkg/images/python/Makefile
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
+	           $(DESTDIR)$(PREFIX)/include/zvm $(DESTDIR)$(PREFIX)/lib/zvm/sysroot/lib $(DESTDIR)$(PREFIX)/share/zvm
+	install -m 755 $(CMDS:%=$(B)/%) pkg/sdk/zvm-cc $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 pkg/sdk/include/*.h $(DESTDIR)$(PREFIX)/include/zvm/
+	ln -sfn /usr/include/wasm32-wasi $(DESTDIR)$(PREFIX)/lib/zvm/sysroot/include
+	ln -sfn /usr/lib/wasm32-wasi $(DESTDIR)$(PREFIX)/lib/zvm/sysroot/lib/wasm32-wasi
+	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	cp -R share/. $(DESTDIR)$(PREFIX)/share/zvm/
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

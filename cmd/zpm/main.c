@@ -1,0 +1,19 @@
+/* zpm — placeholder entry point until its issue lands: answers --version and --help only. */
+#include <stdio.h>
+#include <string.h>
+
+#include "version.h"
+
+int main(int argc, char **argv)
+{
+    if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+        printf("zpm %s\n", zvm_version());
+        return 0;
+    }
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        printf("usage: zpm --version | --help\n(not built yet: see the project's issues)\n");
+        return 0;
+    }
+    fprintf(stderr, "zpm: not built yet (see the project's issues); try 'zpm --help'\n");
+    return 22;
+}

@@ -1,0 +1,6 @@
+#include "version.h"
+
+const char *zvm_version(void)
+{
+    return ZVM_VERSION;
+}
