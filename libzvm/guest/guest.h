@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "channel/channel.h"
 #include "nvram/nvram.h"
@@ -23,6 +24,7 @@ typedef struct zvm_guest_config {
     size_t nchannels;
     const zvm_nvram *nvram;    /* args, env, fstab, mapping, time, seed; may be NULL */
     uint64_t memory_limit;     /* the manifest's Memory: linear memory + in-memory files share it */
+    FILE *trace;               /* zvm -T: if set, one line per host call: "name(args) = result" */
 } zvm_guest_config;
 
 /* Builds the file system: mounts the fstab images (indexed in place, never extracted), makes
