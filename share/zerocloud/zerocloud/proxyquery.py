@@ -195,6 +195,8 @@ class ProxyQueryMiddleware:
         """The job of a bundle (boot/system.map); the bundle becomes each node's image."""
         try:
             with tarfile.open(fileobj=os.fdopen(os.dup(data.file.fileno()), 'rb'), mode='r:*') as tar:
+                if tar.next() is None:
+                    raise JobError('the bundle is not a readable tar or gzipped tar (no files in it)')
                 info = None
                 for name in ('boot/system.map', './boot/system.map'):
                     try:
