@@ -342,6 +342,8 @@ class ProxyQueryMiddleware:
             ch = {'device': d.name, 'random': d.kind.random, 'mounted': d.kind.mounted}
             if d.mode:
                 ch['mode'] = d.mode
+            elif d.name == 'script':
+                ch['mode'] = 'file'        # an interpreter opens it as a regular file
             if d.kind.writable:
                 ch.update({'writable': True, 'return': True})
             elif d.kind.sysimage:
