@@ -71,13 +71,16 @@ $(B)/fixtures/%.wasm: test/fixtures/%.c pkg/sdk/zvm-cc $(wildcard pkg/sdk/includ
 	@mkdir -p $(dir $@)
 	pkg/sdk/zvm-cc -O2 $< -o $@
 
+$(B)/zvm-loadtime: $(B)/obj/test/bench/loadtime.o $(B)/libzvm.a
+	$(CC) $(CFLAGS) -o $@ $< $(B)/libzvm.a $(LIBS)
+
 deps:
 	@sh pkg/deps.sh
 
 check: all fixtures unit-bin
 	@sh test/run-all.sh
 
-bench: all
+bench: all $(B)/zvm-loadtime
 	@sh test/bench/run.sh
 
 fuzz:
