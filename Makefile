@@ -71,13 +71,16 @@ $(B)/fixtures/%.wasm: test/fixtures/%.c pkg/sdk/zvm-cc $(wildcard pkg/sdk/includ
 	@mkdir -p $(dir $@)
 	pkg/sdk/zvm-cc -O2 $< -o $@
 
+$(B)/zvm-loadtime: $(B)/obj/test/bench/loadtime.o $(B)/libzvm.a
+	$(CC) $(CFLAGS) -o $@ $< $(B)/libzvm.a $(LIBS)
+
 deps:
 	@sh pkg/deps.sh
 
 check: all fixtures unit-bin
 	@sh test/run-all.sh
 
-bench: all
+bench: all $(B)/zvm-loadtime
 	@sh test/bench/run.sh
 
 fuzz:
@@ -85,6 +88,10 @@ fuzz:
 
 images: all
 	@$(MAKE) -f pkg/images/python/Makefile
+
+# ZeroCloud (the Swift middleware) goes where Debian's python3, which runs Swift, finds packages.
+ZC_PYVER := $(shell /usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+ZC_PYDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/python3/dist-packages,$(PREFIX)/lib/python$(ZC_PYVER)/dist-packages)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
@@ -96,6 +103,8 @@ install: all
 	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	cp -R share/. $(DESTDIR)$(PREFIX)/share/zvm/
+	install -d $(DESTDIR)$(ZC_PYDIR)/zerocloud
+	install -m 644 share/zerocloud/zerocloud/*.py $(DESTDIR)$(ZC_PYDIR)/zerocloud/
 
 clean:
 	rm -rf $(B)

@@ -38,6 +38,7 @@ typedef struct wasm_const_expr {
     uint8_t opcode;                      /* 0x41 i32.const, 0x42, 0x43, 0x44, 0xd0 ref.null, 0xd2 ref.func, 0x23 global.get */
     uint8_t reftype;                     /* for ref.null */
     uint64_t value;                      /* constant bits, or the function / global index */
+    size_t offset;                       /* file offset of the instruction, for messages */
 } wasm_const_expr;
 
 typedef struct wasm_import {

@@ -1,0 +1,78 @@
+/*
+ * channel.h — a ZeroVM channel: one declared host file, device or FIFO the guest may use, with
+ * its direction, access type, quotas, accounting and optional MD5 etag.
+ *
+ * The manifest declares channels (Channel = uri,alias,type,etag,gets,get_size,puts,put_size);
+ * the session opens them before the guest runs and closes them after.  All guest I/O goes
+ * through zvm_channel_read/zvm_channel_write, which apply the quota rules of DESIGN.md §4:
+ * a call past the count limit, or with no bytes left, fails with -EDQUOT; a call that would
+ * pass the byte limit is clipped to what is left.
+ */
+#ifndef ZVM_CHANNEL_H
+#define ZVM_CHANNEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "wasm/wasm.h"   /* zvm_error */
+
+enum zvm_channel_type {
+    ZVM_CH_SEQ_SEQ = 0,    /* sequential read, sequential write */
+    ZVM_CH_RND_SEQ = 1,    /* random read, sequential (append) write */
+    ZVM_CH_SEQ_RND = 2,    /* sequential read, random write */
+    ZVM_CH_RND_RND = 3,    /* random read, random write */
+};
+
+enum zvm_channel_limit { ZVM_LIMIT_GETS, ZVM_LIMIT_GET_SIZE, ZVM_LIMIT_PUTS, ZVM_LIMIT_PUT_SIZE };
+
+typedef struct zvm_channel zvm_channel;
+
+/* What the manifest says of one channel (filled by the manifest parser). */
+typedef struct zvm_channel_spec {
+    char *uri;                 /* absolute host path, or "tcp:host:port" */
+    char *alias;               /* the guest's name, "/dev/stdin" ... */
+    enum zvm_channel_type type;
+    bool etag;
+    int64_t limits[4];         /* gets, get_size, puts, put_size */
+    int line;                  /* manifest line, for messages */
+} zvm_channel_spec;
+
+/* Opens the host side.  Write channels on regular files are created/truncated (never
+ * preallocated; a channel that is also readable is created but not truncated).  Directories are
+ * refused.  /dev/stdin, /dev/stdout, /dev/stderr, /dev/fd/N are zvm's own descriptors, duplicated.
+ * Returns 0, or -errno (-ENOENT a missing read channel, -EISDIR a directory, ...) with err
+ * naming the alias, the uri and the manifest line. */
+int zvm_channel_open(const zvm_channel_spec *spec, zvm_channel **out, zvm_error *err);
+void zvm_channel_close(zvm_channel *ch);
+
+const char *zvm_channel_alias(const zvm_channel *ch);
+enum zvm_channel_type zvm_channel_type(const zvm_channel *ch);
+bool zvm_channel_readable(const zvm_channel *ch);
+bool zvm_channel_writable(const zvm_channel *ch);
+int64_t zvm_channel_limit(const zvm_channel *ch, enum zvm_channel_limit which);
+/* The host object's size in bytes (regular files), or 0 for devices and pipes. */
+int64_t zvm_channel_size(const zvm_channel *ch);
+/* The host file descriptor (read-only images are indexed and read through it). */
+int zvm_channel_fd(const zvm_channel *ch);
+/* What the host object is: 'f' regular file, 'c' character device, 'p' FIFO/pipe, 's' socket. */
+char zvm_channel_kind(const zvm_channel *ch);
+
+/* A zero-byte call transfers nothing and is not counted (but still fails when the quota is spent).
+ * Reads up to size bytes.  offset < 0: sequential (at the channel's own position); offset >= 0
+ * only on random-read channels (else -ESPIPE).  Returns bytes read (0 at end), or -errno:
+ * -EBADF not readable, -EDQUOT quota, -EIO host failure.  Counts one get and the bytes. */
+int64_t zvm_channel_read(zvm_channel *ch, void *buf, uint64_t size, int64_t offset);
+/* Writes; same rules (random write channels take offset >= 0; sequential ones append). */
+int64_t zvm_channel_write(zvm_channel *ch, const void *buf, uint64_t size, int64_t offset);
+
+/* Accounting and etag, read by the report. */
+typedef struct zvm_channel_stats {
+    int64_t gets, get_bytes, puts, put_bytes;
+    bool network;              /* tcp: channel: counts as network in the report */
+} zvm_channel_stats;
+void zvm_channel_get_stats(const zvm_channel *ch, zvm_channel_stats *out);
+/* 32 hex digits + NUL of the MD5 of every byte through the channel; false if etag is off. */
+bool zvm_channel_etag(zvm_channel *ch, char out[33]);
+
+#endif

@@ -1,0 +1,80 @@
+/*
+ * manifest.h — a ZeroVM manifest (Version = 20130611), parsed and checked.
+ *
+ * The manifest is the whole description of a session: the program, its memory and time limits,
+ * and the channels (host files, devices, FIFOs) that are its only I/O.  The rules are DESIGN.md §4
+ * and man/zvm-manifest.5: one `key = value` per line (a line is used only if it has exactly one
+ * `=`), case-sensitive keys, blanks and CR stripped, integers in decimal, 0x hex or leading-0 octal;
+ * Version, Program, Memory and Timeout required and single; Channel repeatable with exactly eight
+ * fields.  Errors read "MANIFEST <line>: <message>" (line 0 when no single line is at fault).
+ *
+ * The parser only reads text: it neither opens channels nor checks that Program exists (the
+ * session does both, so a manifest can be checked on another machine).
+ */
+#ifndef ZVM_MANIFEST_H
+#define ZVM_MANIFEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "channel/channel.h"
+#include "wasm/wasm.h"   /* zvm_error */
+
+/* The session's exit codes (DESIGN.md §4): the errno value of the first failure.  They live here
+ * because the manifest is the first stage that can fail; session.h re-exports them. */
+enum zvm_exit_code {
+    ZVM_EXIT_OK = 0,
+    ZVM_EXIT_NOENT = 2,        /* a missing file: the manifest, the program, a channel's host path */
+    ZVM_EXIT_TRAP = 4,         /* the guest trapped or ran out of time */
+    ZVM_EXIT_IO = 5,           /* a channel or image could not be opened, read or written */
+    ZVM_EXIT_INVALID = 8,      /* the program is not valid WebAssembly */
+    ZVM_EXIT_MEMORY = 12,      /* the program needs more memory than Memory allows */
+    ZVM_EXIT_MANIFEST = 14,    /* the manifest breaks a rule */
+    ZVM_EXIT_USAGE = 22,       /* a bad command line (zvm) or bad options */
+    ZVM_EXIT_TOO_MANY = 23,    /* more channels than ZVM_MANIFEST_MAX_CHANNELS */
+};
+
+#define ZVM_MANIFEST_VERSION 20130611
+/* At most this many channels: each holds a host file descriptor, and 1000 stays under the
+ * usual 1024 descriptor limit with room for the program, the trace and the images' work. */
+#define ZVM_MANIFEST_MAX_CHANNELS 1000
+
+/* A line the parser skipped (2014 ZeroVM skipped them silently; zvm -v shows them). */
+typedef struct zvm_manifest_warning {
+    int line;
+    char msg[200];
+} zvm_manifest_warning;
+
+typedef struct zvm_manifest {
+    int64_t version;           /* always ZVM_MANIFEST_VERSION once parsed */
+    char *program;             /* host path of the .wasm */
+    uint64_t memory;           /* bytes: the most linear memory plus in-memory files may use */
+    bool memory_etag;          /* the second field of Memory (kept for compatibility; unused) */
+    int64_t timeout;           /* seconds of wall clock, >= 1 */
+    char *node;                /* optional keys, NULL when absent */
+    char *name_server;
+    char *job;
+    zvm_channel_spec *channels;   /* in the guest's order: stdin, stdout, stderr, then by alias */
+    size_t nchannels;
+    zvm_manifest_warning *warnings;
+    size_t nwarnings;
+} zvm_manifest;
+
+/* Parses and checks size bytes of text.  Returns 0, or an exit code (ZVM_EXIT_MANIFEST, or
+ * ZVM_EXIT_TOO_MANY) with "MANIFEST <line>: ..." in err; *out is then empty (nothing to free,
+ * though zvm_manifest_free is harmless). */
+int zvm_manifest_parse(const char *text, size_t size, zvm_manifest *out, zvm_error *err);
+
+/* Reads the file at path and parses it.  A missing or unreadable file: ZVM_EXIT_NOENT /
+ * ZVM_EXIT_IO with the path and the reason in err. */
+int zvm_manifest_load(const char *path, zvm_manifest *out, zvm_error *err);
+
+void zvm_manifest_free(zvm_manifest *m);
+
+/* Channel direction as the manifest defines it: readable iff gets and get_size are both
+ * non-zero, writable iff puts and put_size both are. */
+bool zvm_channel_spec_readable(const zvm_channel_spec *spec);
+bool zvm_channel_spec_writable(const zvm_channel_spec *spec);
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * session.h — one ZeroVM session: a manifest run to its report.  zvm and zvsh both use it.
+ *
+ * A session goes through fixed stages, and the first one that fails decides the exit code:
+ *   1. the manifest is parsed and checked                        (14 manifest, 23 too many channels)
+ *   2. the program is read, decoded and validated                (2 missing, 8 invalid, 12 memory)
+ *   3. the channels are opened, /dev/nvram is read and parsed    (2 missing, 5 I/O, 14 bad nvram)
+ *   4. the guest's file system is built (images mounted)         (5 corrupt image)
+ *      -- with check_only (zvm -F) the session stops here, "ok" --
+ *   5. the module is instantiated and _start runs under Timeout  (4 trap or timeout)
+ *   6. `wo` images are written back, the channels closed, the etags and accounting collected.
+ * Whatever happens, the report is filled: it is what zvm prints and what zvsh shows on failure.
+ *
+ * The session never prints to stdout and never exits.  Warnings (skipped manifest lines, with
+ * verbosity >= 1) and progress notes (verbosity >= 2) go to options->log; a trace of every stage
+ * and host call goes to options->trace.
+ */
+#ifndef ZVM_SESSION_H
+#define ZVM_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "manifest/manifest.h"   /* zvm_manifest, enum zvm_exit_code */
+
+typedef struct zvm_session_options {
+    bool skip_validation;      /* -s: report validator state 2 (the engine still validates: it must) */
+    bool check_only;           /* -F: check the manifest, validate the program, open the channels, stop */
+    int verbosity;             /* -v N */
+    FILE *log;                 /* warnings and notes; NULL: none */
+    FILE *trace;               /* -T: one line per stage and per host call; NULL: none */
+} zvm_session_options;
+
+/* The seven lines of DESIGN.md §4, as values. */
+typedef struct zvm_report {
+    int validator_state;       /* 0 valid, 1 invalid, 2 not validated (-s, or failed before validation) */
+    int daemon;                /* 0 (1 in daemon mode, which does not exist yet) */
+    int user_rc;               /* the guest's exit code, 0 if it never exited */
+    char *etags;               /* "<alias> <md5hex> ..." of the etag channels, or "disable"; malloc'd */
+    double sys_seconds, user_seconds;   /* CPU time of the session */
+    int64_t local_reads, local_read_bytes, local_writes, local_write_bytes;
+    int64_t net_reads, net_read_bytes, net_writes, net_write_bytes;
+    char state[512];           /* "ok", or the reason: "session timeout", "MANIFEST 7: ...", a trap */
+    int exit_code;             /* enum zvm_exit_code: 0, or the errno of the first failure */
+} zvm_report;
+
+/* Runs the manifest file at path.  Always fills *report (zvm_report_free it); returns its exit_code. */
+int zvm_session_run_file(const char *path, const zvm_session_options *opt, zvm_report *report);
+
+/* Runs manifest text (size bytes) — what zvsh uses, having written manifest.1 as well. */
+int zvm_session_run_text(const char *text, size_t size, const zvm_session_options *opt, zvm_report *report);
+
+/* Runs an already parsed manifest (not consumed: the caller frees it). */
+int zvm_session_run(const zvm_manifest *m, const zvm_session_options *opt, zvm_report *report);
+
+/* The report as the exact 7-line text (the last line empty), malloc'd; NULL only if out of memory. */
+char *zvm_report_text(const zvm_report *report);
+
+void zvm_report_free(zvm_report *report);
+
+#endif
