@@ -49,8 +49,8 @@ EOF
 }
 
 zc_stop_cluster() {
-    [ -n "${ZVM_CLUSTER_DIR:-}" ] && test/cluster/stop "$ZVM_CLUSTER_DIR"
-    [ -n "${ZC_TMP:-}" ] && rm -rf "$ZC_TMP"
+    if [ -n "${ZVM_CLUSTER_DIR:-}" ]; then test/cluster/stop "$ZVM_CLUSTER_DIR"; fi
+    if [ -n "${ZC_TMP:-}" ]; then rm -rf "$ZC_TMP"; fi
 }
 
 zc_setup() {
