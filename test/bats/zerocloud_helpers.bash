@@ -86,6 +86,10 @@ zc_need_zvm() {
     [ "${ZC_ZVM_OK:-0}" = 1 ] || skip "build/zvm cannot run a program yet (the zvm issue has not landed)"
 }
 
+zc_need_zpm() {
+    build/zpm help deploy > /dev/null 2>&1 || skip "build/zpm cannot deploy yet (the zpm issue has not landed)"
+}
+
 # zc_token USER KEY: an auth 1.0 token
 zc_token() {
     curl -s -D - -o /dev/null -H "X-Auth-User: $1" -H "X-Auth-Key: $2" "$ST_AUTH" |

@@ -53,6 +53,7 @@ DEVICES = {
     'output': DeviceKind(writable=True, random=True),
     'image': DeviceKind(readable=True, random=True, mounted=True),
     'script': DeviceKind(readable=True, random=True),
+    'db': DeviceKind(readable=True, random=True),       # later 2014 releases: a database input
     'debug': DeviceKind(network=True),
 }
 SYSIMAGE = DeviceKind(readable=True, random=True, mounted=True, sysimage=True)
