@@ -244,15 +244,6 @@ EOF
     done
 }
 
-@test "zerocloud: no session directory or temp file is left behind" {
-    [ -d "$ZVM_CLUSTER_DIR/srv/d1" ]
-    # sessions live in the device's tmp/ (created by the first one)
-    mkdir -p "$ZVM_CLUSTER_DIR/srv/d1/tmp"
-    run find "$ZVM_CLUSTER_DIR/srv/d1/tmp" -mindepth 1
-    [ -z "$output" ] || { echo "left: $output"; false; }
-    run find "$ZC_SERVER_TMP" -mindepth 1
-    [ -z "$output" ] || { echo "left: $output"; false; }
-}
 
 # zc_zapp DIR OUTPUT: a project whose group reads data/in.txt, writes OUTPUT, and warns on stderr
 zc_zapp() {
@@ -315,4 +306,14 @@ YAML
     [[ "$output" == *"shouted from the zapp"* ]]
     run zc_get results/executed.txt
     [ "$output" = "EXECUTED FROM THE BUNDLE" ]
+}
+
+@test "zerocloud: no session directory or temp file is left behind" {
+    [ -d "$ZVM_CLUSTER_DIR/srv/d1" ]
+    # sessions live in the device's tmp/ (created by the first one)
+    mkdir -p "$ZVM_CLUSTER_DIR/srv/d1/tmp"
+    run find "$ZVM_CLUSTER_DIR/srv/d1/tmp" -mindepth 1
+    [ -z "$output" ] || { echo "left: $output"; false; }
+    run find "$ZC_SERVER_TMP" -mindepth 1
+    [ -z "$output" ] || { echo "left: $output"; false; }
 }
