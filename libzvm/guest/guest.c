@@ -255,6 +255,7 @@ int zvm_guest_new(const zvm_guest_config *cfg, zvm_guest **out, zvm_error *err)
     if (!g || vfs_init(&g->fs, &g->wall_ns)) { free(g); return fail(err, "guest: out of memory%s%s", "", ""); }
     const zvm_nvram *nv = cfg->nvram;
     g->memory_limit = cfg->memory_limit;
+    g->trace = cfg->trace;
     int64_t seconds = nv ? nv->time_seconds : 0;
     g->wall_base_ns = seconds > 0 ? (uint64_t)seconds * 1000000000ull : 0;
     g->wall_ns = g->wall_base_ns;

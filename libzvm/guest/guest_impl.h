@@ -11,6 +11,7 @@
 #define ZVM_GUEST_IMPL_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -70,6 +71,7 @@ struct zvm_guest {
     struct guest_binding *bindings;
     size_t nbindings;
     zvm_instance *instance;
+    FILE *trace;                /* zvm -T: one line per call, or NULL */
     /* the call being served */
     uint8_t *mem;
     uint64_t mem_size;
@@ -124,13 +126,19 @@ void guest_fill_filestat(zvm_guest *g, const vfs_node *n, uint8_t *out);
 int guest_dispatch(zvm_guest *g, const char *module, const char *name, uint8_t *mem, uint64_t mem_size,
                    const zvm_val *args, int32_t *result);
 
+/* A call by module and name, or NULL. */
+typedef struct guest_import guest_import;
+const guest_import *guest_find_import(const char *module, const char *name);
+/* Runs one call with the caller's memory (sets the file budget from it first). */
+int32_t guest_run(zvm_guest *g, const guest_import *imp, uint8_t *mem, uint64_t mem_size, const zvm_val *args);
+
 /* The tables of calls, each ending with a NULL name. */
-typedef struct guest_import {
+struct guest_import {
     const char *name;
     const char *params;         /* one letter per parameter: i = i32, I = i64 */
     const char *results;        /* "" or "i" */
     guest_impl fn;
-} guest_import;
+};
 extern const guest_import guest_wasi_imports[];
 extern const guest_import guest_zvm_imports[];
 
