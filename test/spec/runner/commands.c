@@ -72,10 +72,23 @@ static zvm_instance *target_instance(runner *r, const json_t *action, action_res
     return inst;
 }
 
+/* Export names cross wasm.h as C strings: a name with a NUL byte in it cannot be asked for. */
+static bool name_has_nul(const json_t *action, action_result *res)
+{
+    const json_t *field = json_object_get(action, "field");
+    if (!json_is_string(field) || json_string_length(field) == strlen(json_string_value(field)))
+        return false;
+    res->status = ACTION_SKIP;
+    snprintf(res->why, sizeof res->why, "an export name with a NUL byte, which wasm.h cannot express");
+    return true;
+}
+
 static void invoke(runner *r, zvm_instance *inst, const json_t *action, action_result *res)
 {
     const char *field = str(action, "field");
     zvm_extern ext;
+    if (name_has_nul(action, res))
+        return;
     if (!field || !zvm_instance_export(inst, field, &ext) || ext.kind != ZVM_EXTERN_FUNC) {
         snprintf(res->why, sizeof res->why, "no exported function \"%s\"", field ? field : "?");
         return;
@@ -134,6 +147,8 @@ static void get(zvm_instance *inst, const json_t *action, action_result *res)
 {
     const char *field = str(action, "field");
     zvm_extern ext;
+    if (name_has_nul(action, res))
+        return;
     if (!field || !zvm_instance_export(inst, field, &ext) || ext.kind != ZVM_EXTERN_GLOBAL) {
         snprintf(res->why, sizeof res->why, "no exported global \"%s\"", field ? field : "?");
         return;
