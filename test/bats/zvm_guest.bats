@@ -33,6 +33,14 @@ ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
     grep -q "^zvm: trap: integer divide by zero" "$tmp/stderr"
 }
 
+@test "zvm: a trap names the function from the name section; output before it is kept" {
+    manifest "$fx/s_oob.wasm"
+    run zvm_run "$tmp/m"
+    [ "$status" -eq 4 ]
+    [[ "$(state)" =~ ^trap:\ out\ of\ bounds\ memory\ access\ in\ function\ [0-9]+\ \(poke\)\ at\ byte\ 0x[0-9a-f]+$ ]]
+    [ "$(cat "$tmp/out")" = "before the trap" ]
+}
+
 @test "zvm: an endless loop stops at Timeout, within 100 ms (exit 4, session timeout)" {
     TIMEOUT=1 manifest "$fx/s_loop.wasm"
     t0=$(ms_now)
