@@ -89,6 +89,10 @@ fuzz:
 images: all
 	@$(MAKE) -f pkg/images/python/Makefile
 
+# ZeroCloud (the Swift middleware) goes where Debian's python3, which runs Swift, finds packages.
+ZC_PYVER := $(shell /usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+ZC_PYDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/python3/dist-packages,$(PREFIX)/lib/python$(ZC_PYVER)/dist-packages)
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
 	           $(DESTDIR)$(PREFIX)/include/zvm $(DESTDIR)$(PREFIX)/lib/zvm/sysroot/lib $(DESTDIR)$(PREFIX)/share/zvm
@@ -99,6 +103,8 @@ install: all
 	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	cp -R share/. $(DESTDIR)$(PREFIX)/share/zvm/
+	install -d $(DESTDIR)$(ZC_PYDIR)/zerocloud
+	install -m 644 share/zerocloud/zerocloud/*.py $(DESTDIR)$(ZC_PYDIR)/zerocloud/
 
 clean:
 	rm -rf $(B)

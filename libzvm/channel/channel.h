@@ -39,7 +39,10 @@ typedef struct zvm_channel_spec {
 } zvm_channel_spec;
 
 /* Opens the host side.  Write channels on regular files are created/truncated (never
- * preallocated).  Directories are refused.  err names the alias and the uri. */
+ * preallocated; a channel that is also readable is created but not truncated).  Directories are
+ * refused.  /dev/stdin, /dev/stdout, /dev/stderr, /dev/fd/N are zvm's own descriptors, duplicated.
+ * Returns 0, or -errno (-ENOENT a missing read channel, -EISDIR a directory, ...) with err
+ * naming the alias, the uri and the manifest line. */
 int zvm_channel_open(const zvm_channel_spec *spec, zvm_channel **out, zvm_error *err);
 void zvm_channel_close(zvm_channel *ch);
 
@@ -55,7 +58,8 @@ int zvm_channel_fd(const zvm_channel *ch);
 /* What the host object is: 'f' regular file, 'c' character device, 'p' FIFO/pipe, 's' socket. */
 char zvm_channel_kind(const zvm_channel *ch);
 
-/* Reads up to size bytes.  offset < 0: sequential (at the channel's own position); offset >= 0
+/* A zero-byte call transfers nothing and is not counted (but still fails when the quota is spent).
+ * Reads up to size bytes.  offset < 0: sequential (at the channel's own position); offset >= 0
  * only on random-read channels (else -ESPIPE).  Returns bytes read (0 at end), or -errno:
  * -EBADF not readable, -EDQUOT quota, -EIO host failure.  Counts one get and the bytes. */
 int64_t zvm_channel_read(zvm_channel *ch, void *buf, uint64_t size, int64_t offset);

@@ -30,6 +30,9 @@ typedef struct zvm_mapping_entry {
     enum zvm_mapping_mode mode;
 } zvm_mapping_entry;
 
+/* The seed of random_get when nvram gives none: fixed, so that runs are reproducible. */
+#define ZVM_NVRAM_DEFAULT_SEED UINT64_C(0x5a65726f564d2014)
+
 typedef struct zvm_nvram {
     size_t argc;
     char **argv;               /* argv[0] is the program name */

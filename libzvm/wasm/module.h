@@ -38,10 +38,12 @@ typedef struct wasm_const_expr {
     uint8_t opcode;                      /* 0x41 i32.const, 0x42, 0x43, 0x44, 0xd0 ref.null, 0xd2 ref.func, 0x23 global.get */
     uint8_t reftype;                     /* for ref.null */
     uint64_t value;                      /* constant bits, or the function / global index */
+    size_t offset;                       /* file offset of the instruction, for messages */
 } wasm_const_expr;
 
 typedef struct wasm_import {
-    const char *module, *name;           /* NUL-terminated copies */
+    const char *module, *name;           /* NUL-terminated copies (a name may hold NULs too: */
+    uint32_t module_len, name_len;       /*   these are the lengths in bytes) */
     enum zvm_extern_kind kind;
     union {
         uint32_t type_index;             /* FUNC */
@@ -72,7 +74,8 @@ typedef struct wasm_global {             /* a global the module defines */
 } wasm_global;
 
 typedef struct wasm_export {
-    const char *name;
+    const char *name;                    /* NUL-terminated copy */
+    uint32_t name_len;                   /* its length in bytes (it may hold NULs) */
     enum zvm_extern_kind kind;
     uint32_t index;
 } wasm_export;

@@ -1,0 +1,69 @@
+/*
+ * image.h — tar images: the guest's read-only file systems, and the tar a `wo` mount becomes.
+ *
+ * Reading: zvm_image_open indexes a tar once, through libarchive, without extracting anything
+ * to disk.  An uncompressed tar on a regular file is mapped only while it is indexed; its
+ * files are later read with pread on the same descriptor, at the offset the index recorded.
+ * A compressed tar (gzip, xz, zstd, bzip2...) or one on a pipe is read into memory once and
+ * served from there.  A corrupt or truncated tar is an error that names the image.
+ *
+ * Writing: zvm_image_writer makes a tar with deterministic content (the order the caller
+ * adds entries in, uid/gid 0, no user or group names, the times it is given) and hands its
+ * bytes to a sink (the session's channel write).
+ */
+#ifndef ZVM_IMAGE_H
+#define ZVM_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wasm/wasm.h"   /* zvm_error */
+
+enum zvm_image_type {
+    ZVM_IMAGE_FILE,
+    ZVM_IMAGE_DIR,
+    ZVM_IMAGE_SYMLINK,
+    ZVM_IMAGE_HARDLINK,        /* another name for the file at `link` (an earlier entry) */
+};
+
+typedef struct zvm_image_entry {
+    char *path;                /* normalised: relative, no "." or empty parts, no trailing '/' */
+    enum zvm_image_type type;
+    uint32_t mode;             /* permission bits (07777) */
+    int64_t mtime;             /* seconds */
+    uint64_t offset;           /* FILE: where its bytes start in the uncompressed tar */
+    uint64_t size;             /* FILE: its length */
+    char *link;                /* SYMLINK: the target as stored; HARDLINK: normalised path */
+} zvm_image_entry;
+
+typedef struct zvm_image zvm_image;
+
+/* Indexes the tar readable on fd (not closed, not moved: only pread is used).  name is how
+ * errors call the image ("/dev/1.python.tar").  Entries with bad paths ("..") are refused. */
+int zvm_image_open(int fd, const char *name, zvm_image **out, zvm_error *err);
+void zvm_image_free(zvm_image *img);
+
+size_t zvm_image_count(const zvm_image *img);
+const zvm_image_entry *zvm_image_entry_at(const zvm_image *img, size_t i);
+/* Reads up to size bytes of a FILE entry from offset.  Returns bytes read (0 past its end)
+ * or -errno (-EIO when the host file changed under us). */
+int64_t zvm_image_read(const zvm_image *img, const zvm_image_entry *e, void *buf, uint64_t size, uint64_t offset);
+/* True when the image's bytes live in memory (compressed or not seekable). */
+int zvm_image_in_memory(const zvm_image *img);
+
+/* ---- writing ---------------------------------------------------------- */
+
+/* Takes size bytes; returns how many it took (> 0) or -errno. */
+typedef int64_t (*zvm_image_sink)(void *user, const void *buf, size_t size);
+typedef struct zvm_image_writer zvm_image_writer;
+
+int zvm_image_writer_new(zvm_image_sink sink, void *user, const char *name, zvm_image_writer **out, zvm_error *err);
+/* Adds one entry (path as in the index; FILE: data holds e->size bytes).  The archive is
+ * written in the order of the calls: callers sort for determinism. */
+int zvm_image_writer_add(zvm_image_writer *w, const zvm_image_entry *e, const void *data, zvm_error *err);
+/* Writes the end of the archive and frees the writer (also on failure). */
+int zvm_image_writer_finish(zvm_image_writer *w, zvm_error *err);
+/* Frees without finishing (after an error elsewhere). */
+void zvm_image_writer_abort(zvm_image_writer *w);
+
+#endif

@@ -1,0 +1,344 @@
+/*
+ * image_read.c — indexing a tar image once and reading its files in place.
+ *
+ * How we learn where a file's bytes are: libarchive, reading a tar from one memory block
+ * with no decompression filter, hands out data blocks that point straight into that block
+ * (it has no reason to copy).  So we map the tar, let libarchive walk it, and turn each
+ * data pointer into an offset.  If a block ever points elsewhere, or an entry's blocks are
+ * not contiguous (sparse files), we refuse the image rather than guess.
+ */
+#include "image/image.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A compressed image is inflated into memory; past this we call it a bomb and stop. */
+#define IMAGE_MAX_MEMORY (4ull << 30)
+
+struct zvm_image {
+    char *name;
+    int fd;
+    uint8_t *mem;              /* the uncompressed tar when held in memory, else NULL */
+    uint64_t size;             /* bytes of the uncompressed tar */
+    zvm_image_entry *entries;
+    size_t count, cap;
+};
+
+static int fail(zvm_error *err, const char *name, const char *what, const char *detail)
+{
+    snprintf(err->msg, sizeof err->msg, "image %s: %s%s%s; check that the channel holds a valid tar archive",
+             name, what, detail ? ": " : "", detail ? detail : "");
+    return -1;
+}
+
+/* "./a//b/./c/" -> "a/b/c"; "" for the root; NULL when a part is ".." (it would escape). */
+static char *normalise_path(const char *in)
+{
+    size_t n = strlen(in);
+    char *out = malloc(n + 1);
+    if (!out) return NULL;
+    size_t o = 0;
+    const char *p = in;
+    while (*p) {
+        while (*p == '/') p++;
+        const char *start = p;
+        while (*p && *p != '/') p++;
+        size_t len = (size_t)(p - start);
+        if (len == 0 || (len == 1 && start[0] == '.')) continue;
+        if (len == 2 && start[0] == '.' && start[1] == '.') { free(out); return NULL; }
+        if (o) out[o++] = '/';
+        memcpy(out + o, start, len);
+        o += len;
+    }
+    out[o] = 0;
+    return out;
+}
+
+static void free_entries(zvm_image *img)
+{
+    for (size_t i = 0; i < img->count; i++) {
+        free(img->entries[i].path);
+        free(img->entries[i].link);
+    }
+    free(img->entries);
+    img->entries = NULL;
+    img->count = img->cap = 0;
+}
+
+void zvm_image_free(zvm_image *img)
+{
+    if (!img) return;
+    free_entries(img);
+    free(img->mem);
+    free(img->name);
+    free(img);
+}
+
+/* Reads everything from a descriptor that cannot be mapped (a pipe). */
+static int slurp_fd(int fd, uint8_t **out, uint64_t *size)
+{
+    size_t cap = 1 << 16, n = 0;
+    uint8_t *buf = malloc(cap);
+    if (!buf) return -ENOMEM;
+    for (;;) {
+        if (n == cap) {
+            if (cap >= IMAGE_MAX_MEMORY) { free(buf); return -EFBIG; }
+            uint8_t *bigger = realloc(buf, cap * 2);
+            if (!bigger) { free(buf); return -ENOMEM; }
+            buf = bigger;
+            cap *= 2;
+        }
+        ssize_t r = read(fd, buf + n, cap - n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) { int e = errno; free(buf); return -e; }
+        if (r == 0) break;
+        n += (size_t)r;
+    }
+    *out = buf;
+    *size = n;
+    return 0;
+}
+
+/* Is the tar at base compressed?  1 yes, 0 no, -1 not readable as any archive we know. */
+static int is_compressed(const uint8_t *base, uint64_t size, char *why, size_t whylen)
+{
+    struct archive *a = archive_read_new();
+    archive_read_support_filter_all(a);
+    archive_read_support_format_tar(a);
+    archive_read_support_format_raw(a);
+    struct archive_entry *e;
+    int r = archive_read_open_memory(a, base, size);
+    if (r == ARCHIVE_OK) r = archive_read_next_header(a, &e);
+    int result;
+    if (r < ARCHIVE_WARN && r != ARCHIVE_EOF) {
+        snprintf(why, whylen, "%s", archive_error_string(a) ? archive_error_string(a) : "unreadable");
+        result = -1;
+    } else {
+        result = archive_filter_code(a, 0) != ARCHIVE_FILTER_NONE;
+    }
+    archive_read_free(a);
+    return result;
+}
+
+/* Inflates a compressed tar into memory. */
+static int decompress(zvm_image *img, const uint8_t *base, uint64_t size, zvm_error *err)
+{
+    struct archive *a = archive_read_new();
+    archive_read_support_filter_all(a);
+    archive_read_support_format_raw(a);
+    struct archive_entry *e;
+    int r = archive_read_open_memory(a, base, size);
+    if (r == ARCHIVE_OK) r = archive_read_next_header(a, &e);
+    if (r < ARCHIVE_WARN) {
+        fail(err, img->name, "cannot decompress", archive_error_string(a));
+        archive_read_free(a);
+        return -1;
+    }
+    size_t cap = size * 4 + 4096, n = 0;
+    uint8_t *buf = malloc(cap);
+    for (;;) {
+        if (n == cap) {
+            uint8_t *bigger = cap < IMAGE_MAX_MEMORY ? realloc(buf, cap * 2) : NULL;
+            if (!bigger) {
+                free(buf);
+                buf = NULL;
+            } else {
+                buf = bigger;
+                cap *= 2;
+            }
+        }
+        if (!buf) {
+            archive_read_free(a);
+            return fail(err, img->name, "decompresses to more than 4 GiB or out of memory", NULL);
+        }
+        la_ssize_t got = archive_read_data(a, buf + n, cap - n);
+        if (got < 0) {
+            fail(err, img->name, "corrupt compressed data", archive_error_string(a));
+            free(buf);
+            archive_read_free(a);
+            return -1;
+        }
+        if (got == 0) break;
+        n += (size_t)got;
+    }
+    archive_read_free(a);
+    img->mem = buf;
+    img->size = n;
+    return 0;
+}
+
+static int add_entry(zvm_image *img, const zvm_image_entry *e)
+{
+    if (img->count == img->cap) {
+        size_t cap = img->cap ? img->cap * 2 : 64;
+        zvm_image_entry *bigger = realloc(img->entries, cap * sizeof *bigger);
+        if (!bigger) return -1;
+        img->entries = bigger;
+        img->cap = cap;
+    }
+    img->entries[img->count++] = *e;
+    return 0;
+}
+
+/* Where the data of the current entry lies in base; checks it is one contiguous run. */
+static int locate_data(struct archive *a, const uint8_t *base, uint64_t size, uint64_t expect,
+                       uint64_t *offset, const char **why)
+{
+    const void *block;
+    size_t len;
+    la_int64_t off;
+    uint64_t seen = 0;
+    int r;
+    *offset = 0;
+    while ((r = archive_read_data_block(a, &block, &len, &off)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+        if (len == 0) continue;
+        const uint8_t *p = block;
+        if (p < base || p + len > base + size) { *why = "data not in place (unsupported tar variant)"; return -1; }
+        if (seen == 0) *offset = (uint64_t)(p - base);
+        if ((uint64_t)off != seen || (uint64_t)(p - base) != *offset + seen) {
+            *why = "sparse or split file (not supported in images)";
+            return -1;
+        }
+        seen += len;
+    }
+    if (r != ARCHIVE_EOF) { *why = archive_error_string(a) ? archive_error_string(a) : "unreadable data"; return -1; }
+    if (seen != expect) { *why = "file shorter than its header says (truncated tar)"; return -1; }
+    return 0;
+}
+
+static int index_tar(zvm_image *img, const uint8_t *base, uint64_t size, zvm_error *err)
+{
+    struct archive *a = archive_read_new();
+    archive_read_support_format_tar(a);
+    int r = archive_read_open_memory(a, base, size);
+    struct archive_entry *ae;
+    int rc = 0;
+    int headers = 0;
+    while (r == ARCHIVE_OK && ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN)) {
+        headers++;
+        const char *raw = archive_entry_pathname(ae);
+        if (!raw) { rc = fail(err, img->name, "entry without a name", NULL); break; }
+        zvm_image_entry e = {0};
+        e.path = normalise_path(raw);
+        if (!e.path) { rc = fail(err, img->name, "entry path has '..' in it", raw); break; }
+        if (!e.path[0]) { free(e.path); r = ARCHIVE_OK; continue; }   /* "./": the root itself */
+        e.mode = (uint32_t)archive_entry_perm(ae) & 07777;
+        e.mtime = archive_entry_mtime(ae);
+        const char *hard = archive_entry_hardlink(ae);
+        mode_t ft = archive_entry_filetype(ae);
+        if (hard) {
+            e.type = ZVM_IMAGE_HARDLINK;
+            e.link = normalise_path(hard);
+            if (!e.link || !e.link[0]) { free(e.path); rc = fail(err, img->name, "bad hard link target", hard); break; }
+        } else if (ft == AE_IFDIR) {
+            e.type = ZVM_IMAGE_DIR;
+        } else if (ft == AE_IFLNK) {
+            e.type = ZVM_IMAGE_SYMLINK;
+            const char *target = archive_entry_symlink(ae);
+            e.link = strdup(target ? target : "");
+        } else if (ft == AE_IFREG) {
+            e.type = ZVM_IMAGE_FILE;
+            e.size = (uint64_t)archive_entry_size(ae);
+            const char *why = NULL;
+            if (e.size && locate_data(a, base, size, e.size, &e.offset, &why) < 0) {
+                free(e.path);
+                rc = fail(err, img->name, why, raw);
+                break;
+            }
+        } else {
+            free(e.path);   /* devices and FIFOs mean nothing inside the sandbox */
+            r = ARCHIVE_OK;
+            continue;
+        }
+        if (add_entry(img, &e) < 0) {
+            free(e.path);
+            free(e.link);
+            rc = fail(err, img->name, "out of memory", NULL);
+            break;
+        }
+        r = ARCHIVE_OK;
+    }
+    if (rc == 0 && r != ARCHIVE_EOF)
+        rc = fail(err, img->name, headers ? "corrupt or truncated tar" : "not a tar archive", archive_error_string(a));
+    archive_read_free(a);
+    return rc;
+}
+
+int zvm_image_open(int fd, const char *name, zvm_image **out, zvm_error *err)
+{
+    *out = NULL;
+    zvm_image *img = calloc(1, sizeof *img);
+    if (!img || !(img->name = strdup(name))) { free(img); return fail(err, name, "out of memory", NULL); }
+    img->fd = fd;
+
+    struct stat st;
+    if (fstat(fd, &st) < 0) { fail(err, name, "cannot stat the channel", strerror(errno)); goto bad; }
+    uint8_t *base = NULL, *mapped = NULL;
+    uint64_t size = 0;
+    if (S_ISREG(st.st_mode)) {
+        size = (uint64_t)st.st_size;
+        if (size == 0) { fail(err, name, "empty file, not a tar archive", NULL); goto bad; }
+        mapped = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (mapped == MAP_FAILED) { fail(err, name, "cannot map the channel", strerror(errno)); goto bad; }
+        base = mapped;
+    } else {
+        int r = slurp_fd(fd, &img->mem, &size);
+        if (r < 0) { fail(err, name, "cannot read the channel", strerror(-r)); goto bad; }
+        if (size == 0) { fail(err, name, "empty, not a tar archive", NULL); goto bad; }
+        base = img->mem;
+    }
+    img->size = size;
+
+    char why[256];
+    int compressed = is_compressed(base, size, why, sizeof why);
+    int rc = 0;
+    if (compressed < 0) {
+        rc = fail(err, name, "not a tar archive", why);
+    } else if (compressed) {
+        uint8_t *packed_copy = img->mem;   /* a slurped pipe: freed once inflated */
+        img->mem = NULL;
+        rc = decompress(img, base, size, err);
+        free(packed_copy);
+        if (rc == 0) rc = index_tar(img, img->mem, img->size, err);
+    } else {
+        rc = index_tar(img, base, size, err);
+    }
+    if (mapped) munmap(mapped, size);
+    if (rc < 0) goto bad;
+    *out = img;
+    return 0;
+bad:
+    zvm_image_free(img);
+    return -1;
+}
+
+size_t zvm_image_count(const zvm_image *img) { return img->count; }
+const zvm_image_entry *zvm_image_entry_at(const zvm_image *img, size_t i) { return i < img->count ? &img->entries[i] : NULL; }
+int zvm_image_in_memory(const zvm_image *img) { return img->mem != NULL; }
+
+int64_t zvm_image_read(const zvm_image *img, const zvm_image_entry *e, void *buf, uint64_t size, uint64_t offset)
+{
+    if (e->type != ZVM_IMAGE_FILE) return -EINVAL;
+    if (offset >= e->size) return 0;
+    if (size > e->size - offset) size = e->size - offset;
+    if (img->mem) {
+        memcpy(buf, img->mem + e->offset + offset, size);
+        return (int64_t)size;
+    }
+    uint64_t done = 0;
+    while (done < size) {
+        ssize_t r = pread(img->fd, (uint8_t *)buf + done, size - done, (off_t)(e->offset + offset + done));
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return -EIO;
+        if (r == 0) return -EIO;          /* the host file shrank since we indexed it */
+        done += (uint64_t)r;
+    }
+    return (int64_t)done;
+}

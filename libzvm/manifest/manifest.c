@@ -1,0 +1,450 @@
+/*
+ * manifest.c — reads a ZeroVM manifest line by line and checks it against DESIGN.md §4.
+ *
+ * The parser works in two passes: the first takes each line apart (key = value, the channel's
+ * eight fields) and catches what one line alone can get wrong; the second checks the manifest
+ * as a whole (required keys, the std channels, unique aliases) and puts the channels in the
+ * order the guest sees them.
+ */
+#include "manifest/manifest.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Where in the manifest each single key was seen (0 = not yet), for "given twice" messages. */
+typedef struct seen_keys {
+    int version, program, memory, timeout, node, name_server, job;
+} seen_keys;
+
+/* A slice of the input text. */
+typedef struct span {
+    const char *p;
+    size_t n;
+} span;
+
+static int fail(zvm_error *err, int code, int line, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int fail(zvm_error *err, int code, int line, const char *fmt, ...)
+{
+    int n = snprintf(err->msg, sizeof err->msg, "MANIFEST %d: ", line);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg + n, sizeof err->msg - (size_t)n, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+static bool is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+static span trim(span s)
+{
+    while (s.n > 0 && is_blank(s.p[0])) {
+        s.p++;
+        s.n--;
+    }
+    while (s.n > 0 && is_blank(s.p[s.n - 1]))
+        s.n--;
+    return s;
+}
+
+static bool span_is(span s, const char *word)
+{
+    return s.n == strlen(word) && memcmp(s.p, word, s.n) == 0;
+}
+
+/* A NUL-terminated copy, or NULL when out of memory. */
+static char *span_dup(span s)
+{
+    char *c = malloc(s.n + 1);
+    if (c) {
+        memcpy(c, s.p, s.n);
+        c[s.n] = '\0';
+    }
+    return c;
+}
+
+/* For messages: the span, cut to a readable length. */
+static const char *span_show(span s, char *buf, size_t size)
+{
+    size_t n = s.n < size - 4 ? s.n : size - 4;
+    memcpy(buf, s.p, n);
+    strcpy(buf + n, s.n > n ? "..." : "");
+    return buf;
+}
+
+/* An integer as the 2014 manifests wrote them: decimal, 0x hex, or octal with a leading 0. */
+static bool parse_int(span s, int64_t *out)
+{
+    char buf[64];
+    if (s.n == 0 || s.n >= sizeof buf)
+        return false;
+    memcpy(buf, s.p, s.n);
+    buf[s.n] = '\0';
+    const char *digits = buf[0] == '-' ? buf + 1 : buf;
+    if (*digits < '0' || *digits > '9')   /* strtoll would also take blanks and '+' */
+        return false;
+    char *end;
+    errno = 0;
+    long long v = strtoll(buf, &end, 0);
+    if (errno != 0 || *end != '\0')
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Splits value at commas into at most max fields (each trimmed); returns how many there were. */
+static size_t split_fields(span value, span *fields, size_t max)
+{
+    size_t n = 0;
+    const char *p = value.p, *end = value.p + value.n;
+    for (;;) {
+        const char *comma = memchr(p, ',', (size_t)(end - p));
+        const char *stop = comma ? comma : end;
+        if (n < max)
+            fields[n] = trim((span){ p, (size_t)(stop - p) });
+        n++;
+        if (!comma)
+            return n;
+        p = comma + 1;
+    }
+}
+
+static void warn(zvm_manifest *m, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void warn(zvm_manifest *m, int line, const char *fmt, ...)
+{
+    zvm_manifest_warning *w = realloc(m->warnings, (m->nwarnings + 1) * sizeof *w);
+    if (!w)
+        return;   /* a lost warning is not worth failing the session */
+    m->warnings = w;
+    w += m->nwarnings++;
+    w->line = line;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(w->msg, sizeof w->msg, fmt, ap);
+    va_end(ap);
+}
+
+bool zvm_channel_spec_readable(const zvm_channel_spec *spec)
+{
+    return spec->limits[ZVM_LIMIT_GETS] > 0 && spec->limits[ZVM_LIMIT_GET_SIZE] > 0;
+}
+
+bool zvm_channel_spec_writable(const zvm_channel_spec *spec)
+{
+    return spec->limits[ZVM_LIMIT_PUTS] > 0 && spec->limits[ZVM_LIMIT_PUT_SIZE] > 0;
+}
+
+/* An alias is the guest's /dev/NAME: one path component, printable, no blanks (the report's
+ * etag line separates aliases from digests by spaces). */
+static const char *alias_problem(span a)
+{
+    if (a.n <= 5 || memcmp(a.p, "/dev/", 5) != 0)
+        return "must be /dev/NAME";
+    span name = { a.p + 5, a.n - 5 };
+    if (span_is(name, ".") || span_is(name, ".."))
+        return "must name a file, not . or ..";
+    for (size_t i = 0; i < name.n; i++) {
+        unsigned char c = (unsigned char)name.p[i];
+        if (c == '/')
+            return "must be /dev/NAME with no further '/'";
+        if (c <= ' ' || c == 0x7f)
+            return "must not contain blanks or control characters";
+    }
+    return NULL;
+}
+
+static const char *const limit_names[4] = { "gets", "get_size", "puts", "put_size" };
+
+static int parse_channel(zvm_manifest *m, int line, span value, zvm_error *err)
+{
+    char show[120];
+    span f[8];
+    size_t n = split_fields(value, f, 8);
+    if (n != 8)
+        return fail(err, ZVM_EXIT_MANIFEST, line,
+                    "Channel has %zu field%s, needs exactly 8: uri,alias,type,etag,gets,get_size,puts,put_size",
+                    n, n == 1 ? "" : "s");
+    if (m->nchannels >= ZVM_MANIFEST_MAX_CHANNELS)
+        return fail(err, ZVM_EXIT_TOO_MANY, line, "more than %d channels; merge some, or split the job",
+                    ZVM_MANIFEST_MAX_CHANNELS);
+
+    span uri = f[0], alias = f[1];
+    if (uri.n >= 4 && memcmp(uri.p, "tcp:", 4) == 0)
+        return fail(err, ZVM_EXIT_MANIFEST, line, "network channel '%s': tcp: channels are not supported yet",
+                    span_show(uri, show, sizeof show));
+    if (uri.n == 0)
+        return fail(err, ZVM_EXIT_MANIFEST, line, "Channel has an empty uri; give an absolute host path");
+    if (uri.p[0] != '/')
+        return fail(err, ZVM_EXIT_MANIFEST, line, "channel uri '%s' is not an absolute path; write it from /",
+                    span_show(uri, show, sizeof show));
+    const char *why = alias_problem(alias);
+    if (why)
+        return fail(err, ZVM_EXIT_MANIFEST, line, "channel alias '%s' %s", span_show(alias, show, sizeof show), why);
+
+    int64_t type, etag, limits[4];
+    if (!parse_int(f[2], &type) || type < 0 || type > 3)
+        return fail(err, ZVM_EXIT_MANIFEST, line, "channel type '%s' must be 0, 1, 2 or 3",
+                    span_show(f[2], show, sizeof show));
+    if (!parse_int(f[3], &etag) || (etag != 0 && etag != 1))
+        return fail(err, ZVM_EXIT_MANIFEST, line, "channel etag '%s' must be 0 or 1", span_show(f[3], show, sizeof show));
+    for (int i = 0; i < 4; i++) {
+        if (!parse_int(f[4 + i], &limits[i]))
+            return fail(err, ZVM_EXIT_MANIFEST, line, "channel %s '%s' is not a number (decimal, 0x hex or 0 octal)",
+                        limit_names[i], span_show(f[4 + i], show, sizeof show));
+        if (limits[i] < 0)
+            return fail(err, ZVM_EXIT_MANIFEST, line, "channel %s is %lld; limits must be 0 or more",
+                        limit_names[i], (long long)limits[i]);
+    }
+
+    zvm_channel_spec spec = { .type = (enum zvm_channel_type)type, .etag = etag == 1, .line = line };
+    memcpy(spec.limits, limits, sizeof limits);
+    bool readable = zvm_channel_spec_readable(&spec), writable = zvm_channel_spec_writable(&spec);
+    if (!readable && !writable)
+        return fail(err, ZVM_EXIT_MANIFEST, line,
+                    "channel %s can be neither read nor written: make gets and get_size, or puts and put_size, above 0",
+                    span_show(alias, show, sizeof show));
+    if (readable && writable && type == ZVM_CH_SEQ_SEQ)
+        return fail(err, ZVM_EXIT_MANIFEST, line,
+                    "channel %s is type 0 (sequential) and cannot be both read and written; use type 1, 2 or 3",
+                    span_show(alias, show, sizeof show));
+
+    zvm_channel_spec *grown = realloc(m->channels, (m->nchannels + 1) * sizeof *grown);
+    if (!grown)
+        return fail(err, ZVM_EXIT_MANIFEST, line, "out of memory");
+    m->channels = grown;
+    spec.uri = span_dup(uri);
+    spec.alias = span_dup(alias);
+    m->channels[m->nchannels++] = spec;
+    if (!spec.uri || !spec.alias)
+        return fail(err, ZVM_EXIT_MANIFEST, line, "out of memory");
+    return 0;
+}
+
+/* Marks a single key as seen; an error if it was seen before. */
+static int once(int *seen, const char *key, int line, zvm_error *err)
+{
+    if (*seen)
+        return fail(err, ZVM_EXIT_MANIFEST, line, "%s given twice (first on line %d); keep one", key, *seen);
+    *seen = line;
+    return 0;
+}
+
+static int set_string(char **field, int *seen, const char *key, int line, span value, zvm_error *err)
+{
+    int rc = once(seen, key, line, err);
+    if (rc)
+        return rc;
+    if (value.n == 0)
+        return fail(err, ZVM_EXIT_MANIFEST, line, "%s is empty", key);
+    if (!(*field = span_dup(value)))
+        return fail(err, ZVM_EXIT_MANIFEST, line, "out of memory");
+    return 0;
+}
+
+static int parse_line(zvm_manifest *m, seen_keys *seen, int line, span key, span value, zvm_error *err)
+{
+    char show[120];
+    int rc;
+    if (span_is(key, "Channel"))
+        return parse_channel(m, line, value, err);
+    if (span_is(key, "Program"))
+        return set_string(&m->program, &seen->program, "Program", line, value, err);
+    if (span_is(key, "Node"))
+        return set_string(&m->node, &seen->node, "Node", line, value, err);
+    if (span_is(key, "NameServer"))
+        return set_string(&m->name_server, &seen->name_server, "NameServer", line, value, err);
+    if (span_is(key, "Job"))
+        return set_string(&m->job, &seen->job, "Job", line, value, err);
+    if (span_is(key, "Version")) {
+        if ((rc = once(&seen->version, "Version", line, err)))
+            return rc;
+        if (!parse_int(value, &m->version) || m->version != ZVM_MANIFEST_VERSION)
+            return fail(err, ZVM_EXIT_MANIFEST, line, "Version is '%s'; zvm reads only Version = %d",
+                        span_show(value, show, sizeof show), ZVM_MANIFEST_VERSION);
+        return 0;
+    }
+    if (span_is(key, "Timeout")) {
+        if ((rc = once(&seen->timeout, "Timeout", line, err)))
+            return rc;
+        if (!parse_int(value, &m->timeout) || m->timeout < 1)
+            return fail(err, ZVM_EXIT_MANIFEST, line, "Timeout '%s' must be a whole number of seconds, 1 or more",
+                        span_show(value, show, sizeof show));
+        return 0;
+    }
+    if (span_is(key, "Memory")) {
+        if ((rc = once(&seen->memory, "Memory", line, err)))
+            return rc;
+        span f[2];
+        int64_t bytes, etag;
+        if (split_fields(value, f, 2) != 2)
+            return fail(err, ZVM_EXIT_MANIFEST, line, "Memory '%s' must be <bytes>,<etag 0|1>",
+                        span_show(value, show, sizeof show));
+        if (!parse_int(f[0], &bytes) || bytes < 1)
+            return fail(err, ZVM_EXIT_MANIFEST, line, "Memory size '%s' must be a number of bytes above 0",
+                        span_show(f[0], show, sizeof show));
+        if (!parse_int(f[1], &etag) || (etag != 0 && etag != 1))
+            return fail(err, ZVM_EXIT_MANIFEST, line, "Memory etag '%s' must be 0 or 1", span_show(f[1], show, sizeof show));
+        m->memory = (uint64_t)bytes;
+        m->memory_etag = etag == 1;
+        return 0;
+    }
+    warn(m, line, "unknown key '%s' skipped (keys are case-sensitive)", span_show(key, show, sizeof show));
+    return 0;
+}
+
+/* The guest's order: stdin, stdout, stderr, then the others sorted by alias. */
+static int std_rank(const char *alias)
+{
+    static const char *const std[] = { "/dev/stdin", "/dev/stdout", "/dev/stderr" };
+    for (int i = 0; i < 3; i++)
+        if (strcmp(alias, std[i]) == 0)
+            return i;
+    return 3;
+}
+
+static int guest_order(const void *a, const void *b)
+{
+    const zvm_channel_spec *x = a, *y = b;
+    int rx = std_rank(x->alias), ry = std_rank(y->alias);
+    if (rx != ry)
+        return rx - ry;
+    return strcmp(x->alias, y->alias);
+}
+
+static int check_whole(zvm_manifest *m, const seen_keys *seen, zvm_error *err)
+{
+    static const char *const hints[4][2] = {
+        { "Version", "Version = 20130611" },
+        { "Program", "Program = /path/to/program.wasm" },
+        { "Memory", "Memory = <bytes>,0" },
+        { "Timeout", "Timeout = <seconds>" },
+    };
+    const int lines[4] = { seen->version, seen->program, seen->memory, seen->timeout };
+    for (int i = 0; i < 4; i++)
+        if (!lines[i])
+            return fail(err, ZVM_EXIT_MANIFEST, 0, "no %s key; add a line '%s'", hints[i][0], hints[i][1]);
+
+    qsort(m->channels, m->nchannels, sizeof *m->channels, guest_order);
+    for (size_t i = 1; i < m->nchannels; i++) {
+        const zvm_channel_spec *a = &m->channels[i - 1], *b = &m->channels[i];
+        if (strcmp(a->alias, b->alias) == 0) {
+            const zvm_channel_spec *later = a->line > b->line ? a : b, *first = a->line > b->line ? b : a;
+            return fail(err, ZVM_EXIT_MANIFEST, later->line, "channel alias %s used twice (first on line %d); aliases must be unique",
+                        later->alias, first->line);
+        }
+    }
+    static const char *const std[] = { "/dev/stdin", "/dev/stdout", "/dev/stderr" };
+    for (int i = 0; i < 3; i++)
+        if ((size_t)i >= m->nchannels || strcmp(m->channels[i].alias, std[i]) != 0)
+            return fail(err, ZVM_EXIT_MANIFEST, 0, "no %s channel; every manifest declares /dev/stdin, /dev/stdout and /dev/stderr",
+                        std[i]);
+    return 0;
+}
+
+int zvm_manifest_parse(const char *text, size_t size, zvm_manifest *out, zvm_error *err)
+{
+    zvm_manifest m = { 0 };
+    seen_keys seen = { 0 };
+    int line = 0, rc = 0;
+    const char *p = text, *end = text + size;
+    while (p < end && rc == 0) {
+        line++;
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        span s = trim((span){ p, (size_t)((nl ? nl : end) - p) });
+        p = nl ? nl + 1 : end;
+        if (s.n == 0 || s.p[0] == '#')
+            continue;   /* blank lines and comments */
+        if (memchr(s.p, '\0', s.n)) {
+            rc = fail(err, ZVM_EXIT_MANIFEST, line, "contains a NUL byte; a manifest is text");
+            break;
+        }
+        const char *eq = memchr(s.p, '=', s.n);
+        char show[120];
+        if (!eq) {
+            warn(&m, line, "no '=' in '%s'; line skipped", span_show(s, show, sizeof show));
+            continue;
+        }
+        if (memchr(eq + 1, '=', (size_t)(s.p + s.n - eq - 1))) {
+            warn(&m, line, "more than one '=' in '%s'; line skipped", span_show(s, show, sizeof show));
+            continue;
+        }
+        span key = trim((span){ s.p, (size_t)(eq - s.p) });
+        span value = trim((span){ eq + 1, (size_t)(s.p + s.n - eq - 1) });
+        rc = parse_line(&m, &seen, line, key, value, err);
+    }
+    if (rc == 0)
+        rc = check_whole(&m, &seen, err);
+    if (rc != 0) {
+        zvm_manifest_free(&m);
+        return rc;
+    }
+    *out = m;
+    return 0;
+}
+
+int zvm_manifest_load(const char *path, zvm_manifest *out, zvm_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0) {
+        snprintf(err->msg, sizeof err->msg, "cannot open manifest %s: %s", path, strerror(errno));
+        return errno == ENOENT ? ZVM_EXIT_NOENT : ZVM_EXIT_IO;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err->msg, sizeof err->msg, "manifest %s is not a regular file; give the path of a manifest", path);
+        close(fd);
+        return ZVM_EXIT_IO;
+    }
+    /* Manifests are a few lines; refuse anything absurd rather than read gigabytes. */
+    if (st.st_size > 64 * 1024 * 1024) {
+        snprintf(err->msg, sizeof err->msg, "manifest %s is %lld bytes; that is not a manifest", path, (long long)st.st_size);
+        close(fd);
+        return ZVM_EXIT_MANIFEST;
+    }
+    size_t size = (size_t)st.st_size, got = 0;
+    char *text = malloc(size + 1);
+    if (!text) {
+        close(fd);
+        snprintf(err->msg, sizeof err->msg, "out of memory reading manifest %s", path);
+        return ZVM_EXIT_MEMORY;
+    }
+    while (got < size) {
+        ssize_t n = read(fd, text + got, size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            snprintf(err->msg, sizeof err->msg, "cannot read manifest %s: %s", path, n < 0 ? strerror(errno) : "it shrank");
+            free(text);
+            close(fd);
+            return ZVM_EXIT_IO;
+        }
+        got += (size_t)n;
+    }
+    close(fd);
+    int rc = zvm_manifest_parse(text, size, out, err);
+    free(text);
+    return rc;
+}
+
+void zvm_manifest_free(zvm_manifest *m)
+{
+    for (size_t i = 0; i < m->nchannels; i++) {
+        free(m->channels[i].uri);
+        free(m->channels[i].alias);
+    }
+    free(m->channels);
+    free(m->warnings);
+    free(m->program);
+    free(m->node);
+    free(m->name_server);
+    free(m->job);
+    memset(m, 0, sizeof *m);
+}

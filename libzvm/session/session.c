@@ -1,0 +1,402 @@
+/*
+ * session.c — runs a manifest to its report, stage by stage (see session.h for the stages and
+ * their exit codes).  Each stage is one function that returns 0 or the exit code of its failure,
+ * having written the reason into the report's state; the first failure ends the run, and the
+ * cleanup at the end undoes whatever the stages before it built.
+ */
+#include "session/session.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "guest/guest.h"
+#include "nvram/nvram.h"
+#include "session/internal.h"
+
+/* Bigger nvram than this is not boot settings. */
+#define MAX_NVRAM_BYTES (16 * 1024 * 1024)
+/* The engine's linear memories are 32-bit: Memory above 4 GiB can only go to in-memory files. */
+#define MAX_LINEAR_MEMORY (4ULL * 1024 * 1024 * 1024)
+
+typedef struct session {
+    const zvm_manifest *m;
+    const zvm_session_options *opt;
+    zvm_report *r;
+    uint8_t *program;
+    size_t program_size;
+    zvm_module *module;
+    zvm_channel **channels;    /* in the manifest's (the guest's) order; NULL where not opened */
+    zvm_nvram nvram;
+    zvm_runtime *rt;
+    zvm_guest *guest;
+} session;
+
+/* Records the failure (the report keeps the first one) and returns its exit code. */
+static int failed(session *s, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int failed(session *s, int code, const char *fmt, ...)
+{
+    if (s->r->exit_code == 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(s->r->state, sizeof s->r->state, fmt, ap);
+        va_end(ap);
+        s->r->exit_code = code;
+    }
+    if (s->opt->trace)
+        fprintf(s->opt->trace, "zvm: failed (exit %d): %s\n", code, s->r->state);
+    return code;
+}
+
+static void trace(session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void trace(session *s, const char *fmt, ...)
+{
+    if (!s->opt->trace)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("zvm: ", s->opt->trace);
+    vfprintf(s->opt->trace, fmt, ap);
+    fputc('\n', s->opt->trace);
+    va_end(ap);
+}
+
+static void note(session *s, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void note(session *s, int level, const char *fmt, ...)
+{
+    if (!s->opt->log || s->opt->verbosity < level)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("zvm: ", s->opt->log);
+    vfprintf(s->opt->log, fmt, ap);
+    fputc('\n', s->opt->log);
+    va_end(ap);
+}
+
+/* Stage 2: read, decode and validate the program; check its initial memory against Memory. */
+static int load_program(session *s)
+{
+    zvm_error err;
+    int rc = session_read_program(s->m->program, &s->program, &s->program_size, &err);
+    if (rc)
+        return failed(s, rc, "%s", err.msg);
+    if (zvm_module_load(s->program, s->program_size, &s->module, &err) != 0) {
+        s->r->validator_state = 1;
+        return failed(s, ZVM_EXIT_INVALID, "program %s is not valid WebAssembly: %s", s->m->program, err.msg);
+    }
+    s->r->validator_state = s->opt->skip_validation ? 2 : 0;
+    trace(s, "program %s: %zu bytes, valid", s->m->program, s->program_size);
+    uint64_t initial = session_initial_memory(s->program, s->program_size, s->module);
+    if (initial > s->m->memory)
+        return failed(s, ZVM_EXIT_MEMORY, "program %s needs %llu bytes of memory at start; Memory allows %llu",
+                      s->m->program, (unsigned long long)initial, (unsigned long long)s->m->memory);
+    return 0;
+}
+
+/* Stage 3a: open every channel, in the guest's order. */
+static int open_channels(session *s)
+{
+    s->channels = calloc(s->m->nchannels ? s->m->nchannels : 1, sizeof *s->channels);
+    if (!s->channels)
+        return failed(s, ZVM_EXIT_MEMORY, "out of memory opening channels");
+    for (size_t i = 0; i < s->m->nchannels; i++) {
+        const zvm_channel_spec *spec = &s->m->channels[i];
+        zvm_error err;
+        int rc = zvm_channel_open(spec, &s->channels[i], &err);
+        if (rc == -ENOENT)
+            return failed(s, ZVM_EXIT_NOENT, "%s", err.msg);
+        if (rc == -EISDIR || rc == -EINVAL || rc == -ENOTSUP)   /* the manifest named the wrong kind of thing */
+            return failed(s, ZVM_EXIT_MANIFEST, "MANIFEST %d: %s", spec->line, err.msg);
+        if (rc != 0)
+            return failed(s, ZVM_EXIT_IO, "%s", err.msg);
+        trace(s, "channel %s: %s opened (%c, type %d, %s%s)", spec->alias, spec->uri, zvm_channel_kind(s->channels[i]),
+              (int)spec->type, zvm_channel_readable(s->channels[i]) ? "r" : "", zvm_channel_writable(s->channels[i]) ? "w" : "");
+    }
+    return 0;
+}
+
+/* Reads all of the nvram channel: zvm's own read, outside the guest's quotas. */
+static int read_nvram_text(zvm_channel *ch, char **text, size_t *size)
+{
+    int fd = zvm_channel_fd(ch);
+    bool file = zvm_channel_kind(ch) == 'f';
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        if (n == cap) {
+            char *bigger = cap >= MAX_NVRAM_BYTES ? NULL : realloc(buf, cap * 2);
+            if (!bigger) {
+                free(buf);
+                return cap >= MAX_NVRAM_BYTES ? -EFBIG : -ENOMEM;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+        ssize_t got = file ? pread(fd, buf + n, cap - n, (off_t)n) : read(fd, buf + n, cap - n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            int e = errno;
+            free(buf);
+            return -e;
+        }
+        if (got == 0) {
+            *text = buf;
+            *size = n;
+            return 0;
+        }
+        n += (size_t)got;
+    }
+    return -ENOMEM;
+}
+
+/* Stage 3b: /dev/nvram, if declared; and the defaults when it is not (argv[0] = the program). */
+static int read_nvram(session *s)
+{
+    zvm_channel *nv = NULL;
+    for (size_t i = 0; i < s->m->nchannels; i++)
+        if (strcmp(s->m->channels[i].alias, "/dev/nvram") == 0)
+            nv = s->channels[i];
+    zvm_error err;
+    if (nv && zvm_channel_readable(nv)) {
+        char *text;
+        size_t size;
+        int rc = read_nvram_text(nv, &text, &size);
+        if (rc == -EFBIG)
+            return failed(s, ZVM_EXIT_MANIFEST, "nvram is larger than %d bytes; it holds boot settings only", MAX_NVRAM_BYTES);
+        if (rc != 0)
+            return failed(s, ZVM_EXIT_IO, "cannot read /dev/nvram: %s", strerror(-rc));
+        rc = zvm_nvram_parse(text, size, &s->nvram, &err);
+        free(text);
+        if (rc != 0)
+            return failed(s, ZVM_EXIT_MANIFEST, "%s", err.msg);
+        trace(s, "nvram: %zu bytes, %zu args, %zu env, %zu fstab, %zu mapping", size, s->nvram.argc, s->nvram.nenv,
+              s->nvram.nfstab, s->nvram.nmapping);
+    } else {
+        zvm_nvram_parse("", 0, &s->nvram, &err);
+    }
+    if (s->nvram.argc == 0) {
+        const char *slash = strrchr(s->m->program, '/');
+        char **argv = malloc(2 * sizeof *argv);
+        char *name = strdup(slash ? slash + 1 : s->m->program);
+        if (!argv || !name) {
+            free(argv);
+            free(name);
+            return failed(s, ZVM_EXIT_MEMORY, "out of memory");
+        }
+        argv[0] = name;
+        argv[1] = NULL;
+        free(s->nvram.argv);
+        s->nvram.argv = argv;
+        s->nvram.argc = 1;
+    }
+    return 0;
+}
+
+/* Stage 4: the runtime and the guest's file system (images mounted, /dev/<alias> made). */
+static int make_guest(session *s)
+{
+    zvm_error err;
+    zvm_runtime_config cfg = { .memory_limit = s->m->memory < MAX_LINEAR_MEMORY ? s->m->memory : MAX_LINEAR_MEMORY };
+    if (zvm_runtime_new(&cfg, &s->rt, &err) != 0)
+        return failed(s, ZVM_EXIT_MEMORY, "cannot make the runtime: %s", err.msg);
+    zvm_guest_config gcfg = {
+        .channels = s->channels,
+        .nchannels = s->m->nchannels,
+        .nvram = &s->nvram,
+        .memory_limit = s->m->memory,
+        .trace = s->opt->trace,
+    };
+    if (zvm_guest_new(&gcfg, &s->guest, &err) != 0)
+        return failed(s, ZVM_EXIT_IO, "%s", err.msg);
+    return 0;
+}
+
+/* "out of bounds memory access in function 12 (parse) at byte 0x3f0" */
+static void describe_trap(const zvm_trap *t, char *buf, size_t size)
+{
+    int n = snprintf(buf, size, "%s", t->msg[0] ? t->msg : zvm_trap_kind_message(t->kind));
+    if (t->func_index != UINT32_MAX && n >= 0 && (size_t)n < size) {
+        if (t->func_name)
+            snprintf(buf + n, size - (size_t)n, " in function %u (%s) at byte 0x%x", t->func_index, t->func_name, t->offset);
+        else
+            snprintf(buf + n, size - (size_t)n, " in function %u at byte 0x%x", t->func_index, t->offset);
+    }
+}
+
+/* What a stopped guest means for the report: an exit is a user return code, the rest traps. */
+static int guest_stopped(session *s, const zvm_trap *trap, bool timed_out)
+{
+    if (trap->kind == ZVM_TRAP_EXIT) {
+        s->r->user_rc = trap->exit_code;
+        trace(s, "guest exited with %d", trap->exit_code);
+        return 0;
+    }
+    if (trap->kind == ZVM_TRAP_INTERRUPTED && timed_out)
+        return failed(s, ZVM_EXIT_TRAP, "session timeout");
+    char where[400];
+    describe_trap(trap, where, sizeof where);
+    return failed(s, ZVM_EXIT_TRAP, "trap: %s", where);
+}
+
+/* Stage 5: link, instantiate (start function included) and run _start, all under the Timeout. */
+static int run_guest(session *s)
+{
+    zvm_error err;
+    uint32_t nimports = zvm_module_import_count(s->module);
+    zvm_extern *imports = calloc(nimports ? nimports : 1, sizeof *imports);
+    if (!imports)
+        return failed(s, ZVM_EXIT_MEMORY, "out of memory");
+    if (zvm_guest_imports(s->guest, s->rt, s->module, imports, &err) != 0) {
+        free(imports);
+        return failed(s, ZVM_EXIT_INVALID, "program %s cannot run here: %s", s->m->program, err.msg);
+    }
+    if (s->opt->check_only) {
+        free(imports);
+        trace(s, "-F: checked, not run");
+        return 0;
+    }
+
+    session_timer timer;
+    if (session_timer_start(&timer, s->rt, s->m->timeout, &err) != 0) {
+        free(imports);
+        return failed(s, ZVM_EXIT_IO, "%s", err.msg);
+    }
+    int rc = 0;
+    zvm_trap trap = { 0 };
+    zvm_instance *inst = NULL;
+    zvm_extern start;
+    trace(s, "instantiate (Timeout %lld s)", (long long)s->m->timeout);
+    if (zvm_instance_new(s->rt, s->module, imports, nimports, &inst, &trap, &err) != 0) {
+        bool timed_out = session_timer_stop(&timer);
+        if (trap.kind != ZVM_TRAP_NONE)
+            rc = guest_stopped(s, &trap, timed_out);
+        else
+            rc = failed(s, ZVM_EXIT_INVALID, "program %s cannot be instantiated: %s", s->m->program, err.msg);
+    } else if (!zvm_instance_export(inst, "_start", &start) || start.kind != ZVM_EXTERN_FUNC) {
+        session_timer_stop(&timer);
+        rc = failed(s, ZVM_EXIT_INVALID, "program %s exports no _start function; build it as a WASI command (zvm-cc)", s->m->program);
+    } else {
+        zvm_guest_bind(s->guest, inst);
+        trace(s, "call _start");
+        int called = zvm_func_call(s->rt, start.u.func, NULL, NULL, &trap);
+        bool timed_out = session_timer_stop(&timer);
+        if (called != 0)
+            rc = guest_stopped(s, &trap, timed_out);
+        else
+            trace(s, "_start returned");
+    }
+    free(imports);
+    return rc;
+}
+
+/* Stage 6: write `wo` images back (even after a trap: what the guest wrote up to then stays). */
+static int finish_guest(session *s)
+{
+    zvm_error err;
+    if (s->guest && zvm_guest_finish(s->guest, &err) != 0)
+        return failed(s, ZVM_EXIT_IO, "%s", err.msg);
+    return 0;
+}
+
+static double seconds(struct timeval tv)
+{
+    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+/* Collects the channels' accounting, then takes everything down: the instance and host
+ * functions (with the runtime), the guest, then the channels it used. */
+static void cleanup(session *s)
+{
+    size_t opened = 0;
+    while (s->channels && opened < s->m->nchannels && s->channels[opened])
+        opened++;
+    if (s->channels)
+        session_report_channels(s->r, s->channels, opened);
+    if (s->rt)
+        zvm_runtime_free(s->rt);
+    if (s->guest)
+        zvm_guest_free(s->guest);
+    for (size_t i = 0; i < opened; i++)
+        zvm_channel_close(s->channels[i]);
+    free(s->channels);
+    if (s->module)
+        zvm_module_free(s->module);
+    free(s->program);
+    zvm_nvram_free(&s->nvram);
+}
+
+static void report_init(zvm_report *r)
+{
+    memset(r, 0, sizeof *r);
+    r->validator_state = 2;
+    strcpy(r->state, "ok");
+}
+
+int zvm_session_run(const zvm_manifest *m, const zvm_session_options *opt, zvm_report *report)
+{
+    static const zvm_session_options no_options;
+    struct rusage before, after;
+    getrusage(RUSAGE_THREAD, &before);
+    report_init(report);
+    session s = { .m = m, .opt = opt ? opt : &no_options, .r = report };
+    for (size_t i = 0; i < m->nwarnings; i++)
+        note(&s, 1, "manifest line %d: %s", m->warnings[i].line, m->warnings[i].msg);
+    trace(&s, "manifest: program %s, Memory %llu, Timeout %lld, %zu channels", m->program, (unsigned long long)m->memory,
+          (long long)m->timeout, m->nchannels);
+
+    if (load_program(&s) == 0 && open_channels(&s) == 0 && read_nvram(&s) == 0 && make_guest(&s) == 0)
+        run_guest(&s);
+    if (!s.opt->check_only)
+        finish_guest(&s);
+    cleanup(&s);
+
+    getrusage(RUSAGE_THREAD, &after);
+    report->sys_seconds = seconds(after.ru_stime) - seconds(before.ru_stime);
+    report->user_seconds = seconds(after.ru_utime) - seconds(before.ru_utime);
+    note(&s, 2, "session %s (exit %d)", report->state, report->exit_code);
+    if (s.opt->trace)
+        fflush(s.opt->trace);
+    return report->exit_code;
+}
+
+/* A manifest that did not parse still gets a full report. */
+static int manifest_failed(int code, const zvm_error *err, const zvm_session_options *opt, zvm_report *report)
+{
+    report_init(report);
+    snprintf(report->state, sizeof report->state, "%s", err->msg);
+    report->exit_code = code;
+    if (opt && opt->trace) {
+        fprintf(opt->trace, "zvm: failed (exit %d): %s\n", code, err->msg);
+        fflush(opt->trace);
+    }
+    return code;
+}
+
+int zvm_session_run_text(const char *text, size_t size, const zvm_session_options *opt, zvm_report *report)
+{
+    zvm_manifest m;
+    zvm_error err;
+    int rc = zvm_manifest_parse(text, size, &m, &err);
+    if (rc != 0)
+        return manifest_failed(rc, &err, opt, report);
+    rc = zvm_session_run(&m, opt, report);
+    zvm_manifest_free(&m);
+    return rc;
+}
+
+int zvm_session_run_file(const char *path, const zvm_session_options *opt, zvm_report *report)
+{
+    zvm_manifest m;
+    zvm_error err;
+    int rc = zvm_manifest_load(path, &m, &err);
+    if (rc != 0)
+        return manifest_failed(rc, &err, opt, report);
+    rc = zvm_session_run(&m, opt, report);
+    zvm_manifest_free(&m);
+    return rc;
+}

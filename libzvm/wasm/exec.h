@@ -1,0 +1,201 @@
+/*
+ * exec.h — the engine's back end: the translated code, the runtime objects and the state of a
+ * running call.  Private to libzvm/wasm (translate.c, interp.c, instance.c, memory.c).
+ *
+ * The shape (docs/Interpreter.md tells the why):
+ *   - every defined function is translated once into an array of 64-bit cells; an instruction is
+ *     a handler pointer followed by its operands: slot byte offsets (relative to the frame
+ *     pointer), immediates and branch distances;
+ *   - a frame is a window of 64-bit slots on the runtime's value stack: parameters, then
+ *     locals, then the operand stack.  A call's arguments are already in place at the top of
+ *     the caller's operand stack: they become the callee's first slots, and its results come
+ *     back in the same place;
+ *   - handlers end with a guaranteed tail call to the next handler, so the interpreter state
+ *     (ip, fp, memory base, exec) stays in registers and no C stack grows with guest calls.
+ */
+#ifndef ZVM_WASM_EXEC_H
+#define ZVM_WASM_EXEC_H
+
+#include <setjmp.h>
+#include <stdatomic.h>
+
+#include "wasm/module.h"
+
+union cell;
+struct exec;
+
+/* Every handler has this signature; it returns only when the guest stops (0 done, 1 trap). */
+typedef int (*handler)(const union cell *ip, uint64_t *fp, uint8_t *mem, struct exec *x);
+
+typedef union cell {
+    handler h;
+    const void *ptr;
+    uint64_t u64;
+    int64_t i64;
+    uint32_t u32[2];
+    int32_t i32[2];
+} cell;
+
+/* A translated function. */
+struct code_func {
+    const cell *entry;
+    uint32_t func_index;                 /* in the module's index space */
+    uint32_t nparams, nlocals, nresults;
+    uint32_t frame_slots;                /* params + locals + deepest operand stack */
+    uint32_t first_cell;                 /* entry - code->cells */
+};
+
+/* Where each instruction came from: cell index → byte offset in the module file. */
+struct code_pos {
+    uint32_t cell;
+    uint32_t offset;
+};
+
+/* The translation of a module (wasm_module.code). */
+struct code {
+    cell *cells;
+    size_t ncells;
+    struct code_func *funcs;             /* one per defined function, in cell order */
+    uint32_t nfuncs;
+    struct code_pos *pos;                /* sorted by cell */
+    size_t npos;
+};
+
+int translate_module(wasm_module *m, zvm_error *err);
+/* Maps an instruction pointer back to its function and file offset (for traps). */
+void code_locate(const struct code *c, const cell *ip, uint32_t *func_index, uint32_t *offset);
+
+/* ---- runtime objects -------------------------------------------------- */
+
+enum obj_kind { OBJ_FUNC, OBJ_TABLE, OBJ_MEMORY, OBJ_GLOBAL, OBJ_INSTANCE };
+
+struct obj {                             /* every runtime object starts with this: the runtime frees them */
+    struct obj *next;
+    enum obj_kind kind;
+};
+
+struct zvm_module {
+    wasm_module *w;
+    int refs;                            /* the module and each instance made from it */
+};
+
+struct zvm_func {
+    struct obj hdr;
+    const zvm_functype *type;            /* interned in the runtime: equal types, equal pointers */
+    zvm_instance *inst;                  /* NULL for a host function */
+    const struct code_func *code;        /* wasm functions */
+    zvm_host_fn host;                    /* host functions */
+    void *user;
+};
+
+struct zvm_table {
+    struct obj hdr;
+    uint8_t elemtype;
+    uint32_t size;
+    uint64_t max;
+    zvm_val *elems;
+};
+
+struct zvm_memory {
+    struct obj hdr;
+    uint8_t *base;                       /* reservation of MEMORY_RESERVE bytes */
+    uint64_t size;                       /* bytes accessible */
+    uint64_t max_pages;                  /* min(declared maximum, runtime limit) */
+    uint64_t declared_max;               /* the maximum its type says (import matching); UINT64_MAX if none */
+};
+
+struct zvm_global {
+    struct obj hdr;
+    uint8_t valtype;
+    bool mutable_;
+    zvm_val value;
+};
+
+struct zvm_instance {
+    struct obj hdr;
+    zvm_module *module;
+    zvm_runtime *rt;
+    zvm_func **funcs;
+    zvm_table **tables;
+    zvm_memory *memory;                  /* memory 0 or NULL */
+    zvm_global **globals;
+    const zvm_functype **types;          /* the module's types, interned */
+    uint32_t nelems;
+    uint32_t *elem_sizes;                /* 0 once dropped */
+    zvm_val **elem_items;                /* evaluated element segments */
+    bool *data_dropped;
+};
+
+struct frame {
+    const cell *ret;
+    uint64_t *fp;
+    zvm_instance *inst;
+};
+
+struct zvm_runtime {
+    zvm_runtime_config cfg;
+    _Atomic int interrupted;
+    struct obj *objects;
+    uint64_t *stack, *stack_end, *stack_free;   /* the value stack; stack_free: where the next entry starts */
+    struct frame *frames, *frames_end, *frame_free;
+    const zvm_functype **types;          /* interned function types */
+    uint32_t ntypes, types_cap;
+};
+
+/* The state of one entry into guest code (zvm_func_call); lives on the C stack. */
+struct exec {
+    zvm_runtime *rt;
+    zvm_instance *inst;
+    zvm_func **funcs;
+    zvm_global **globals;
+    zvm_memory *memory;
+    struct frame *frame, *frame_base, *frame_end;
+    uint64_t *stack_end;
+    _Atomic int *interrupted;
+    const cell *fault_ip;                /* the memory access running now (for faults) */
+    zvm_trap *trap;
+    sigjmp_buf *jmp;
+};
+
+/* interp.c */
+int exec_call(zvm_runtime *rt, zvm_func *f, const zvm_val *args, zvm_val *results, zvm_trap *trap);
+void exec_set_trap(zvm_trap *trap, enum zvm_trap_kind kind);
+
+/* The handlers the translator emits by name; the numeric ones come from tables below. */
+struct handlers {
+    handler copy, const32, const64, br, br_loop, br_if, br_unless, br_if_loop, br_table, ret,
+        unreachable, call, call_import, call_indirect, select, global_get, global_set,
+        table_get, table_set, memory_size, memory_grow, ref_func, memory_init, data_drop,
+        memory_copy, memory_fill, table_init, elem_drop, table_copy, table_grow, table_size,
+        table_fill, i64_eqz;
+};
+extern const struct handlers H;
+
+/* Per opcode (one byte, or 0xFC sub-opcode + 256): the numeric handlers.
+ * unary [h][dst|a]; binary ss [h][dst|a][b], si [h][dst|a][imm]; loads [h][dst|addr][offset];
+ * stores [h][addr|val][offset]. */
+struct op_handlers {
+    handler unary, ss, si, load, store;
+};
+extern const struct op_handlers OPS[256 + 32];
+/* The integer comparisons fused with a conditional branch: [h][a|rel][b or immediate]. */
+struct br_handlers {
+    handler br_ss, br_si, brn_ss, brn_si;
+};
+extern const struct br_handlers BR_OPS[256];
+
+/* memory.c */
+#define MEMORY_RESERVE ((uint64_t)8 << 30 | (uint64_t)1 << 16)   /* 4 GiB index + 4 GiB offset + slack */
+int memory_init_object(zvm_memory *mem, uint64_t min_pages, uint64_t max_pages, zvm_error *err);
+void memory_release(zvm_memory *mem);
+int64_t memory_grow_pages(zvm_memory *mem, uint64_t delta);
+/* Installs the fault handler (once per process) and an alternate signal stack (once per thread). */
+void memory_guard_thread(void);
+/* The entry that a fault in guest memory returns to, for this thread. */
+extern __thread struct exec *memory_guard_exec;
+
+/* instance.c */
+const zvm_functype *runtime_intern_type(zvm_runtime *rt, const zvm_functype *t);
+int table_grow_by(zvm_table *t, uint32_t delta, zvm_val init);
+
+#endif

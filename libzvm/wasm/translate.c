@@ -1,0 +1,1090 @@
+/*
+ * translate.c — wasm function bodies → register/slot code (exec.h), once, at load.
+ *
+ * One pass per function over a VALID body (the validator is the security boundary), keeping a
+ * compile-time image of the operand stack.  An entry of that image says where the value lives:
+ *   - in its canonical slot: operand-stack height h lives in slot temp_base + h;
+ *   - in a local's slot (local.get pushed nothing at run time: the local IS the operand);
+ *   - as a constant (i32.const pushed nothing either: the constant becomes an immediate).
+ * Instructions read their operands wherever they are and write their result to the canonical
+ * slot of its height; a following local.set retargets that write to the local instead.
+ * Lazy entries are made canonical ("materialised") only when they must be: before a write to
+ * the local they name, at block boundaries and branches (where control flow merges and every
+ * path must leave values in the same place), and as call arguments (which must be contiguous).
+ *
+ * With uniform 64-bit slots the translator needs no types, only heights and arities.  Code after
+ * br, br_table, return and unreachable is skipped up to the matching else/end.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wasm/exec.h"
+
+enum { V_SLOT, V_CONST };
+struct val {
+    uint8_t kind;
+    uint32_t slot;                       /* V_SLOT */
+    uint64_t k;                          /* V_CONST */
+};
+
+enum { C_FUNC, C_BLOCK, C_LOOP, C_IF, C_ELSE };
+struct ctrl {
+    uint8_t kind;
+    bool dead;                           /* the rest of this block is unreachable */
+    uint32_t height;                     /* operand height below the block's parameters */
+    uint32_t nparams, nresults;
+    uint32_t start;                      /* loop: the cell its branches go to */
+    int32_t patches;                     /* forward branches to the end: list in tr.patches */
+    int32_t else_patch;                  /* if: the branch to the else arm */
+};
+
+struct patch {
+    uint32_t cell;                       /* the cell holding the distance */
+    uint8_t half;                        /* which 32-bit half */
+    uint32_t base;                       /* the branch instruction's first cell */
+    int32_t next;
+};
+
+struct tr {
+    const wasm_module *m;
+    struct code *code;
+    cell *cells;
+    size_t ncells, cap;
+    struct code_pos *pos;
+    size_t npos, poscap;
+    struct val *stack;
+    uint32_t sp, max_sp;
+    size_t stack_cap;
+    struct ctrl *ctrls;
+    uint32_t nctrl;
+    size_t ctrl_cap;
+    struct patch *patches;
+    uint32_t npatch;
+    size_t patch_cap;
+    uint32_t temp_base;                  /* slot of operand height 0 */
+    uint32_t nresults;                   /* of the function */
+    uint32_t nlocal_refs;                /* stack entries naming a local */
+    int64_t last;                        /* first cell of the last instruction if its only result is the top slot */
+    uint32_t last_op;                    /* its opcode (256 + n for 0xFC n) */
+    uint32_t offset;                     /* file offset of the instruction being translated */
+    const uint8_t *p, *end, *code_start;
+    size_t code_offset;
+    bool oom;
+    cell dummy[4];                       /* where writes go once memory ran out (the result is discarded) */
+};
+
+/* ---- reading immediates (the body is valid: no bounds errors are possible but we still stop at end) ---- */
+
+static uint64_t rd_uleb(struct tr *t)
+{
+    uint64_t v = 0;
+    unsigned shift = 0;
+    while (t->p < t->end) {
+        uint8_t b = *t->p++;
+        if (shift < 64)
+            v |= (uint64_t)(b & 0x7f) << shift;
+        shift += 7;
+        if (!(b & 0x80))
+            break;
+    }
+    return v;
+}
+
+static int64_t rd_sleb(struct tr *t)
+{
+    uint64_t v = 0;
+    unsigned shift = 0;
+    uint8_t b = 0;
+    while (t->p < t->end) {
+        b = *t->p++;
+        if (shift < 64)
+            v |= (uint64_t)(b & 0x7f) << shift;
+        shift += 7;
+        if (!(b & 0x80))
+            break;
+    }
+    if (shift < 64 && (b & 0x40))
+        v |= ~(uint64_t)0 << shift;
+    return (int64_t)v;
+}
+
+static uint32_t rd_u32(struct tr *t) { return (uint32_t)rd_uleb(t); }
+static uint8_t rd_byte(struct tr *t) { return t->p < t->end ? *t->p++ : 0x0b; }
+
+static uint64_t rd_fixed(struct tr *t, unsigned n)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < n && t->p < t->end; i++)
+        v |= (uint64_t)*t->p++ << (8 * i);
+    return v;
+}
+
+/* A block type: empty, one value type, or a type index (s33). */
+static void rd_blocktype(struct tr *t, uint32_t *np, uint32_t *nr)
+{
+    uint8_t b = t->p < t->end ? *t->p : 0x40;
+    if (b == 0x40) { t->p++; *np = 0; *nr = 0; return; }
+    if (b == ZVM_I32 || b == ZVM_I64 || b == ZVM_F32 || b == ZVM_F64 || b == ZVM_V128 ||
+        b == ZVM_FUNCREF || b == ZVM_EXTERNREF) { t->p++; *np = 0; *nr = 1; return; }
+    int64_t idx = rd_sleb(t);
+    const zvm_functype *ft = &t->m->types[idx];
+    *np = ft->nparams;
+    *nr = ft->nresults;
+}
+
+/* The immediate kinds of opcodes.def, to skip unreachable code. */
+enum imm { IMM_NONE, IMM_BLOCKTYPE, IMM_LABEL, IMM_BR_TABLE, IMM_FUNC, IMM_CALL_INDIRECT, IMM_LOCAL,
+    IMM_GLOBAL, IMM_TABLE, IMM_MEMARG, IMM_MEMORY, IMM_I32, IMM_I64, IMM_F32, IMM_F64, IMM_REFTYPE,
+    IMM_SELECT_T, IMM_DATA, IMM_ELEM, IMM_MEMORY_INIT, IMM_MEMORY_COPY, IMM_TABLE_INIT, IMM_TABLE_COPY };
+
+static const uint8_t IMM_OF[256 + 32] = {
+#define OP(code, ident, text, imm, p1, p2, p3, r) [code] = IMM_##imm,
+#define OP_FC(code, ident, text, imm, p1, p2, p3, r) [256 + (code)] = IMM_##imm,
+#include "wasm/opcodes.def"
+#undef OP
+#undef OP_FC
+};
+
+static void skip_imm(struct tr *t, enum imm k)
+{
+    uint32_t n;
+    switch (k) {
+    case IMM_NONE: break;
+    case IMM_BLOCKTYPE: { uint32_t a, b; rd_blocktype(t, &a, &b); break; }
+    case IMM_BR_TABLE: n = rd_u32(t); for (uint32_t i = 0; i <= n; i++) rd_uleb(t); break;
+    case IMM_CALL_INDIRECT: case IMM_MEMARG: case IMM_TABLE_INIT: case IMM_TABLE_COPY:
+        rd_uleb(t); rd_uleb(t); break;
+    case IMM_F32: rd_fixed(t, 4); break;
+    case IMM_F64: rd_fixed(t, 8); break;
+    case IMM_REFTYPE: rd_byte(t); break;
+    case IMM_SELECT_T: n = rd_u32(t); for (uint32_t i = 0; i < n; i++) rd_byte(t); break;
+    case IMM_MEMORY_INIT: rd_uleb(t); rd_byte(t); break;
+    case IMM_MEMORY_COPY: rd_byte(t); rd_byte(t); break;
+    default: rd_uleb(t); break;      /* one LEB: label, func, local, global, table, memory, i32, i64, data, elem */
+    }
+}
+
+/* Skips unreachable code up to (not including) the else or end that closes the current block. */
+static void skip_dead(struct tr *t)
+{
+    uint32_t depth = 0;
+    while (t->p < t->end) {
+        uint8_t op = *t->p;
+        if ((op == 0x05 && depth == 0) || (op == 0x0b && depth == 0))
+            return;
+        t->p++;
+        if (op == 0x02 || op == 0x03 || op == 0x04)
+            depth++;
+        else if (op == 0x0b)
+            depth--;
+        if (op == 0xfc) {
+            uint32_t sub = rd_u32(t);
+            skip_imm(t, sub < 32 ? IMM_OF[256 + sub] : IMM_NONE);
+        } else {
+            skip_imm(t, IMM_OF[op]);
+        }
+    }
+}
+
+/* ---- emitting ---- */
+
+static bool grow(void **p, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return true;
+    size_t n = *cap ? *cap * 2 : 64;
+    while (n < need)
+        n *= 2;
+    void *q = realloc(*p, n * size);
+    if (!q)
+        return false;
+    *p = q;
+    *cap = n;
+    return true;
+}
+
+/* Appends an instruction of n cells (zeroed) and returns the index of its first cell. */
+static uint32_t emit(struct tr *t, handler h, unsigned n)
+{
+    t->last = -1;
+    if (t->oom || !grow((void **)&t->cells, &t->cap, t->ncells + n, sizeof(cell)) ||
+        !grow((void **)&t->pos, &t->poscap, t->npos + 1, sizeof(struct code_pos))) {
+        t->oom = true;
+        return 0;
+    }
+    uint32_t first = (uint32_t)t->ncells;
+    memset(&t->cells[first], 0, n * sizeof(cell));
+    t->cells[first].h = h;
+    t->ncells += n;
+    t->pos[t->npos++] = (struct code_pos){ first, t->offset };
+    return first;
+}
+
+/* The cell to write operand i into (a scratch cell once out of memory: translation fails anyway). */
+static cell *at(struct tr *t, size_t i)
+{
+    return t->oom ? t->dummy : &t->cells[i];
+}
+
+#define BYTES(slot) ((uint32_t)(slot) * 8u)
+#define CANON(t, h) ((t)->temp_base + (h))
+
+static void emit_copy(struct tr *t, uint32_t dst, uint32_t src)
+{
+    uint32_t i = emit(t, H.copy, 2);
+    at(t, i + 1)->u32[0] = BYTES(dst);
+    at(t, i + 1)->u32[1] = BYTES(src);
+}
+
+static void emit_const(struct tr *t, uint32_t dst, uint64_t k)
+{
+    if (k >> 32 == 0) {
+        uint32_t i = emit(t, H.const32, 2);
+        at(t, i + 1)->u32[0] = BYTES(dst);
+        at(t, i + 1)->u32[1] = (uint32_t)k;
+    } else {
+        uint32_t i = emit(t, H.const64, 3);
+        at(t, i + 1)->u32[0] = BYTES(dst);
+        at(t, i + 2)->u64 = k;
+    }
+}
+
+/* Moves value v into slot dst (if it is not there already). */
+static void emit_move(struct tr *t, uint32_t dst, const struct val *v)
+{
+    if (v->kind == V_CONST)
+        emit_const(t, dst, v->k);
+    else if (v->slot != dst)
+        emit_copy(t, dst, v->slot);
+}
+
+/* Records that the instruction at cell i leaves its only result in the top slot. */
+static void set_last(struct tr *t, uint32_t i, uint32_t op)
+{
+    t->last = i;
+    t->last_op = op;
+}
+
+/* ---- the operand stack image ---- */
+
+static bool is_local_ref(const struct tr *t, const struct val *v)
+{
+    return v->kind == V_SLOT && v->slot < t->temp_base;
+}
+
+static void push_canon(struct tr *t)
+{
+    if (!grow((void **)&t->stack, &t->stack_cap, t->sp + 1, sizeof(struct val))) {
+        t->oom = true;
+        return;
+    }
+    t->stack[t->sp] = (struct val){ V_SLOT, CANON(t, t->sp), 0 };
+    t->sp++;
+    if (t->sp > t->max_sp)
+        t->max_sp = t->sp;
+}
+
+static void push_slot(struct tr *t, uint32_t slot)
+{
+    push_canon(t);
+    if (t->oom)
+        return;
+    t->stack[t->sp - 1].slot = slot;
+    if (slot < t->temp_base)
+        t->nlocal_refs++;
+}
+
+static void push_const(struct tr *t, uint64_t k)
+{
+    push_canon(t);
+    if (t->oom)
+        return;
+    t->stack[t->sp - 1] = (struct val){ V_CONST, 0, k };
+}
+
+static struct val pop(struct tr *t)
+{
+    struct val v = t->stack[--t->sp];
+    if (is_local_ref(t, &v))
+        t->nlocal_refs--;
+    return v;
+}
+
+static void truncate_stack(struct tr *t, uint32_t h)
+{
+    while (t->sp > h)
+        pop(t);
+}
+
+/* Makes stack entry i live in its canonical slot. */
+static void materialize(struct tr *t, uint32_t i)
+{
+    struct val *v = &t->stack[i];
+    uint32_t canon = CANON(t, i);
+    if (v->kind == V_SLOT && v->slot == canon)
+        return;
+    struct val old = *v;
+    if (is_local_ref(t, &old))
+        t->nlocal_refs--;
+    *v = (struct val){ V_SLOT, canon, 0 };
+    emit_move(t, canon, &old);
+}
+
+/* Entry i must be a slot (a constant goes to its canonical slot). */
+static uint32_t need_slot(struct tr *t, uint32_t i)
+{
+    if (t->stack[i].kind == V_CONST)
+        materialize(t, i);
+    return t->stack[i].slot;
+}
+
+/* Before a write to local `slot`: entries that name it take their value now. */
+static void protect_local(struct tr *t, uint32_t slot, uint32_t below)
+{
+    if (t->nlocal_refs == 0)
+        return;
+    for (uint32_t i = 0; i < below; i++)
+        if (t->stack[i].kind == V_SLOT && t->stack[i].slot == slot)
+            materialize(t, i);
+}
+
+/* At a block entry: no entry may name a local (the block may write it on one path only), and
+ * the block's parameters sit in their canonical slots (every path into the block agrees). */
+static void settle_for_block(struct tr *t, uint32_t nparams)
+{
+    if (t->nlocal_refs)
+        for (uint32_t i = 0; i < t->sp; i++)
+            if (is_local_ref(t, &t->stack[i]))
+                materialize(t, i);
+    for (uint32_t i = t->sp - nparams; i < t->sp; i++)
+        materialize(t, i);
+}
+
+static bool settled_for_block(const struct tr *t, uint32_t nparams)
+{
+    if (t->nlocal_refs)
+        return false;
+    for (uint32_t i = t->sp - nparams; i < t->sp; i++)
+        if (t->stack[i].kind != V_SLOT || t->stack[i].slot != CANON(t, i))
+            return false;
+    return true;
+}
+
+/* ---- branches ---- */
+
+static void add_patch(struct tr *t, int32_t *list, uint32_t cell_index, uint8_t half, uint32_t base)
+{
+    if (!grow((void **)&t->patches, &t->patch_cap, t->npatch + 1, sizeof(struct patch))) {
+        t->oom = true;
+        return;
+    }
+    t->patches[t->npatch] = (struct patch){ cell_index, half, base, *list };
+    *list = (int32_t)t->npatch++;
+}
+
+static void set_rel(struct tr *t, uint32_t cell_index, uint8_t half, uint32_t base, uint32_t target)
+{
+    if (t->oom)
+        return;
+    at(t, cell_index)->i32[half] = (int32_t)(target - base);
+}
+
+static void resolve_patches(struct tr *t, int32_t list, uint32_t target)
+{
+    for (int32_t i = list; i >= 0; i = t->patches[i].next)
+        set_rel(t, t->patches[i].cell, t->patches[i].half, t->patches[i].base, target);
+}
+
+static uint32_t label_arity(const struct ctrl *c)
+{
+    return c->kind == C_LOOP ? c->nparams : c->nresults;
+}
+
+/* Do the top n values already sit where label c wants them? */
+static bool in_place(const struct tr *t, const struct ctrl *c, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        const struct val *v = &t->stack[t->sp - n + i];
+        if (v->kind != V_SLOT || v->slot != CANON(t, c->height + i))
+            return false;
+    }
+    return true;
+}
+
+/* Copies the top n values to label c's result slots.  Ascending order is safe: a source is
+ * never below its destination (sources are at or above their canonical height). */
+static void move_to_label(struct tr *t, const struct ctrl *c, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        emit_move(t, CANON(t, c->height + i), &t->stack[t->sp - n + i]);
+}
+
+/* The results of the function go to the frame's first slots; then ret. */
+static void emit_return(struct tr *t)
+{
+    uint32_t n = t->nresults;
+    /* A local that is also a destination could be overwritten before it is read: it goes to
+     * its entry's canonical slot first.  The stack image is left alone (this may be one arm of
+     * a br_if; the other arm still sees the local). */
+    for (uint32_t i = t->sp - n; i < t->sp; i++)
+        if (is_local_ref(t, &t->stack[i]) && t->stack[i].slot < n)
+            emit_copy(t, CANON(t, i), t->stack[i].slot);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t e = t->sp - n + i;
+        struct val v = t->stack[e];
+        if (is_local_ref(t, &v) && v.slot < n)
+            v.slot = CANON(t, e);
+        emit_move(t, i, &v);
+    }
+    emit(t, H.ret, 1);
+}
+
+/* An unconditional branch to label depth l (values on top of the stack). */
+static void emit_br(struct tr *t, uint32_t l)
+{
+    struct ctrl *c = &t->ctrls[t->nctrl - 1 - l];
+    if (c->kind == C_FUNC) {
+        emit_return(t);
+        return;
+    }
+    move_to_label(t, c, label_arity(c));
+    if (c->kind == C_LOOP) {
+        uint32_t i = emit(t, H.br_loop, 2);
+        set_rel(t, i + 1, 0, i, c->start);
+    } else {
+        uint32_t i = emit(t, H.br, 2);
+        add_patch(t, &c->patches, i + 1, 0, i);
+    }
+}
+
+/* Pops a condition and emits a branch taken when it is true (negate: when false), fused with
+ * the comparison that produced it when it can.  Returns where the distance goes via *cell/half/base. */
+static void emit_cond_branch(struct tr *t, bool negate, uint32_t *cell_out, uint8_t *half_out, uint32_t *base_out)
+{
+    struct val cond = t->stack[t->sp - 1];
+    if (!t->oom && t->last >= 0 && cond.kind == V_SLOT && cond.slot == CANON(t, t->sp - 1)) {
+        uint32_t li = (uint32_t)t->last, op = t->last_op;
+        const cell *old = &t->cells[li];
+        handler fused = NULL;
+        uint32_t a = 0;
+        uint64_t b = 0;
+        bool imm = false;
+        if (op == 0x45 || op == 0x50) {              /* eqz x  =  x == 0 */
+            const struct br_handlers *bh = &BR_OPS[op == 0x45 ? 0x46 : 0x51];
+            fused = negate ? bh->brn_si : bh->br_si;
+            a = old[1].u32[1];
+            imm = true;
+        } else if (op < 256 && BR_OPS[op].br_ss) {
+            imm = old[0].h == OPS[op].si;
+            fused = imm ? (negate ? BR_OPS[op].brn_si : BR_OPS[op].br_si)
+                        : (negate ? BR_OPS[op].brn_ss : BR_OPS[op].br_ss);
+            a = old[1].u32[1];
+            b = imm ? old[2].u64 : old[2].u32[0];
+        }
+        if (fused) {
+            uint32_t offset = t->offset;
+            t->offset = t->pos[t->npos - 1].offset;  /* a fault there still names the comparison */
+            t->ncells = li;
+            t->npos--;
+            pop(t);
+            uint32_t i = emit(t, fused, 3);
+            t->offset = offset;
+            at(t, i + 1)->u32[0] = a;
+            if (imm)
+                at(t, i + 2)->u64 = b;
+            else
+                at(t, i + 2)->u32[0] = (uint32_t)b;
+            *cell_out = i + 1; *half_out = 1; *base_out = i;
+            return;
+        }
+    }
+    uint32_t slot = need_slot(t, t->sp - 1);
+    pop(t);
+    uint32_t i = emit(t, negate ? H.br_unless : H.br_if, 2);
+    at(t, i + 1)->u32[0] = BYTES(slot);
+    *cell_out = i + 1; *half_out = 1; *base_out = i;
+}
+
+static void push_ctrl(struct tr *t, uint8_t kind, uint32_t np, uint32_t nr)
+{
+    if (!grow((void **)&t->ctrls, &t->ctrl_cap, t->nctrl + 1, sizeof(struct ctrl))) {
+        t->oom = true;
+        return;
+    }
+    t->ctrls[t->nctrl++] = (struct ctrl){ kind, false, t->sp - np, np, nr, (uint32_t)t->ncells, -1, -1 };
+}
+
+/* ---- one function ---- */
+
+static void op_binary(struct tr *t, uint32_t op)
+{
+    const struct op_handlers *oh = &OPS[op];
+    struct val *a = &t->stack[t->sp - 2], *b = &t->stack[t->sp - 1];
+    bool commutative = (op >= 0x46 && op <= 0x47) || (op >= 0x51 && op <= 0x52) || op == 0x6a ||
+                       op == 0x6c || (op >= 0x71 && op <= 0x73) || op == 0x7c || op == 0x7e ||
+                       (op >= 0x83 && op <= 0x85);
+    uint32_t i, sa;
+    if (b->kind == V_CONST && a->kind == V_SLOT) {
+        i = emit(t, oh->si, 3);
+        sa = a->slot;
+        at(t, i + 2)->u64 = b->k;
+    } else if (commutative && a->kind == V_CONST && b->kind == V_SLOT) {
+        i = emit(t, oh->si, 3);
+        sa = b->slot;
+        at(t, i + 2)->u64 = a->k;
+    } else {
+        sa = need_slot(t, t->sp - 2);
+        uint32_t sb = need_slot(t, t->sp - 1);
+        i = emit(t, oh->ss, 3);
+        at(t, i + 2)->u32[0] = BYTES(sb);
+    }
+    pop(t);
+    pop(t);
+    at(t, i + 1)->u32[0] = BYTES(CANON(t, t->sp));
+    at(t, i + 1)->u32[1] = BYTES(sa);
+    push_canon(t);
+    set_last(t, i, op);
+}
+
+static void op_unary(struct tr *t, handler h, uint32_t op)
+{
+    uint32_t sa = need_slot(t, t->sp - 1);
+    pop(t);
+    uint32_t i = emit(t, h, 2);
+    at(t, i + 1)->u32[0] = BYTES(CANON(t, t->sp));
+    at(t, i + 1)->u32[1] = BYTES(sa);
+    push_canon(t);
+    set_last(t, i, op);
+}
+
+/* local.set / local.tee */
+static void op_local_set(struct tr *t, uint32_t local, bool tee)
+{
+    struct val v = t->stack[t->sp - 1];
+    bool others = false;
+    if (t->nlocal_refs)
+        for (uint32_t i = 0; i + 1 < t->sp; i++)
+            if (t->stack[i].kind == V_SLOT && t->stack[i].slot == local)
+                others = true;
+    if (!others && t->last >= 0 && v.kind == V_SLOT && v.slot == CANON(t, t->sp - 1)) {
+        at(t, t->last + 1)->u32[0] = BYTES(local);   /* the producer writes the local directly */
+        t->last = -1;
+    } else {
+        protect_local(t, local, t->sp - 1);
+        v = t->stack[t->sp - 1];
+        emit_move(t, local, &v);
+    }
+    pop(t);
+    if (tee)
+        push_slot(t, local);
+}
+
+static void op_call(struct tr *t, uint32_t f)
+{
+    const zvm_functype *ft = wasm_func_type(t->m, f);
+    uint32_t n = ft->nparams;
+    for (uint32_t i = t->sp - n; i < t->sp; i++)
+        materialize(t, i);
+    uint32_t frame = BYTES(CANON(t, t->sp - n));
+    if (f < t->m->nfunc_imports) {
+        uint32_t i = emit(t, H.call_import, 2);
+        at(t, i + 1)->u32[0] = f;
+        at(t, i + 1)->u32[1] = frame;
+    } else {
+        uint32_t i = emit(t, H.call, 3);
+        at(t, i + 1)->ptr = &t->code->funcs[f - t->m->nfunc_imports];
+        at(t, i + 2)->u32[0] = frame;
+    }
+    truncate_stack(t, t->sp - n);
+    for (uint32_t i = 0; i < ft->nresults; i++)
+        push_canon(t);
+}
+
+static void op_call_indirect(struct tr *t, uint32_t type, uint32_t table)
+{
+    const zvm_functype *ft = &t->m->types[type];
+    uint32_t n = ft->nparams;
+    uint32_t elem = need_slot(t, t->sp - 1);
+    struct val ev = pop(t);
+    for (uint32_t i = t->sp - n; i < t->sp; i++)
+        materialize(t, i);
+    /* the element index was above the arguments: materialising them cannot have moved it,
+     * unless it named a local, which they do not write */
+    (void)ev;
+    uint32_t i = emit(t, H.call_indirect, 3);
+    at(t, i + 1)->u32[0] = type;
+    at(t, i + 1)->u32[1] = table;
+    at(t, i + 2)->u32[0] = BYTES(elem);
+    at(t, i + 2)->u32[1] = BYTES(CANON(t, t->sp - n));
+    truncate_stack(t, t->sp - n);
+    for (uint32_t k = 0; k < ft->nresults; k++)
+        push_canon(t);
+}
+
+/* Generic: pops k operands (made slots), emits h with them packed as [h][s0|s1][s2|x]..., returns the index. */
+static uint32_t op_operands(struct tr *t, handler h, unsigned ncells, unsigned k, uint32_t *slots)
+{
+    for (unsigned j = 0; j < k; j++)
+        slots[j] = need_slot(t, t->sp - k + j);
+    for (unsigned j = 0; j < k; j++)
+        pop(t);
+    uint32_t i = emit(t, h, ncells);
+    for (unsigned j = 0; j < k; j++)
+        at(t, i + 1 + j / 2)->u32[j % 2] = BYTES(slots[j]);
+    return i;
+}
+
+static void op_block_end(struct tr *t)
+{
+    struct ctrl *c = &t->ctrls[t->nctrl - 1];
+    if (c->kind == C_FUNC) {
+        if (!c->dead)
+            emit_return(t);
+        t->nctrl--;
+        return;
+    }
+    if (!c->dead)
+        for (uint32_t i = t->sp - c->nresults; i < t->sp; i++)
+            materialize(t, i);
+    uint32_t here = (uint32_t)t->ncells;
+    if (c->kind == C_IF)
+        resolve_patches(t, c->else_patch, here);
+    resolve_patches(t, c->patches, here);
+    truncate_stack(t, c->height);
+    uint32_t nr = c->nresults;
+    t->nctrl--;
+    for (uint32_t i = 0; i < nr; i++)
+        push_canon(t);
+    t->last = -1;
+}
+
+static void op_else(struct tr *t)
+{
+    struct ctrl *c = &t->ctrls[t->nctrl - 1];
+    if (!c->dead) {
+        for (uint32_t i = t->sp - c->nresults; i < t->sp; i++)
+            materialize(t, i);
+        uint32_t i = emit(t, H.br, 2);
+        add_patch(t, &c->patches, i + 1, 0, i);
+    }
+    resolve_patches(t, c->else_patch, (uint32_t)t->ncells);
+    c->else_patch = -1;
+    truncate_stack(t, c->height);
+    for (uint32_t i = 0; i < c->nparams; i++)
+        push_canon(t);
+    c->kind = C_ELSE;
+    c->dead = false;
+    t->last = -1;
+}
+
+static void op_br_table(struct tr *t)
+{
+    uint32_t n = rd_u32(t);
+    uint32_t *labels = malloc((n + 1) * sizeof *labels);
+    if (!labels) { t->oom = true; return; }
+    for (uint32_t k = 0; k <= n; k++)
+        labels[k] = rd_u32(t);
+    uint32_t cond = need_slot(t, t->sp - 1);
+    pop(t);
+    uint32_t i = emit(t, H.br_table, 2 + n + 1);
+    if (!t->oom) {
+        at(t, i + 1)->u32[0] = BYTES(cond);
+        at(t, i + 1)->u32[1] = n;
+    }
+    for (uint32_t k = 0; k <= n; k++) {
+        struct ctrl *c = &t->ctrls[t->nctrl - 1 - labels[k]];
+        uint32_t arity = label_arity(c);
+        if (c->kind != C_FUNC && in_place(t, c, arity)) {
+            if (c->kind == C_LOOP)
+                set_rel(t, i + 2 + k, 0, i, c->start);
+            else
+                add_patch(t, &c->patches, i + 2 + k, 0, i);
+        } else {                                    /* a stub moves the values, then branches */
+            set_rel(t, i + 2 + k, 0, i, (uint32_t)t->ncells);
+            emit_br(t, labels[k]);
+        }
+    }
+    free(labels);
+}
+
+static void op_br_if(struct tr *t, uint32_t l)
+{
+    /* the condition is popped first; the values stay on the stack when not taken */
+    struct ctrl *c = &t->ctrls[t->nctrl - 1 - l];
+    uint32_t arity = label_arity(c);
+    uint32_t cell_i, base;
+    uint8_t half;
+    /* in_place looks below the condition */
+    t->sp--;
+    bool direct = c->kind != C_FUNC && in_place(t, c, arity);
+    t->sp++;
+    if (direct) {
+        emit_cond_branch(t, false, &cell_i, &half, &base);
+        if (c->kind == C_LOOP)
+            set_rel(t, cell_i, half, base, c->start);
+        else
+            add_patch(t, &c->patches, cell_i, half, base);
+    } else {                                        /* if not cond skip; move; br */
+        emit_cond_branch(t, true, &cell_i, &half, &base);
+        emit_br(t, l);
+        set_rel(t, cell_i, half, base, (uint32_t)t->ncells);
+    }
+    t->last = -1;
+}
+
+static void translate_body(struct tr *t, struct code_func *cf, const wasm_func *wf)
+{
+    t->p = wf->code;
+    t->end = wf->code + wf->code_size;
+    t->code_start = wf->code;
+    t->code_offset = wf->code_offset;
+    t->sp = t->max_sp = 0;
+    t->nctrl = 0;
+    t->npatch = 0;
+    t->nlocal_refs = 0;
+    t->last = -1;
+    t->temp_base = cf->nparams + cf->nlocals;
+    t->nresults = cf->nresults;
+    t->offset = (uint32_t)wf->code_offset;
+    push_ctrl(t, C_FUNC, 0, cf->nresults);
+    cf->first_cell = (uint32_t)t->ncells;
+
+    while (t->nctrl > 0 && t->p < t->end && !t->oom) {
+        t->offset = (uint32_t)(t->code_offset + (size_t)(t->p - t->code_start));
+        uint32_t op = *t->p++;
+        if (op == 0xfc)
+            op = 256 + rd_u32(t);
+        struct ctrl *top = &t->ctrls[t->nctrl - 1];
+        uint32_t np, nr, a, b, i, s[3];
+        switch (op) {
+        case 0x00:
+            emit(t, H.unreachable, 1);
+            goto dead;
+        case 0x01:
+            break;
+        case 0x02: case 0x03:
+            rd_blocktype(t, &np, &nr);
+            settle_for_block(t, np);
+            t->last = -1;
+            push_ctrl(t, op == 0x02 ? C_BLOCK : C_LOOP, np, nr);
+            break;
+        case 0x04: {
+            rd_blocktype(t, &np, &nr);
+            uint32_t cell_i, base;
+            uint8_t half;
+            t->sp--;                                /* the condition sits above the parameters */
+            bool settled = settled_for_block(t, np);
+            t->sp++;
+            if (!settled) {
+                need_slot(t, t->sp - 1);
+                struct val cond = pop(t);
+                settle_for_block(t, np);
+                if (is_local_ref(t, &cond))
+                    t->nlocal_refs++;
+                t->stack[t->sp++] = cond;
+            }
+            emit_cond_branch(t, true, &cell_i, &half, &base);
+            push_ctrl(t, C_IF, np, nr);
+            if (!t->oom) {
+                t->ctrls[t->nctrl - 1].else_patch = -1;
+                add_patch(t, &t->ctrls[t->nctrl - 1].else_patch, cell_i, half, base);
+            }
+            t->last = -1;
+            break;
+        }
+        case 0x05:
+            op_else(t);
+            break;
+        case 0x0b:
+            op_block_end(t);
+            break;
+        case 0x0c:
+            emit_br(t, rd_u32(t));
+            goto dead;
+        case 0x0d:
+            op_br_if(t, rd_u32(t));
+            break;
+        case 0x0e:
+            op_br_table(t);
+            goto dead;
+        case 0x0f:
+            emit_return(t);
+            goto dead;
+        case 0x10:
+            op_call(t, rd_u32(t));
+            break;
+        case 0x11:
+            a = rd_u32(t);
+            b = rd_u32(t);
+            op_call_indirect(t, a, b);
+            break;
+        case 0x1a:
+            pop(t);
+            break;
+        case 0x1c:
+            a = rd_u32(t);
+            for (uint32_t k = 0; k < a; k++)
+                rd_byte(t);
+            __attribute__((fallthrough));
+        case 0x1b: {
+            uint32_t cs = need_slot(t, t->sp - 1);
+            uint32_t sb = need_slot(t, t->sp - 2);
+            uint32_t sa = need_slot(t, t->sp - 3);
+            pop(t); pop(t); pop(t);
+            i = emit(t, H.select, 3);
+            at(t, i + 1)->u32[0] = BYTES(CANON(t, t->sp));
+            at(t, i + 1)->u32[1] = BYTES(cs);
+            at(t, i + 2)->u32[0] = BYTES(sa);
+            at(t, i + 2)->u32[1] = BYTES(sb);
+            push_canon(t);
+            set_last(t, i, op);
+            break;
+        }
+        case 0x20:
+            push_slot(t, rd_u32(t));
+            break;
+        case 0x21: case 0x22:
+            op_local_set(t, rd_u32(t), op == 0x22);
+            break;
+        case 0x23:
+            i = emit(t, H.global_get, 2);
+            at(t, i + 1)->u32[0] = BYTES(CANON(t, t->sp));
+            at(t, i + 1)->u32[1] = rd_u32(t);
+            push_canon(t);
+            set_last(t, i, op);
+            break;
+        case 0x24:
+            a = need_slot(t, t->sp - 1);
+            pop(t);
+            i = emit(t, H.global_set, 2);
+            at(t, i + 1)->u32[0] = BYTES(a);
+            at(t, i + 1)->u32[1] = rd_u32(t);
+            break;
+        case 0x25:
+            a = rd_u32(t);
+            i = op_operands(t, H.table_get, 3, 1, s);
+            at(t, i + 1)->u32[1] = BYTES(s[0]);
+            at(t, i + 1)->u32[0] = BYTES(CANON(t, t->sp));
+            at(t, i + 2)->u32[0] = a;
+            push_canon(t);
+            set_last(t, i, op);
+            break;
+        case 0x26:
+            a = rd_u32(t);
+            i = op_operands(t, H.table_set, 3, 2, s);
+            at(t, i + 2)->u32[0] = a;
+            break;
+        case 0x28: case 0x29: case 0x2a: case 0x2b: case 0x2c: case 0x2d: case 0x2e: case 0x2f:
+        case 0x30: case 0x31: case 0x32: case 0x33: case 0x34: case 0x35:
+            rd_u32(t);
+            a = rd_u32(t);
+            i = op_operands(t, OPS[op].load, 3, 1, s);
+            at(t, i + 1)->u32[1] = BYTES(s[0]);
+            at(t, i + 1)->u32[0] = BYTES(CANON(t, t->sp));
+            at(t, i + 2)->u64 = a;
+            push_canon(t);
+            set_last(t, i, op);
+            break;
+        case 0x36: case 0x37: case 0x38: case 0x39: case 0x3a: case 0x3b: case 0x3c: case 0x3d: case 0x3e:
+            rd_u32(t);
+            a = rd_u32(t);
+            i = op_operands(t, OPS[op].store, 3, 2, s);
+            at(t, i + 2)->u64 = a;
+            break;
+        case 0x3f:
+            rd_u32(t);
+            i = emit(t, H.memory_size, 2);
+            at(t, i + 1)->u32[0] = BYTES(CANON(t, t->sp));
+            push_canon(t);
+            set_last(t, i, op);
+            break;
+        case 0x40:
+            rd_u32(t);
+            op_unary(t, H.memory_grow, op);
+            break;
+        case 0x41: push_const(t, (uint32_t)rd_sleb(t)); break;
+        case 0x42: push_const(t, (uint64_t)rd_sleb(t)); break;
+        case 0x43: push_const(t, rd_fixed(t, 4)); break;
+        case 0x44: push_const(t, rd_fixed(t, 8)); break;
+        case 0xd0: rd_byte(t); push_const(t, 0); break;
+        case 0xd1: op_unary(t, H.i64_eqz, op); break;
+        case 0xd2:
+            i = emit(t, H.ref_func, 2);
+            at(t, i + 1)->u32[0] = BYTES(CANON(t, t->sp));
+            at(t, i + 1)->u32[1] = rd_u32(t);
+            push_canon(t);
+            set_last(t, i, op);
+            break;
+        case 256 + 0x08:                            /* memory.init seg 0 */
+            a = rd_u32(t);
+            rd_byte(t);
+            i = op_operands(t, H.memory_init, 3, 3, s);
+            at(t, i + 2)->u32[1] = a;
+            break;
+        case 256 + 0x09: case 256 + 0x0d:           /* data.drop, elem.drop */
+            i = emit(t, op == 256 + 0x09 ? H.data_drop : H.elem_drop, 2);
+            at(t, i + 1)->u32[0] = rd_u32(t);
+            break;
+        case 256 + 0x0a:
+            rd_byte(t); rd_byte(t);
+            op_operands(t, H.memory_copy, 3, 3, s);
+            break;
+        case 256 + 0x0b:
+            rd_byte(t);
+            op_operands(t, H.memory_fill, 3, 3, s);
+            break;
+        case 256 + 0x0c:                            /* table.init elem table */
+            a = rd_u32(t);
+            b = rd_u32(t);
+            i = op_operands(t, H.table_init, 4, 3, s);
+            at(t, i + 2)->u32[1] = a;
+            at(t, i + 3)->u32[0] = b;
+            break;
+        case 256 + 0x0e:                            /* table.copy dst src */
+            a = rd_u32(t);
+            b = rd_u32(t);
+            i = op_operands(t, H.table_copy, 4, 3, s);
+            at(t, i + 3)->u32[0] = a;
+            at(t, i + 3)->u32[1] = b;
+            break;
+        case 256 + 0x0f:                            /* table.grow: init n -> old */
+            a = rd_u32(t);
+            i = op_operands(t, H.table_grow, 3, 2, s);
+            at(t, i + 1)->u32[0] = BYTES(CANON(t, t->sp));
+            at(t, i + 1)->u32[1] = BYTES(s[0]);
+            at(t, i + 2)->u32[0] = BYTES(s[1]);
+            at(t, i + 2)->u32[1] = a;
+            push_canon(t);
+            set_last(t, i, op);
+            break;
+        case 256 + 0x10:
+            i = emit(t, H.table_size, 2);
+            at(t, i + 1)->u32[0] = BYTES(CANON(t, t->sp));
+            at(t, i + 1)->u32[1] = rd_u32(t);
+            push_canon(t);
+            set_last(t, i, op);
+            break;
+        case 256 + 0x11:                            /* table.fill: i val n */
+            a = rd_u32(t);
+            i = op_operands(t, H.table_fill, 3, 3, s);
+            at(t, i + 2)->u32[1] = a;
+            break;
+        default:
+            if (op < 256 + 32 && OPS[op].unary)
+                op_unary(t, OPS[op].unary, op);
+            else if (op < 256 + 32 && OPS[op].ss)
+                op_binary(t, op);
+            else
+                t->oom = true;                      /* cannot happen in a valid module */
+            break;
+        }
+        continue;
+    dead:
+        top = &t->ctrls[t->nctrl - 1];
+        top->dead = true;
+        truncate_stack(t, top->height);
+        skip_dead(t);
+    }
+    uint32_t slots = t->temp_base + t->max_sp;
+    cf->frame_slots = slots > cf->nresults ? slots : cf->nresults;
+}
+
+void code_locate(const struct code *c, const cell *ip, uint32_t *func_index, uint32_t *offset)
+{
+    *func_index = UINT32_MAX;
+    *offset = 0;
+    if (!c || ip < c->cells || ip >= c->cells + c->ncells)
+        return;
+    uint32_t at = (uint32_t)(ip - c->cells);
+    uint32_t lo = 0, hi = c->nfuncs;             /* last function starting at or before at */
+    while (hi - lo > 1) {
+        uint32_t mid = (lo + hi) / 2;
+        if (c->funcs[mid].first_cell <= at) lo = mid; else hi = mid;
+    }
+    if (c->nfuncs)
+        *func_index = c->funcs[lo].func_index;
+    size_t plo = 0, phi = c->npos;
+    while (phi - plo > 1) {
+        size_t mid = (plo + phi) / 2;
+        if (c->pos[mid].cell <= at) plo = mid; else phi = mid;
+    }
+    if (c->npos)
+        *offset = c->pos[plo].offset;
+}
+
+static void code_free(void *p)
+{
+    struct code *c = p;
+    if (!c)
+        return;
+    free(c->cells);
+    free(c->funcs);
+    free(c->pos);
+    free(c);
+}
+
+int translate_module(wasm_module *m, zvm_error *err)
+{
+    struct code *code = calloc(1, sizeof *code);
+    uint32_t n = m->nfuncs - m->nfunc_imports;
+    if (code)
+        code->funcs = calloc(n ? n : 1, sizeof *code->funcs);
+    if (!code || !code->funcs) {
+        free(code);
+        snprintf(err->msg, sizeof err->msg, "out of memory translating the module");
+        return -1;
+    }
+    code->nfuncs = n;
+    struct tr t = { .m = m, .code = code };
+    size_t total = 0;
+    for (uint32_t f = 0; f < n; f++)
+        total += m->funcs[f].code_size;
+    grow((void **)&t.cells, &t.cap, total + 16, sizeof(cell));
+    grow((void **)&t.pos, &t.poscap, total / 2 + 16, sizeof(struct code_pos));
+    for (uint32_t f = 0; f < n && !t.oom; f++) {
+        const wasm_func *wf = &m->funcs[f];
+        const zvm_functype *ft = &m->types[wf->type_index];
+        struct code_func *cf = &code->funcs[f];
+        cf->func_index = m->nfunc_imports + f;
+        cf->nparams = ft->nparams;
+        cf->nlocals = wf->nlocals;
+        cf->nresults = ft->nresults;
+        if ((uint64_t)ft->nparams + wf->nlocals > (1u << 24)) {
+            snprintf(err->msg, sizeof err->msg, "function %u at byte 0x%zx: too many locals (%u) for the engine",
+                     cf->func_index, wf->code_offset, wf->nlocals);
+            goto fail;
+        }
+        translate_body(&t, cf, wf);
+        if ((uint64_t)cf->frame_slots > (1u << 25) || t.ncells > (1u << 30)) {
+            snprintf(err->msg, sizeof err->msg, "function %u at byte 0x%zx: too large for the engine",
+                     cf->func_index, wf->code_offset);
+            goto fail;
+        }
+    }
+    if (t.oom) {
+        snprintf(err->msg, sizeof err->msg, "out of memory translating the module");
+        goto fail;
+    }
+    code->cells = t.cells;
+    code->ncells = t.ncells;
+    code->pos = t.pos;
+    code->npos = t.npos;
+    for (uint32_t f = 0; f < n; f++)
+        code->funcs[f].entry = code->cells + code->funcs[f].first_cell;
+    free(t.stack);
+    free(t.ctrls);
+    free(t.patches);
+    m->code = code;
+    m->code_free = code_free;
+    return 0;
+fail:
+    free(t.cells);
+    free(t.pos);
+    free(t.stack);
+    free(t.ctrls);
+    free(t.patches);
+    free(code->funcs);
+    free(code);
+    return -1;
+}

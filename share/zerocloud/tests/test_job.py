@@ -1,0 +1,171 @@
+"""Unit tests of the pure parts of ZeroCloud: the job description, manifest/nvram text, the report.
+
+Run: PYTHONPATH=share/zerocloud /usr/bin/python3 -m unittest discover -s share/zerocloud/tests
+(test/bats/zerocloud.bats runs them; the filters themselves are tested against a real Swift there).
+"""
+
+import json
+import unittest
+
+from zerocloud.job import JobError, SwiftPath, ImagePath, expand_job, parse_job, parse_shebang
+from zerocloud.session import (Channel, RANDOM_READ, build_manifest, build_nvram, nvram_escape,
+                               outcome, parse_report)
+
+SYS = {'python'}
+
+
+def job(*nodes):
+    return json.dumps(list(nodes))
+
+
+def node(name='n', path='file://python:python', devices=(), **kw):
+    d = {'name': name, 'exec': {'path': path}, 'devices': list(devices)}
+    d.update(kw)
+    return d
+
+
+def lister(objects):
+    def list_objects(account, container, prefix):
+        return [o for o in objects.get((account, container), []) if o.startswith(prefix)]
+    return list_objects
+
+
+class ParseJob(unittest.TestCase):
+    def refuses(self, text, status, *words):
+        with self.assertRaises(JobError) as cm:
+            parse_job(text, SYS, 'AUTH_me')
+        self.assertEqual(cm.exception.status, status, str(cm.exception))
+        for w in words:
+            self.assertIn(w, str(cm.exception))
+
+    def test_minimal_node_mounts_its_system_image(self):
+        g, = parse_job(job(node()), SYS, 'AUTH_me')
+        self.assertIsInstance(g.program, ImagePath)
+        self.assertEqual((g.program.image, g.program.member), ('python', 'python'))
+        self.assertEqual([d.name for d in g.devices], ['python'])
+
+    def test_caller_account_and_args(self):
+        g, = parse_job(job(node(devices=[{'name': 'stdin', 'path': 'swift://~/c/o'}],
+                                exec={'path': 'swift://./bin/prog', 'args': 'a  b', 'env': {'K': 'V'}})),
+                       SYS, 'AUTH_me')
+        self.assertEqual(g.program.url, 'swift://AUTH_me/bin/prog')
+        self.assertEqual(g.devices[0].path.url, 'swift://AUTH_me/c/o')
+        self.assertEqual(g.args, ['a', 'b'])
+        self.assertEqual(g.env, {'K': 'V'})
+
+    def test_bad_jobs(self):
+        self.refuses('[{"name": ', 400, 'malformed JSON')
+        self.refuses('{}', 400, 'name')
+        self.refuses('[]', 400, 'list of nodes')
+        self.refuses(job(node(devices=[{'name': 'tape'}])), 400, 'unknown device', 'tape')
+        self.refuses(job(node(path='file://java:java')), 400, 'unknown system image "java"', 'python')
+        self.refuses(job(node(path='/bin/sh')), 400, 'host paths')
+        self.refuses(job(node(path='hello.wasm')), 400, 'no "image" device')
+        self.refuses(job(node(devices=[{'name': 'stdin'}])), 400, 'needs a "path"')
+        self.refuses(job(node(devices=[{'name': 'stdin', 'path': 'swift://a/c'}])), 400,
+                     'swift://<account>/<container>/<object>')
+        self.refuses(job(node(devices=[{'name': 'stdin', 'path': 'swift://a/c*/o'}])), 400,
+                     'only appear in the object name')
+        self.refuses(job(node(devices=[{'name': 'stdout'}, {'name': 'stdout'}])), 400, 'twice')
+        self.refuses(job(node(), node()), 400, 'used twice')
+        self.refuses(job(node(count=0)), 400, 'count')
+        self.refuses(job(node(devices=[{'name': 'stdout', 'mode': 'block'}])), 400, 'mode')
+        self.refuses(job(node(devices=[{'name': 'python', 'path': 'swift://a/c/o'}])), 400,
+                     'takes no path')
+
+    def test_pipelines_are_not_supported_yet(self):
+        self.refuses(job(node(connect=['other'])), 501, 'not supported yet')
+        self.refuses(job(node(devices=[{'name': 'debug', 'path': 'tcp://h:1'}])), 501,
+                     'not supported yet')
+
+
+class Expand(unittest.TestCase):
+    def test_wildcards_make_one_node_per_object(self):
+        groups = parse_job(job(node('sort', devices=[
+            {'name': 'stdin', 'path': 'swift://a/data/in*.txt'},
+            {'name': 'stdout', 'path': 'swift://a/out/sorted*.txt'}])), SYS, 'a')
+        nodes = expand_job(groups, lister({('a', 'data'): ['in1.txt', 'in_x.txt', 'other']}))
+        self.assertEqual([n.name for n in nodes], ['sort-1', 'sort-2'])
+        self.assertEqual([n.device('stdout').path.obj for n in nodes],
+                         ['sorted1.txt', 'sorted_x.txt'])
+        self.assertEqual(nodes[1].placement.path, SwiftPath('a', 'data', 'in_x.txt'))
+        self.assertEqual(nodes[0].argv, ['sort-1'])
+
+    def test_no_match_is_404(self):
+        groups = parse_job(job(node(devices=[{'name': 'stdin', 'path': 'swift://a/c/x*'}])), SYS, 'a')
+        with self.assertRaises(JobError) as cm:
+            expand_job(groups, lister({}))
+        self.assertEqual(cm.exception.status, 404)
+
+    def test_a_shared_output_is_refused(self):
+        groups = parse_job(job(node(devices=[{'name': 'stdin', 'path': 'swift://a/c/x*'},
+                                             {'name': 'stdout', 'path': 'swift://a/c/out'}])),
+                           SYS, 'a')
+        with self.assertRaises(JobError) as cm:
+            expand_job(groups, lister({('a', 'c'): ['x1']}))
+        self.assertIn('every output path needs one', str(cm.exception))
+
+    def test_count_numbers_outputs(self):
+        groups = parse_job(job(node('w', count=3, devices=[
+            {'name': 'stdout', 'path': 'swift://a/c/part-*'}])), SYS, 'a')
+        nodes = expand_job(groups, lister({}))
+        self.assertEqual([n.device('stdout').path.obj for n in nodes],
+                         ['part-1', 'part-2', 'part-3'])
+        self.assertIsNone(nodes[0].placement)
+
+    def test_node_limit(self):
+        groups = parse_job(job(node(count=5)), SYS, 'a')
+        with self.assertRaises(JobError):
+            expand_job(groups, lister({}), max_nodes=4)
+
+
+class Shebang(unittest.TestCase):
+    def test_program_and_arguments(self):
+        self.assertEqual(parse_shebang(b'#!file://python:python -u\nprint(1)\n', SYS),
+                         ('file://python:python', ['-u']))
+
+    def test_refusals(self):
+        for text in (b'print(1)', b'#!\n', b'#!/usr/bin/python\n'):
+            with self.assertRaises(JobError):
+                parse_shebang(text, SYS)
+
+
+class Session(unittest.TestCase):
+    def test_nvram(self):
+        text = build_nvram(['prog', 'a b', 'c,d'], {'K': 'v "q"'}, ['/dev/python'],
+                           [('/dev/stdin', 'file')])
+        self.assertIn('args = prog a\\x20b c\\x2cd\n', text)
+        self.assertIn('name=K, value=v\\x20\\x22q\\x22\n', text)
+        self.assertIn('[fstab]\nchannel=/dev/python, mountpoint=/, access=ro, removable=no\n', text)
+        self.assertIn('[mapping]\nchannel=/dev/stdin, mode=file\n', text)
+        self.assertEqual(nvram_escape('\\\n'), '\\x5c\\x0a')
+
+    def test_manifest(self):
+        text = build_manifest('/s/program', 1 << 20, 7, [
+            Channel('/s/in', '/dev/stdin', RANDOM_READ, readable=True),
+            Channel('/s/out', '/dev/stdout', 0, writable=True, etag=True)], 10, 100, 1000)
+        self.assertIn('Version = 20130611\nProgram = /s/program\nMemory = 1048576,0\nTimeout = 7\n',
+                      text)
+        self.assertIn('Channel = /s/in,/dev/stdin,1,0,10,100,0,0\n', text)
+        self.assertIn('Channel = /s/out,/dev/stdout,0,1,0,0,10,1000\n', text)
+        with self.assertRaises(ValueError):
+            build_manifest('/p', 1, 1, [Channel('/a,b', '/dev/stdin', 0, readable=True)], 1, 1, 1)
+
+    def test_report(self):
+        r = parse_report(b'0\n0\n3\n/dev/stdout 0123 /dev/output 4567\n'
+                         b'0.01 0.02 1 2 3 4 0 0 0 0\nok\n\n')
+        self.assertEqual((r.validation, r.retcode, r.status), (0, 3, 'ok'))
+        self.assertEqual(r.etag_of('/dev/output'), '4567')
+        self.assertIsNone(r.etag_of('/dev/stderr'))
+        self.assertEqual(outcome(0, r), (200, None))
+        self.assertIsNone(parse_report('garbage'))
+        self.assertEqual(outcome(14, None)[0], 500)
+
+    def test_outcomes(self):
+        timeout = parse_report('2\n0\n0\ndisable\n0.00 0.00 0 0 0 0 0 0 0 0\nsession timeout\n\n')
+        self.assertEqual(outcome(4, timeout), (200, 'session timeout'))
+        self.assertEqual(outcome(5, timeout)[0], 500)
+
+
+if __name__ == '__main__':
+    unittest.main()

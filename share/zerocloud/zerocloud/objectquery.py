@@ -1,0 +1,397 @@
+"""ZeroCloud's object-server filter: runs one node with zvm next to its input.
+
+The proxy filter (proxyquery) POSTs to this server, with `X-Zerovm-Execute`, a tar stream:
+`node.json` (the node's plan), then the files the proxy fetched for it (`program`, `in.<device>`).
+The request path is `/<device>/<partition>/<account>/<container>/<object>` when the node reads an
+object stored here (the plan marks that channel `local`: zvm reads the object's own data file), or
+`/<device>/<partition>` when it does not.
+
+Everything the session needs lives in one directory under `<devices>/<device>/tmp/` (the same
+file system as the objects, so the local input is hard-linked, not copied) and is removed when the
+answer has been sent or the request failed.  The answer is a tar stream: `result.json` (status,
+error, zvm's report, wall time), then `out.<device>` for every writable channel.
+
+Configuration ([filter:zerovm] in object-server.conf, 2014 names):
+  zerovm_path = zvm                      the zvm binary
+  zerovm_sysimage_devices = python /path/to/python.tar [name path ...]
+  zerovm_timeout = 10                    seconds a session may run (manifest Timeout)
+  zerovm_kill_timeout = 5                grace after which a session zvm did not stop is killed
+  zerovm_maxnexemem = 4294967296         guest memory (manifest Memory)
+  zerovm_maxiops = 1073741824            reads or writes per channel
+  zerovm_maxinput = 1073741824           bytes read per channel (and size of a streamed input)
+  zerovm_maxoutput = 1073741824          bytes written per channel
+  zerovm_maxnexe = 268435456             size of the program
+  zerovm_maxpool = 10                    sessions running at once on this server
+  zerovm_maxqueue = 100                  sessions waiting for a slot; beyond that: 503
+"""
+
+import gzip
+import json
+import os
+import re
+import shutil
+import tarfile
+import time
+import uuid
+
+import eventlet
+from eventlet.green import subprocess
+from eventlet.semaphore import Semaphore
+from swift.common.constraints import check_drive
+from swift.common.exceptions import DiskFileDeviceUnavailable, DiskFileError, DiskFileNotExist
+from swift.common.request_helpers import get_name_and_placement
+from swift.common.swob import HTTPException, Request, Response, wsgi_to_str
+from swift.common.utils import config_true_value, get_logger
+from swift.obj.diskfile import DiskFileRouter
+
+from zerocloud import EXECUTE_HEADER
+from zerocloud.session import (Channel, RANDOM_READ, RANDOM_WRITE, SEQ_SEQ, Report,
+                               build_manifest, build_nvram, outcome, parse_report)
+from zerocloud.tarstream import BLOCK, copy_stream, end, file_chunks, member
+
+MEMBER_RE = re.compile(r'^(program|in\.[A-Za-z0-9_.-]+)$')
+MAX_PLAN = 1 << 20
+
+
+def parse_sysimages(value):
+    """'python /path/python.tar other /x.tar' -> {'python': '/path/python.tar', ...}"""
+    words = (value or '').split()
+    if len(words) % 2:
+        raise ValueError('zerovm_sysimage_devices must be pairs of "name path", got %r' % value)
+    return dict(zip(words[0::2], words[1::2]))
+
+
+def http_error(status, message):
+    return HTTPException(status=status, body=(message.rstrip('\n') + '\n').encode('utf-8'),
+                         content_type='text/plain')
+
+
+class SessionBody:
+    """The answer's tar stream; removes the session directory when done, whatever happens."""
+
+    def __init__(self, result, outputs, session_dir):
+        self.result = json.dumps(result).encode('utf-8')
+        self.outputs = outputs               # [(member name, host path)]
+        self.session_dir = session_dir
+        self.length = 2 * BLOCK + BLOCK + -(-len(self.result) // BLOCK) * BLOCK
+        self.sizes = []
+        for _name, path in outputs:
+            size = os.path.getsize(path)
+            self.sizes.append(size)
+            self.length += BLOCK + -(-size // BLOCK) * BLOCK
+
+    def __iter__(self):
+        try:
+            yield from member('result.json', len(self.result), [self.result])
+            for (name, path), size in zip(self.outputs, self.sizes):
+                yield from member(name, size, file_chunks(path))
+            yield from end()
+        finally:
+            self.close()
+
+    def close(self):
+        if self.session_dir:
+            shutil.rmtree(self.session_dir, ignore_errors=True)
+            self.session_dir = None
+
+
+class ObjectQueryMiddleware:
+    def __init__(self, app, conf):
+        self.app = app
+        self.logger = get_logger(conf, log_route='zerocloud-object')
+        self.zerovm_path = conf.get('zerovm_path', 'zvm')
+        self.sysimages = parse_sysimages(conf.get('zerovm_sysimage_devices', ''))
+        self.timeout = max(1, int(conf.get('zerovm_timeout', 10)))
+        self.kill_timeout = float(conf.get('zerovm_kill_timeout', 5))
+        self.maxnexemem = int(conf.get('zerovm_maxnexemem', 4294967296))
+        self.maxiops = int(conf.get('zerovm_maxiops', 1073741824))
+        self.maxinput = int(conf.get('zerovm_maxinput', 1073741824))
+        self.maxoutput = int(conf.get('zerovm_maxoutput', 1073741824))
+        self.maxnexe = int(conf.get('zerovm_maxnexe', 268435456))
+        self.maxpool = max(1, int(conf.get('zerovm_maxpool', 10)))
+        self.maxqueue = max(0, int(conf.get('zerovm_maxqueue', 100)))
+        self.devices = conf.get('devices', '/srv/node')
+        self.mount_check = config_true_value(conf.get('mount_check', 'true'))
+        self.slots = Semaphore(self.maxpool)
+        self.waiting = 0
+        self.df_router = DiskFileRouter(conf, self.logger)
+
+    def __call__(self, env, start_response):
+        if 'HTTP_' + EXECUTE_HEADER.upper().replace('-', '_') not in env:
+            return self.app(env, start_response)
+        req = Request(env)
+        try:
+            resp = self.execute(req)
+        except HTTPException as e:
+            resp = e
+        except Exception:
+            self.logger.exception('zerocloud: session failed')
+            resp = http_error(500, 'zerocloud object server: internal error (see its log)')
+        return resp(env, start_response)
+
+    # --- the request -------------------------------------------------------------------------
+
+    def execute(self, req):
+        if req.method != 'POST':
+            raise http_error(405, 'zerocloud: a session is started with POST')
+        parts = req.split_path(2, 5, True)
+        device = parts[0]
+        try:
+            dev_path = check_drive(self.devices, device, self.mount_check)
+        except ValueError:
+            raise http_error(507, 'zerocloud: device %s is not available' % device)
+        tmp = os.path.join(dev_path, 'tmp')
+        os.makedirs(tmp, exist_ok=True)
+        session_dir = os.path.join(tmp, 'zerocloud-%s' % uuid.uuid4().hex)
+        os.mkdir(session_dir, 0o700)
+        try:
+            plan = self.receive(req, session_dir)
+            local = None
+            if any(ch.get('source') == 'local' for ch in plan['channels']):
+                if len(parts) < 5 or parts[4] is None:
+                    raise http_error(400, 'zerocloud: a local channel needs an object path')
+                local = self.link_local(req, session_dir)
+            result, outputs = self.run(plan, session_dir, local)
+            body = SessionBody(result, outputs, session_dir)
+        except BaseException:
+            shutil.rmtree(session_dir, ignore_errors=True)
+            raise
+        return Response(app_iter=body, content_length=body.length,
+                        content_type='application/x-tar', request=req)
+
+    def receive(self, req, session_dir):
+        """Reads the request's tar into the session directory; returns the plan (node.json)."""
+        plan = None
+        try:
+            tar = tarfile.open(fileobj=req.environ['wsgi.input'], mode='r|')
+            for info in tar:
+                if info.name == 'node.json' and info.isfile() and info.size <= MAX_PLAN:
+                    plan = json.loads(tar.extractfile(info).read().decode('utf-8'))
+                    continue
+                if not info.isfile() or not MEMBER_RE.match(info.name):
+                    raise http_error(400, 'zerocloud: unexpected member %r in the request' % info.name)
+                limit = self.maxnexe if info.name == 'program' else self.maxinput
+                if info.size > limit:
+                    raise http_error(413, 'zerocloud: %s is %d bytes; this server takes at most %d'
+                                     % (info.name, info.size, limit))
+                with open(os.path.join(session_dir, info.name), 'wb') as f:
+                    copy_stream(tar.extractfile(info), f)
+        except (tarfile.TarError, ValueError, IOError, EOFError) as e:
+            raise http_error(400, 'zerocloud: unreadable session request: %s' % e)
+        if not isinstance(plan, dict) or not isinstance(plan.get('channels'), list):
+            raise http_error(400, 'zerocloud: the session request has no node.json')
+        return plan
+
+    def link_local(self, req, session_dir):
+        """Hard-links the data file of the object named by the path into the session directory."""
+        device, partition, account, container, obj, policy = \
+            get_name_and_placement(req, 5, 5, True)
+        where = 'swift://%s/%s/%s' % (wsgi_to_str(account), wsgi_to_str(container), wsgi_to_str(obj))
+        try:
+            df = self.df_router[policy].get_diskfile(device, partition, account, container, obj,
+                                                     policy=policy)
+            with df.open():
+                data_file = df._data_file
+                target = os.path.join(session_dir, 'local')
+                try:
+                    os.link(data_file, target)
+                except OSError:
+                    shutil.copyfile(data_file, target)
+        except DiskFileNotExist:
+            raise http_error(404, '%s: object not found' % where)
+        except DiskFileDeviceUnavailable:
+            raise http_error(507, 'zerocloud: device %s is not available' % device)
+        except DiskFileError as e:
+            raise http_error(500, '%s: cannot read the object here: %s' % (where, e))
+        return target
+
+    # --- the session -------------------------------------------------------------------------
+
+    def program(self, plan, session_dir):
+        """The host path of the node's .wasm, extracted from an image when it lives in one."""
+        prog = plan.get('program') or {}
+        source = prog.get('from')
+        if source == 'member':
+            path = os.path.join(session_dir, 'program')
+            if not os.path.isfile(path):
+                raise http_error(400, 'zerocloud: the program was not sent')
+            return path
+        if source == 'sysimage':
+            image = prog.get('image')
+            if image not in self.sysimages:
+                raise http_error(400, 'unknown system image "%s" (this server has: %s)'
+                                 % (image, ', '.join(sorted(self.sysimages)) or 'none'))
+            tar_path, what = self.sysimages[image], 'system image "%s"' % image
+        elif source == 'image':
+            tar_path, what = self.image_tar(session_dir), 'the job\'s image'
+        else:
+            raise http_error(400, 'zerocloud: the plan names no program')
+        name = str(prog.get('member', '')).lstrip('/')
+        target = os.path.join(session_dir, 'program')
+        try:
+            with tarfile.open(tar_path, 'r:') as tar:
+                info = None
+                for candidate in (name, './' + name):
+                    try:
+                        info = tar.getmember(candidate)
+                        break
+                    except KeyError:
+                        pass
+                if info is None or not info.isfile():
+                    raise http_error(400, 'program "%s" not found in %s' % (name, what))
+                if info.size > self.maxnexe:
+                    raise http_error(413, 'program "%s" in %s is %d bytes; at most %d'
+                                     % (name, what, info.size, self.maxnexe))
+                with open(target, 'wb') as f:
+                    copy_stream(tar.extractfile(info), f)
+        except (tarfile.TarError, OSError) as e:
+            raise http_error(400, '%s is not a readable tar: %s' % (what, e))
+        return target
+
+    def image_tar(self, session_dir):
+        """The job's image as a plain tar (zvm indexes tars in place): gunzips a .zapp."""
+        plain = os.path.join(session_dir, 'image.tar')
+        if os.path.exists(plain):
+            return plain
+        raw = os.path.join(session_dir, 'in.image')
+        if not os.path.isfile(raw):
+            raise http_error(400, 'zerocloud: the job\'s image was not sent')
+        with open(raw, 'rb') as f:
+            gzipped = f.read(2) == b'\x1f\x8b'
+        if not gzipped:
+            os.rename(raw, plain)
+            return plain
+        try:
+            with gzip.open(raw, 'rb') as src, open(plain, 'wb') as dst:
+                copy_stream(src, dst, limit=self.maxinput)
+        except (OSError, EOFError) as e:
+            raise http_error(400, 'the job\'s image is not a valid gzip/tar: %s' % e)
+        os.unlink(raw)
+        return plain
+
+    def channels(self, plan, session_dir, local):
+        """Manifest channels, nvram mounts and mappings, and the outputs to send back."""
+        channels, mounts, mappings, outputs = [], [], [], []
+        seen = set()
+        for ch in plan['channels']:
+            device = str(ch.get('device', ''))
+            if not re.match(r'^[A-Za-z0-9_][A-Za-z0-9_.-]*$', device) or device in seen:
+                raise http_error(400, 'zerocloud: bad channel %r in the plan' % device)
+            seen.add(device)
+            alias = '/dev/' + device
+            source = ch.get('source')
+            if ch.get('writable'):
+                uri = os.path.join(session_dir, 'out.' + device) if ch.get('return') else '/dev/null'
+                kind = RANDOM_WRITE if ch.get('random') else SEQ_SEQ
+                channels.append(Channel(uri, alias, kind, writable=True, etag=uri != '/dev/null'))
+                if uri != '/dev/null':
+                    outputs.append(('out.' + device, uri))
+            else:
+                if source == 'local':
+                    uri = local
+                elif source == 'member':
+                    uri = self.image_tar(session_dir) if device == 'image' else \
+                        os.path.join(session_dir, 'in.' + device)
+                    if not os.path.isfile(uri):
+                        raise http_error(400, 'zerocloud: input %s was not sent' % device)
+                elif source == 'sysimage':
+                    if device not in self.sysimages:
+                        raise http_error(400, 'unknown system image "%s" (this server has: %s)'
+                                         % (device, ', '.join(sorted(self.sysimages)) or 'none'))
+                    uri = self.sysimages[device]
+                else:
+                    raise http_error(400, 'zerocloud: channel %s has no source' % device)
+                kind = RANDOM_READ if ch.get('random') else SEQ_SEQ
+                channels.append(Channel(uri, alias, kind, readable=True))
+            if ch.get('mounted'):
+                mounts.append(alias)
+            if ch.get('mode'):
+                mappings.append((alias, ch['mode']))
+        for device, writable in (('stdin', False), ('stdout', True), ('stderr', True)):
+            if device not in seen:
+                channels.append(Channel('/dev/null', '/dev/' + device, SEQ_SEQ,
+                                        readable=not writable, writable=writable))
+        # The user's image goes last: mounted over the system images, its files win.
+        mounts.sort(key=lambda alias: alias == '/dev/image')
+        return channels, mounts, mappings, outputs
+
+    def run(self, plan, session_dir, local):
+        program = self.program(plan, session_dir)
+        channels, mounts, mappings, outputs = self.channels(plan, session_dir, local)
+        argv = [str(a) for a in plan.get('argv') or ['program']]
+        env = {str(k): str(v) for k, v in (plan.get('env') or {}).items()}
+        nvram_path = os.path.join(session_dir, 'nvram')
+        with open(nvram_path, 'w') as f:
+            f.write(build_nvram(argv, env, mounts, mappings))
+        channels.append(Channel(nvram_path, '/dev/nvram', RANDOM_READ, readable=True))
+        manifest_path = os.path.join(session_dir, 'manifest')
+        try:
+            manifest = build_manifest(program, self.maxnexemem, self.timeout, channels,
+                                      self.maxiops, self.maxinput, self.maxoutput)
+        except ValueError as e:
+            raise http_error(500, 'zerocloud: %s' % e)
+        with open(manifest_path, 'w') as f:
+            f.write(manifest)
+        for _name, path in outputs:     # zvm creates them; a session that fails early still answers
+            open(path, 'ab').close()
+
+        started = time.time()
+        exit_code, out, err, killed = self.spawn(manifest_path, session_dir)
+        elapsed = time.time() - started
+        report = parse_report(out)
+        if killed:
+            status, error = 500, ('session timeout: zvm did not end the session within %d s; '
+                                  'killed it' % (self.timeout + self.kill_timeout))
+            if report is None:
+                report = Report(2, 0, 0, 'disable', '0.00 0.00 0 0 0 0 0 0 0 0', 'session timeout')
+        else:
+            status, error = outcome(exit_code, report)
+        if status >= 500:
+            detail = err.decode('utf-8', 'replace').strip().replace('\n', ' ')[:300]
+            self.logger.error('zerocloud: node %s: %s; zvm stderr: %s'
+                              % (plan.get('name'), error, detail))
+            if detail and report is None:
+                error = '%s: %s' % (error, detail)
+        result = dict(name=plan.get('name'), status=status, error=error, exit=exit_code,
+                      report=report.to_dict() if report else None, time=round(elapsed, 3))
+        return result, outputs
+
+    def spawn(self, manifest_path, session_dir):
+        """Runs zvm under the session cap; (exit code, stdout, stderr, killed by us)."""
+        if self.slots.locked() and self.waiting >= self.maxqueue:
+            raise http_error(503, 'zerocloud: this server is busy (%d sessions running, %d waiting);'
+                             ' retry later' % (self.maxpool, self.waiting))
+        self.waiting += 1
+        try:
+            self.slots.acquire()
+        finally:
+            self.waiting -= 1
+        try:
+            try:
+                proc = subprocess.Popen([self.zerovm_path, manifest_path], cwd=session_dir,
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, close_fds=True)
+            except OSError as e:
+                raise http_error(500, 'zerocloud: cannot run zvm (%s): %s; set zerovm_path in '
+                                 'the [filter] section' % (self.zerovm_path, os.strerror(e.errno)
+                                                           if e.errno else e))
+            killed = False
+            try:
+                with eventlet.Timeout(self.timeout + self.kill_timeout):
+                    out, err = proc.communicate()
+            except eventlet.Timeout:
+                killed = True
+                proc.kill()
+                out, err = proc.communicate()
+            return proc.returncode, out, err, killed
+        finally:
+            self.slots.release()
+
+
+def filter_factory(global_conf, **local_conf):
+    conf = global_conf.copy()
+    conf.update(local_conf)
+
+    def factory(app):
+        return ObjectQueryMiddleware(app, conf)
+    return factory

@@ -1,0 +1,569 @@
+"""ZeroCloud's proxy filter: takes a job, places its nodes next to their data, merges the results.
+
+`POST /v1/<account>[/<container>/<object>]` with `X-Zerovm-Execute: 1.0` is a job; by Content-Type:
+  application/json                         a job description (zerocloud.job)
+  application/x-tar, x-gtar, x-ustar, x-gzip   a bundle: its boot/system.map is the job, the bundle
+                                           itself is every node's `image` device
+  anything else                            a script whose shebang names the program
+                                           (`#!file://python:python`), run as `<program> /dev/script`
+A POST to an object gives that object as stdin to every node that does not name one.
+
+For each request the filter: parses and checks the job (4xx with a message when it is wrong, 501 for
+multi-node pipelines); expands wildcards through container listings; checks that every input
+exists and may be read, and that every output's container exists and may be written (the caller's
+own credentials: every read and write is a subrequest through the rest of the pipeline, which
+calls `swift.authorize`); then sends each node to an object server holding its input (the object
+ring's primary for that object; any object server when the node has no object input), streaming
+the program and the other inputs with it.  When all nodes are done, it PUTs the `swift://` outputs
+(ETag = the MD5 zvm computed for the channel, so Swift checks what it stores) and answers with the
+path-less outputs as the body, the X-Nexe-* headers merged over the nodes, and the worst status.
+
+Configuration ([filter:zerovm] in proxy-server.conf):
+  zerovm_sysimage_devices = python /path/to/python.tar   names accepted in jobs (paths matter on
+                                                         the object servers)
+  zerovm_timeout = 10        session timeout (the object servers enforce theirs; used for waiting)
+  zerovm_kill_timeout = 5    grace the object servers add before killing zvm
+  zerovm_maxconfig = 65536   largest job description or script, bytes
+  zerovm_maxinput = 1073741824   largest bundle, bytes
+  zerovm_maxnodes = 1000     nodes one job may expand to
+  zerovm_default_content_type = application/octet-stream   for outputs stored without one
+"""
+
+import json
+import os
+import random
+import tarfile
+import tempfile
+import time
+from urllib.parse import urlencode
+
+from eventlet import GreenPile, Timeout
+from swift.common.bufferedhttp import http_connect
+from swift.common.exceptions import ChunkWriteTimeout, ConnectionTimeout
+from swift.common.storage_policy import POLICIES
+from swift.common.swob import HTTPException, Request, Response, str_to_wsgi, wsgi_to_str
+from swift.common.utils import get_logger
+from swift.common.wsgi import make_subrequest
+from swift.proxy.controllers.base import get_container_info
+
+from zerocloud import EXECUTE_HEADER
+from zerocloud.job import (DEVICES, Device, Group, ImagePath, JobError, SwiftPath, SYSIMAGE,
+                           expand_job, parse_job, parse_program, parse_shebang)
+from zerocloud.objectquery import parse_sysimages
+from zerocloud.session import Report
+from zerocloud.tarstream import CHUNK, end, member
+
+TAR_TYPES = ('application/x-tar', 'application/x-gtar', 'application/x-ustar', 'application/x-gzip',
+             'application/gzip')
+SPOOL = 1 << 20
+
+
+def text_response(status, message, headers=None):
+    return Response(status=status, body=(message.rstrip('\n') + '\n').encode('utf-8'),
+                    content_type='text/plain', headers=headers or {})
+
+
+def header_value(text):
+    """A value safe inside a comma-separated header: no commas, no line breaks."""
+    return ' '.join(str(text).replace(',', ';').split())
+
+
+class RequestData:
+    """The POST body a node reads (a script, a bundle): kept in an unnamed temp file, read by
+    offset so that nodes sending at the same time do not share a file position."""
+
+    def __init__(self, wsgi_input, limit, what):
+        self.file = tempfile.TemporaryFile()
+        self.size = 0
+        while True:
+            chunk = wsgi_input.read(CHUNK)
+            if not chunk:
+                break
+            self.size += len(chunk)
+            if self.size > limit:
+                self.file.close()
+                raise JobError('%s is larger than the %d bytes this cluster takes' % (what, limit),
+                               status=413)
+            self.file.write(chunk)
+        self.file.flush()
+
+    def read_all(self):
+        return os.pread(self.file.fileno(), self.size, 0)
+
+    def chunks(self):
+        offset = 0
+        while offset < self.size:
+            data = os.pread(self.file.fileno(), min(CHUNK, self.size - offset), offset)
+            if not data:
+                raise IOError('the request body shrank')
+            offset += len(data)
+            yield data
+
+    def close(self):
+        self.file.close()
+
+
+class NodeResult:
+    def __init__(self, name, status, error=None, report=None, elapsed=0.0):
+        self.name = name
+        self.status = status
+        self.error = error
+        self.report = report
+        self.elapsed = elapsed
+        self.body = []                 # [(spooled file, content type)] for path-less outputs
+
+
+class ProxyQueryMiddleware:
+    def __init__(self, app, conf):
+        self.app = app
+        self.logger = get_logger(conf, log_route='zerocloud-proxy')
+        self.sysimages = set(parse_sysimages(conf.get('zerovm_sysimage_devices', '')))
+        self.timeout = int(conf.get('zerovm_timeout', 10))
+        self.kill_timeout = float(conf.get('zerovm_kill_timeout', 5))
+        self.maxconfig = int(conf.get('zerovm_maxconfig', 65536))
+        self.maxinput = int(conf.get('zerovm_maxinput', 1073741824))
+        self.maxnodes = int(conf.get('zerovm_maxnodes', 1000))
+        self.default_content_type = conf.get('zerovm_default_content_type',
+                                             'application/octet-stream')
+        self.swift_dir = conf.get('swift_dir', '/etc/swift')
+        self.conn_timeout = float(conf.get('conn_timeout', 0.5))
+        self.node_timeout = float(conf.get('node_timeout', 10))
+
+    def __call__(self, env, start_response):
+        if env.get('REQUEST_METHOD') != 'POST' or \
+                'HTTP_' + EXECUTE_HEADER.upper().replace('-', '_') not in env:
+            return self.app(env, start_response)
+        req = Request(env)
+        try:
+            resp = self.handle(req)
+        except JobError as e:
+            resp = text_response(e.status, str(e))
+        except HTTPException as e:
+            resp = e
+        return resp(env, start_response)
+
+    # --- the job -------------------------------------------------------------------------------
+
+    def handle(self, req):
+        started = time.time()
+        try:
+            version, account, container, obj = req.split_path(2, 4, True)
+        except ValueError:
+            return text_response(400, 'zerocloud: POST a job to /v1/<account> or to an object')
+        if container and not obj:
+            return text_response(400, 'zerocloud: POST a job to /v1/<account> or to an object, '
+                                 'not to a container')
+        if 'swift.authorize' in req.environ:
+            denied = req.environ['swift.authorize'](req)
+            if denied:
+                return denied
+        caller = wsgi_to_str(account)
+        ctype = req.headers.get('Content-Type', '').split(';')[0].strip().lower()
+        data = None
+        try:
+            if ctype == 'application/json':
+                text = self.read_small(req, 'the job description')
+                groups = parse_job(text, self.sysimages, caller)
+            elif ctype in TAR_TYPES:
+                data = RequestData(req.environ['wsgi.input'], self.maxinput, 'the bundle')
+                groups = self.bundle_job(data, caller)
+            else:
+                data = RequestData(req.environ['wsgi.input'], self.maxconfig, 'the script')
+                groups = [self.script_group(data, caller)]
+            if obj:
+                stdin = SwiftPath(caller, wsgi_to_str(container), wsgi_to_str(obj))
+                for g in groups:
+                    if not any(d.name == 'stdin' for d in g.devices):
+                        g.devices.insert(0, Device('stdin', DEVICES['stdin'], stdin))
+            nodes = expand_job(groups, lambda a, c, p: self.list_objects(req, a, c, p),
+                               self.maxnodes)
+            self.check_access(req, nodes)
+            results = self.run_nodes(req, nodes, data)
+        finally:
+            if data is not None:
+                data.close()
+        return self.respond(results, time.time() - started)
+
+    def read_small(self, req, what):
+        body = req.environ['wsgi.input'].read(self.maxconfig + 1)
+        if len(body) > self.maxconfig:
+            raise JobError('%s is larger than %d bytes (zerovm_maxconfig)' % (what, self.maxconfig),
+                           status=413)
+        return body
+
+    def bundle_job(self, data, caller):
+        """The job of a bundle (boot/system.map); the bundle becomes each node's image."""
+        try:
+            with tarfile.open(fileobj=os.fdopen(os.dup(data.file.fileno()), 'rb'), mode='r:*') as tar:
+                if tar.next() is None:
+                    raise JobError('the bundle is not a readable tar or gzipped tar (no files in it)')
+                info = None
+                for name in ('boot/system.map', './boot/system.map'):
+                    try:
+                        info = tar.getmember(name)
+                        break
+                    except KeyError:
+                        pass
+                if info is None or not info.isfile():
+                    raise JobError('the bundle has no boot/system.map (the job description); '
+                                   'build it with "zpm bundle"')
+                if info.size > self.maxconfig:
+                    raise JobError('boot/system.map is larger than %d bytes' % self.maxconfig,
+                                   status=413)
+                text = tar.extractfile(info).read()
+        except (tarfile.TarError, EOFError, OSError) as e:
+            raise JobError('the bundle is not a readable tar or gzipped tar: %s' % e)
+        groups = parse_job(text, self.sysimages, caller, where='boot/system.map')
+        for g in groups:
+            if not any(d.name == 'image' for d in g.devices):
+                d = Device('image', DEVICES['image'])
+                d.from_request = True
+                g.devices.append(d)
+        return groups
+
+    def script_group(self, data, caller):
+        script = data.read_all()
+        path, extra = parse_shebang(script, self.sysimages)
+        program = parse_program(path, self.sysimages, caller, 'script: shebang')
+        if isinstance(program, ImagePath) and program.image == 'image':
+            raise JobError('script: shebang "%s" names no system image; use '
+                           '"#!file://<image>:<path>" (this cluster has: %s)'
+                           % (path, ', '.join(sorted(self.sysimages)) or 'none'))
+        argv0 = os.path.basename(program.member if isinstance(program, ImagePath) else program.obj)
+        script_dev = Device('script', DEVICES['script'])
+        script_dev.from_request = True
+        devices = [script_dev, Device('stdout', DEVICES['stdout'], content_type='text/plain'),
+                   Device('stderr', DEVICES['stderr'])]
+        if isinstance(program, ImagePath):
+            devices.append(Device(program.image, SYSIMAGE))
+        return Group('script', program, argv0, extra + ['/dev/script'], {}, devices, 1, None)
+
+    # --- Swift subrequests, with the caller's credentials ----------------------------------------
+
+    def subrequest(self, req, method, path, headers=None, query=None):
+        sub = make_subrequest(req.environ, method=method, path=str_to_wsgi(path), headers=headers,
+                              agent='%(orig)s ZeroCloud', swift_source='ZC')
+        if query is not None:
+            sub.environ['QUERY_STRING'] = query
+        return sub
+
+    def list_objects(self, req, account, container, prefix):
+        marker = ''
+        while True:
+            query = urlencode({'format': 'json', 'prefix': prefix, 'marker': marker})
+            resp = self.subrequest(req, 'GET', '/v1/%s/%s' % (account, container), query=query) \
+                .get_response(self.app)
+            where = 'swift://%s/%s' % (account, container)
+            if resp.status_int == 404:
+                raise JobError('%s: container not found' % where, status=404)
+            if resp.status_int in (401, 403):
+                raise JobError('%s: you may not list this container' % where, status=403)
+            if resp.status_int == 204:
+                return
+            if not resp.is_success:
+                raise JobError('%s: listing failed: %s' % (where, resp.status), status=503)
+            items = json.loads(resp.body)
+            if not items:
+                return
+            for item in items:
+                yield item['name']
+            marker = items[-1]['name']
+
+    def check_access(self, req, nodes):
+        """Every input exists and may be read; every output's container exists and may be written."""
+        readable, writable = {}, {}
+        for node in nodes:
+            if isinstance(node.program, SwiftPath):
+                readable[node.program.url] = node.program
+            for d in node.devices:
+                if d.path is None:
+                    continue
+                if d.kind.readable:
+                    readable[d.path.url] = d.path
+                elif d.kind.writable:
+                    writable[d.path.url] = d.path
+        for url, p in readable.items():
+            resp = self.subrequest(req, 'HEAD', '/v1/%s/%s/%s' % (p.account, p.container, p.obj)) \
+                .get_response(self.app)
+            if resp.status_int == 404:
+                raise JobError('%s: object not found' % url, status=404)
+            if resp.status_int in (401, 403):
+                raise JobError('%s: you may not read this object' % url, status=403)
+            if not resp.is_success:
+                raise JobError('%s: Swift answered %s' % (url, resp.status), status=503)
+        containers = {}
+        for url, p in writable.items():
+            if 'swift.authorize' in req.environ:
+                sub = self.subrequest(req, 'PUT', '/v1/%s/%s/%s' % (p.account, p.container, p.obj))
+                if req.environ['swift.authorize'](sub):
+                    raise JobError('%s: you may not write this object' % url, status=403)
+            key = (p.account, p.container)
+            if key not in containers:
+                env = self.subrequest(req, 'HEAD', '/v1/%s/%s' % key).environ
+                containers[key] = get_container_info(env, self.app, swift_source='ZC')
+            if not 200 <= containers[key]['status'] < 300:
+                raise JobError('%s: container swift://%s/%s does not exist; create it first'
+                               % (url, p.account, p.container), status=404)
+
+    # --- placing and running nodes ---------------------------------------------------------------
+
+    def targets(self, req, node):
+        """[(ring node, partition, object path or None, policy index)] to try, best first."""
+        place = node.placement
+        if place is not None:
+            p = place.path
+            env = self.subrequest(req, 'HEAD', '/v1/%s/%s' % (p.account, p.container)).environ
+            info = get_container_info(env, self.app, swift_source='ZC')
+            policy = POLICIES.get_by_index(info.get('storage_policy') or 0)
+            if policy is not None and policy.policy_type == 'replication':
+                ring = POLICIES.get_object_ring(int(policy), self.swift_dir)
+                a, c, o = str_to_wsgi(p.account), str_to_wsgi(p.container), str_to_wsgi(p.obj)
+                part, primaries = ring.get_nodes(a, c, o)
+                path = '/%s/%s/%s' % (a, c, o)
+                return [(dev, part, path, int(policy)) for dev in primaries], place
+        ring = POLICIES.get_object_ring(int(POLICIES.default), self.swift_dir)
+        devs = [d for d in ring.devs if d]
+        random.shuffle(devs)
+        return [(dev, 0, None, int(POLICIES.default)) for dev in devs[:3]], None
+
+    def plan(self, req, node, local, data):
+        """node.json and the members to stream with it: [(name, size, chunk iterator factory)]."""
+        members = []
+        prog = node.program
+        if isinstance(prog, SwiftPath):
+            program = {'from': 'member'}
+            members.append(('program', prog))
+        elif prog.image == 'image':
+            program = {'from': 'image', 'member': prog.member}
+        else:
+            program = {'from': 'sysimage', 'image': prog.image, 'member': prog.member}
+        channels = []
+        for d in node.devices:
+            ch = {'device': d.name, 'random': d.kind.random, 'mounted': d.kind.mounted}
+            if d.mode:
+                ch['mode'] = d.mode
+            if d.kind.writable:
+                ch.update({'writable': True, 'return': True})
+            elif d.kind.sysimage:
+                ch['source'] = 'sysimage'
+            elif getattr(d, 'from_request', False):
+                ch['source'] = 'member'
+                members.append(('in.' + d.name, data))
+            elif local is not None and d is local:
+                ch['source'] = 'local'
+            else:
+                ch['source'] = 'member'
+                members.append(('in.' + d.name, d.path))
+            channels.append(ch)
+        plan = {'name': node.name, 'argv': node.argv, 'env': node.env, 'program': program,
+                'channels': channels}
+        return json.dumps(plan).encode('utf-8'), members
+
+    def stream(self, req, plan, members):
+        """The request body for the object server: a tar, inputs fetched as it goes."""
+        yield from member('node.json', len(plan), [plan])
+        for name, source in members:
+            if isinstance(source, RequestData):
+                yield from member(name, source.size, source.chunks())
+                continue
+            p = source
+            resp = self.subrequest(req, 'GET', '/v1/%s/%s/%s' % (p.account, p.container, p.obj)) \
+                .get_response(self.app)
+            try:
+                if not resp.is_success or resp.content_length is None:
+                    raise JobError('%s: could not read it (%s)' % (p.url, resp.status),
+                                   status=resp.status_int if resp.status_int >= 400 else 503)
+                yield from member(name, resp.content_length, resp.app_iter)
+            finally:
+                close = getattr(resp.app_iter, 'close', None)
+                if close:
+                    close()
+        yield from end()
+
+    def run_nodes(self, req, nodes, data):
+        pile = GreenPile(min(len(nodes), 64))
+        for node in nodes:
+            pile.spawn(self.run_node, req, node, data)
+        return list(pile)
+
+    def run_node(self, req, node, data):
+        try:
+            targets, local = self.targets(req, node)
+        except JobError as e:
+            return NodeResult(node.name, e.status, str(e))
+        if not targets:
+            return NodeResult(node.name, 503, 'no object server in the ring')
+        result = None
+        for dev, part, path, policy_index in targets:
+            plan, members = self.plan(req, node, local if path else None, data)
+            result = self.send(req, node, dev, part, path or '', policy_index, plan, members)
+            if result is not None:
+                return result
+        return NodeResult(node.name, 503, 'no object server could run the node')
+
+    def send(self, req, node, dev, part, path, policy_index, plan, members):
+        """One attempt on one object server; None means "try the next one"."""
+        where = '%s:%s/%s' % (dev['ip'], dev['port'], dev['device'])
+        headers = {EXECUTE_HEADER: '1.0', 'Transfer-Encoding': 'chunked',
+                   'Content-Type': 'application/x-tar',
+                   'X-Backend-Storage-Policy-Index': str(policy_index),
+                   'X-Trans-Id': req.environ.get('swift.trans_id', ''),
+                   'User-Agent': 'zerocloud-proxy %s' % os.getpid()}
+        try:
+            with ConnectionTimeout(self.conn_timeout):
+                conn = http_connect(dev['ip'], dev['port'], dev['device'], part, 'POST', path,
+                                    headers=headers)
+        except (Exception, ConnectionTimeout) as e:
+            self.logger.warning('zerocloud: cannot connect to %s: %s' % (where, e))
+            return None
+        try:
+            for chunk in self.stream(req, plan, members):
+                with ChunkWriteTimeout(self.node_timeout):
+                    conn.send(b'%x\r\n%s\r\n' % (len(chunk), chunk))
+            with ChunkWriteTimeout(self.node_timeout):
+                conn.send(b'0\r\n\r\n')
+            with Timeout(self.timeout + self.kill_timeout + self.node_timeout + 30):
+                resp = conn.getresponse()
+            if resp.status in (503, 507):
+                self.logger.warning('zerocloud: %s answered %s: %s'
+                                    % (where, resp.status, resp.read(1000)))
+                if resp.status == 503:
+                    return NodeResult(node.name, 503, header_value(
+                        resp.read(1000).decode('utf-8', 'replace')) or 'object server busy')
+                return None
+            if resp.status != 200:
+                text = resp.read(2000).decode('utf-8', 'replace').strip()
+                return NodeResult(node.name, resp.status, text or 'object server answered %d'
+                                  % resp.status)
+            with Timeout(self.timeout + self.node_timeout + 30):
+                return self.receive(req, node, resp)
+        except JobError as e:
+            return NodeResult(node.name, e.status, str(e))
+        except (Exception, Timeout) as e:
+            self.logger.exception('zerocloud: node %s on %s failed' % (node.name, where))
+            return NodeResult(node.name, 503, 'node %s on %s failed: %s' % (node.name, where, e))
+        finally:
+            conn.close()
+
+    def receive(self, req, node, resp):
+        """Reads the object server's tar: result.json, then the outputs (PUT, or kept for the body)."""
+        tar = tarfile.open(fileobj=resp, mode='r|')
+        result = None
+        for info in tar:
+            f = tar.extractfile(info)
+            if info.name == 'result.json':
+                r = json.loads(f.read().decode('utf-8'))
+                result = NodeResult(node.name, int(r['status']), r.get('error'),
+                                    Report.from_dict(r['report']) if r.get('report') else None,
+                                    float(r.get('time') or 0))
+                continue
+            if result is None or not info.name.startswith('out.'):
+                raise IOError('unexpected member %s in the answer' % info.name)
+            d = node.device(info.name[4:])
+            if d is None:
+                continue
+            if d.path is None:
+                spool = tempfile.SpooledTemporaryFile(max_size=SPOOL)
+                while True:
+                    chunk = f.read(CHUNK)
+                    if not chunk:
+                        break
+                    spool.write(chunk)
+                spool.seek(0)
+                result.body.append((spool, d.content_type))
+            elif result.status == 200 and result.report is not None and \
+                    result.report.status == 'ok':
+                error = self.put_output(req, node, d, info.size, f, result.report)
+                if error:
+                    result.status = max(result.status, 500 if error[0] >= 500 else 409)
+                    result.error = error[1] if not result.error else result.error + '; ' + error[1]
+        if result is None:
+            raise IOError('the object server sent no result')
+        return result
+
+    def put_output(self, req, node, d, size, f, report):
+        p = d.path
+        headers = {'Content-Type': d.content_type or self.default_content_type,
+                   'Content-Length': str(size)}
+        etag = report.etag_of('/dev/' + d.name)
+        if etag:
+            headers['ETag'] = etag
+        for k, v in d.meta.items():
+            headers['X-Object-Meta-' + k] = v
+        sub = self.subrequest(req, 'PUT', '/v1/%s/%s/%s' % (p.account, p.container, p.obj),
+                              headers=headers)
+        sub.environ['wsgi.input'] = f
+        sub.environ['CONTENT_LENGTH'] = str(size)
+        resp = sub.get_response(self.app)
+        if resp.is_success:
+            return None
+        self.logger.warning('zerocloud: PUT %s: %s' % (p.url, resp.status))
+        return resp.status_int, 'storing %s failed: %s' % (p.url, resp.status)
+
+    # --- the answer -------------------------------------------------------------------------------
+
+    def respond(self, results, total):
+        status = max(r.status for r in results)
+        headers = {
+            'X-Nexe-System': ','.join(r.name for r in results),
+            'X-Nexe-Status': ','.join(header_value(r.report.status if r.report else r.error or '-')
+                                      for r in results),
+            'X-Nexe-Retcode': ','.join(str(r.report.retcode) if r.report else '-' for r in results),
+            'X-Nexe-Etag': ','.join(header_value(r.report.etags) if r.report else '-'
+                                    for r in results),
+            'X-Nexe-Validation': ','.join(str(r.report.validation) if r.report else '-'
+                                          for r in results),
+            'X-Nexe-Cdr-Line': ', '.join(['%.3f' % total] + [
+                '%.3f, %s' % (r.elapsed, r.report.cdr if r.report else '0 0 0 0 0 0 0 0 0 0')
+                for r in results]),
+        }
+        errors = ['%s: %s' % (r.name, r.error) for r in results if r.error]
+        if errors:
+            headers['X-Nexe-Error'] = ', '.join(header_value(e) for e in errors)
+        if status >= 400:
+            for r in results:
+                for spool, _ct in r.body:
+                    spool.close()
+            return text_response(status, '\n'.join(errors) or 'zerocloud: the job failed',
+                                 headers=headers)
+        parts = [(spool, ct) for r in results for spool, ct in r.body]
+        content_type = next((ct for _s, ct in parts if ct), 'text/plain')
+        length = 0
+        for spool, _ct in parts:
+            spool.seek(0, os.SEEK_END)
+            length += spool.tell()
+            spool.seek(0)
+        return Response(status=status, app_iter=BodyParts([s for s, _ct in parts]),
+                        content_length=length, content_type=content_type, headers=headers)
+
+
+class BodyParts:
+    """The response body: the spooled path-less outputs one after the other, closed at the end."""
+
+    def __init__(self, files):
+        self.files = files
+
+    def __iter__(self):
+        try:
+            for f in self.files:
+                while True:
+                    chunk = f.read(CHUNK)
+                    if not chunk:
+                        break
+                    yield chunk
+        finally:
+            self.close()
+
+    def close(self):
+        for f in self.files:
+            f.close()
+        self.files = []
+
+
+def filter_factory(global_conf, **local_conf):
+    conf = global_conf.copy()
+    conf.update(local_conf)
+
+    def factory(app):
+        return ProxyQueryMiddleware(app, conf)
+    return factory

@@ -1,0 +1,128 @@
+# Helpers of the zerocloud*.bats files: a real Swift (test/cluster/start) with ZeroCloud's two
+# filters in its pipelines, a test system image, and curl wrappers.
+
+# zc_start_cluster: builds the "tools" system image (z_interp as /interp, /etc/motd), writes the
+# filters' config snippets, starts Swift with them and gets a token.  Exports what tests use.
+# ZC_TIMEOUT (default 3) is the session timeout of this cluster.
+zc_start_cluster() {
+    cd "$BATS_TEST_DIRNAME/../.."
+    ZC_TMP=$(mktemp -d "${TMPDIR:-/tmp}/zc-test.XXXXXX")
+    ZC_SERVER_TMP=$ZC_TMP/server-tmp        # the servers' TMPDIR: must stay empty
+    mkdir -p "$ZC_SERVER_TMP" "$ZC_TMP/tools/etc"
+    cp build/fixtures/z_interp.wasm "$ZC_TMP/tools/interp"
+    echo "message of the tools image" > "$ZC_TMP/tools/etc/motd"
+    tar -cf "$ZC_TMP/tools.tar" -C "$ZC_TMP/tools" interp etc
+    sysimages="tools $ZC_TMP/tools.tar"
+    if [ -f build/images/python.tar ]; then
+        sysimages="$sysimages python $PWD/build/images/python.tar"
+    fi
+    cat > "$ZC_TMP/proxy.conf" <<EOF
+[filter:zerovm]
+paste.filter_factory = zerocloud.proxyquery:filter_factory
+zerovm_sysimage_devices = $sysimages
+zerovm_timeout = ${ZC_TIMEOUT:-3}
+zerovm_kill_timeout = 3
+EOF
+    cat > "$ZC_TMP/object.conf" <<EOF
+[filter:zerovm]
+paste.filter_factory = zerocloud.objectquery:filter_factory
+zerovm_path = $PWD/build/zvm
+zerovm_sysimage_devices = $sysimages
+zerovm_timeout = ${ZC_TIMEOUT:-3}
+zerovm_kill_timeout = 3
+zerovm_maxpool = 4
+zerovm_maxnexemem = 268435456
+EOF
+    ZVM_PROXY_CONF_EXTRA=$ZC_TMP/proxy.conf ZVM_OBJECT_CONF_EXTRA=$ZC_TMP/object.conf \
+    ZVM_OBJECT_PIPELINE="healthcheck zerovm object-server" \
+    ZVM_PROXY_PIPELINE="catch_errors gatekeeper healthcheck proxy-logging cache listing_formats tempauth zerovm copy dlo slo proxy-logging proxy-server" \
+    PYTHONPATH=$PWD/share/zerocloud TMPDIR=$ZC_SERVER_TMP \
+        test/cluster/start --dir "$ZC_TMP/cluster" > "$ZC_TMP/cluster.env"
+    . "$ZC_TMP/cluster.env"
+    export ZC_TMP ZC_SERVER_TMP ZVM_CLUSTER_DIR ST_AUTH ST_USER ST_KEY ZVM_SWIFT_URL
+    OS_AUTH_TOKEN=$(zc_token "$ST_USER" "$ST_KEY")
+    OS_STORAGE_URL=$ZVM_SWIFT_URL/v1/AUTH_test
+    export OS_AUTH_TOKEN OS_STORAGE_URL
+    ZC_ZVM_OK=0
+    zc_zvm_works && ZC_ZVM_OK=1
+    export ZC_ZVM_OK
+}
+
+zc_stop_cluster() {
+    [ -n "${ZVM_CLUSTER_DIR:-}" ] && test/cluster/stop "$ZVM_CLUSTER_DIR"
+    [ -n "${ZC_TMP:-}" ] && rm -rf "$ZC_TMP"
+}
+
+zc_setup() {
+    cd "$BATS_TEST_DIRNAME/../.."
+    tmp=$(mktemp -d)
+}
+
+# zc_zvm_works: does build/zvm run a wasm program and print its report?  (Until the zvm issue
+# lands, build/zvm is a placeholder; the tests that need it are skipped, saying so.)
+zc_zvm_works() {
+    local d=$ZC_TMP/zvm-probe
+    mkdir -p "$d"
+    printf '#!\nprint probe\n' > "$d/script"
+    printf '[args]\nargs = interp /dev/script\n' > "$d/nvram"
+    cat > "$d/manifest" <<EOF
+Version = 20130611
+Program = $PWD/build/fixtures/z_interp.wasm
+Memory = 67108864,0
+Timeout = 5
+Channel = /dev/null,/dev/stdin,0,0,100,100,0,0
+Channel = $d/out,/dev/stdout,0,0,0,0,100,1000
+Channel = /dev/null,/dev/stderr,0,0,0,0,100,1000
+Channel = $d/script,/dev/script,1,0,100,1000,0,0
+Channel = $d/nvram,/dev/nvram,1,0,100,1000,0,0
+EOF
+    build/zvm "$d/manifest" > "$d/report" 2> /dev/null && [ "$(cat "$d/out")" = probe ]
+    local rc=$?
+    rm -rf "$d"
+    return $rc
+}
+
+zc_need_zvm() {
+    [ "${ZC_ZVM_OK:-0}" = 1 ] || skip "build/zvm cannot run a program yet (the zvm issue has not landed)"
+}
+
+# zc_token USER KEY: an auth 1.0 token
+zc_token() {
+    curl -s -D - -o /dev/null -H "X-Auth-User: $1" -H "X-Auth-Key: $2" "$ST_AUTH" |
+        tr -d '\r' | sed -n 's/^[Xx]-[Aa]uth-[Tt]oken: //p'
+}
+
+# zc_post PATH CONTENT-TYPE FILE [curl args]: POSTs a job; sets $code and $body, headers in $tmp/hdrs
+zc_post() {
+    local path=${1#/} ctype=$2 file=$3
+    shift 3
+    code=$(curl -s -o "$tmp/body" -D "$tmp/hdrs" -w '%{http_code}' -X POST \
+        -H "X-Auth-Token: $OS_AUTH_TOKEN" -H "X-Zerovm-Execute: 1.0" -H "Content-Type: $ctype" \
+        --data-binary @"$file" "$@" "$OS_STORAGE_URL${path:+/$path}")
+    body=$(cat "$tmp/body")
+    echo "POST /$path -> $code"; cat "$tmp/hdrs"; echo "$body"
+}
+
+# zc_hdr NAME: a header of the last zc_post or zc_head
+zc_hdr() {
+    tr -d '\r' < "$tmp/hdrs" | grep -i "^$1:" | tail -1 | sed 's/^[^:]*: *//'
+}
+
+# zc_put CONTAINER/OBJECT DATA: stores an object (creating the container)
+zc_put() {
+    curl -s -f -o /dev/null -X PUT -H "X-Auth-Token: $OS_AUTH_TOKEN" "$OS_STORAGE_URL/${1%%/*}"
+    printf '%s' "$2" | curl -s -f -o /dev/null -X PUT -H "X-Auth-Token: $OS_AUTH_TOKEN" \
+        --data-binary @- "$OS_STORAGE_URL/$1"
+}
+
+zc_mkcontainer() {
+    curl -s -f -o /dev/null -X PUT -H "X-Auth-Token: $OS_AUTH_TOKEN" "$OS_STORAGE_URL/$1"
+}
+
+zc_get() {
+    curl -s -f -H "X-Auth-Token: $OS_AUTH_TOKEN" "$OS_STORAGE_URL/$1"
+}
+
+zc_head() {
+    curl -s -f -o /dev/null -D "$tmp/hdrs" -I -H "X-Auth-Token: $OS_AUTH_TOKEN" "$OS_STORAGE_URL/$1"
+}
