@@ -49,7 +49,7 @@ int zvsh_extract_member(const char *image_path, const char *name, const char *ou
     archive_read_support_format_gnutar(a);
     int rc = 0;
     if (archive_read_open_filename(a, image_path, 1 << 16) != ARCHIVE_OK) {
-        snprintf(err, errsize, "image %s: %s", image_path, archive_error_string(a));
+        snprintf(err, errsize, "image %s is not a readable tar archive: %s", image_path, archive_error_string(a));
         archive_read_free(a);
         return -1;
     }
