@@ -49,8 +49,8 @@ EOF
 }
 
 zc_stop_cluster() {
-    [ -n "${ZVM_CLUSTER_DIR:-}" ] && test/cluster/stop "$ZVM_CLUSTER_DIR"
-    [ -n "${ZC_TMP:-}" ] && rm -rf "$ZC_TMP"
+    if [ -n "${ZVM_CLUSTER_DIR:-}" ]; then test/cluster/stop "$ZVM_CLUSTER_DIR"; fi
+    if [ -n "${ZC_TMP:-}" ]; then rm -rf "$ZC_TMP"; fi
 }
 
 zc_setup() {
@@ -84,6 +84,10 @@ EOF
 
 zc_need_zvm() {
     [ "${ZC_ZVM_OK:-0}" = 1 ] || skip "build/zvm cannot run a program yet (the zvm issue has not landed)"
+}
+
+zc_need_zpm() {
+    build/zpm help deploy > /dev/null 2>&1 || skip "build/zpm cannot deploy yet (the zpm issue has not landed)"
 }
 
 # zc_token USER KEY: an auth 1.0 token
