@@ -112,7 +112,8 @@ OUT
 }
 
 @test "g_quota: EDQUOT past a limit, clipping at the byte limit, ESPIPE, directions" {
-    channel "$tmp/qo, /dev/out, 0, 0, 0, 0, 3, 10"
+    channel "$tmp/qo, /dev/out, 0, 0, 0, 0, 100, 10"
+    channel "$tmp/qc, /dev/cnt, 0, 0, 0, 0, 2, 1000"
     printf abcdefghijkl > "$tmp/inq"
     channel "$tmp/inq, /dev/in, 0, 0, 2, 1000, 0, 0"
     printf 0123456789 > "$tmp/in5"
@@ -126,6 +127,9 @@ write1 4
 write2 4
 write3 2
 write4 -1 EDQUOT
+cnt1 2
+cnt2 2
+cnt3 -1 EDQUOT
 lseek-out -1 ESPIPE
 read-out -1 EBADF
 read1 3
@@ -139,6 +143,7 @@ OUT
     diff -u "$tmp/expected" "$tmp/out"
     # what was written up to the limit is kept
     [ "$(cat "$tmp/qo")" = abcdabcdab ]
+    [ "$(cat "$tmp/qc")" = abab ]
 }
 
 @test "g_zvm: channel enumeration, zvm_pread/zvm_pwrite with quotas and errors, zvm_exit" {
