@@ -187,6 +187,9 @@ teardown() { zvm_teardown; }
     run zvm_run "$tmp/m"
     [ "$status" -eq 0 ]
     [ ! -s "$tmp/stderr" ]
+    run zvm_run -v 2 "$tmp/m"
+    [ "$status" -eq 0 ]
+    grep -qx "zvm: session ok (exit 0)" "$tmp/stderr"
 }
 
 @test "zvm: a program that is not wasm is exit 8 with the decoder's message" {

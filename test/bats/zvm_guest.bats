@@ -104,6 +104,7 @@ ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
     grep -qx "write 4: 5 bytes" "$tmp/err"
     grep -q "^write 5: error EDQUOT " "$tmp/err"
     grep -q "^write 10: error EDQUOT " "$tmp/err"
+    grep -qx "zvm_pwrite: -122" "$tmp/err"     # ZeroVM's own call sees the raw errno
     # the etag covers exactly the bytes that went through
     md5=$(printf 01234567890123456789012345678901234 | md5sum | cut -d' ' -f1)
     [[ "$(report_line 4)" == *"/dev/stdout $md5" ]]
