@@ -22,7 +22,7 @@ WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -DZVM_VERSION='"$(VERSION)"' \
              -Ilibzvm -fno-strict-aliasing -MMD -MP
-LIBS     := $(shell pkg-config --libs libarchive libcurl jansson yaml-0.1 libcrypto 2>/dev/null) -lm -lpthread
+LIBS     := -Wl,--as-needed $(shell pkg-config --libs libarchive libcurl jansson yaml-0.1 libcrypto 2>/dev/null) -lm -lpthread
 
 LIB_SRCS := $(shell find libzvm -name '*.c' | sort)
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
@@ -76,6 +76,17 @@ $(B)/zvm-loadtime: $(B)/obj/test/bench/loadtime.o $(B)/libzvm.a
 
 deps:
 	@sh pkg/deps.sh
+
+# The main job: a C hello world built with the guest compiler, run by zvm from a generated manifest.
+DEMO_WASM := $(B)/fixtures/hello.wasm
+demo: all $(DEMO_WASM)
+	@mkdir -p $(B)/demo
+	@printf '%s\n' 'Version = 20130611' 'Program = $(abspath $(DEMO_WASM))' 'Memory = 67108864,0' 'Timeout = 10' \
+	    'Channel = /dev/stdin,/dev/stdin,0,0,1000,1048576,0,0' \
+	    'Channel = /dev/stdout,/dev/stdout,0,0,0,0,1000,1048576' \
+	    'Channel = /dev/stderr,/dev/stderr,0,0,0,0,1000,1048576' > $(B)/demo/hello.manifest
+	@echo "zvm $(B)/demo/hello.manifest:"
+	@$(B)/zvm $(B)/demo/hello.manifest
 
 check: all fixtures unit-bin
 	@sh test/run-all.sh

@@ -248,8 +248,10 @@ static int index_tar(zvm_image *img, const uint8_t *base, uint64_t size, zvm_err
             e.size = (uint64_t)archive_entry_size(ae);
             const char *why = NULL;
             if (e.size && locate_data(a, base, size, e.size, &e.offset, &why) < 0) {
+                char what[300];
+                snprintf(what, sizeof what, "corrupt or truncated tar at %s", e.path);
                 free(e.path);
-                rc = fail(err, img->name, why, raw);
+                rc = fail(err, img->name, what, why);
                 break;
             }
         } else {

@@ -283,7 +283,8 @@ static int run_guest(session *s)
     } else {
         zvm_guest_bind(s->guest, inst);
         trace(s, "call _start");
-        int called = zvm_func_call(s->rt, start.u.func, NULL, NULL, &trap);
+        zvm_val no_values[1] = { 0 };   /* _start takes and returns nothing */
+        int called = zvm_func_call(s->rt, start.u.func, no_values, no_values, &trap);
         bool timed_out = session_timer_stop(&timer);
         if (called != 0)
             rc = guest_stopped(s, &trap, timed_out);

@@ -115,44 +115,50 @@ static bool is_const_opcode(uint8_t op)
     return op == 0x41 || op == 0x42 || op == 0x43 || op == 0x44 || op == 0xd0 || op == 0xd2 || op == 0x23;
 }
 
+/* Reads one constant instruction's immediates (op already read) into out. */
+static bool read_const_instr(wasm_decoder *d, uint8_t op, wasm_const_expr *out)
+{
+    wasm_reader *r = &d->r;
+    out->opcode = op;
+    switch (op) {
+    case 0x41: { int32_t v; if (!wasm_read_s32(r, &v)) return false; out->value = (uint32_t)v; return true; }
+    case 0x42: { int64_t v; if (!wasm_read_s64(r, &v)) return false; out->value = (uint64_t)v; return true; }
+    case 0x43: { uint32_t v; if (!wasm_read_f32(r, &v)) return false; out->value = v; return true; }
+    case 0x44: { uint64_t v; if (!wasm_read_f64(r, &v)) return false; out->value = v; return true; }
+    case 0xd0: return wasm_decode_reftype(d, &out->reftype);
+    default: { uint32_t v; if (!wasm_read_u32(r, &v)) return false; out->value = v; return true; }  /* ref.func, global.get */
+    }
+}
+
 /*
  * A constant expression of 2.0 is one constant instruction and `end`.  Anything else is
- * rejected here already, with the validation chapter's words: a non-constant instruction is
- * "constant expression required", an empty expression or one leaving two values is "type
- * mismatch".  What needs the module's context (the global's kind, the types) is the
- * validator's job.
+ * rejected here already, with the validation chapter's words: any non-constant instruction
+ * is "constant expression required" (the reference validator looks at every instruction
+ * before typing), an empty expression or one leaving several values is "type mismatch".
+ * What needs the module's context (which globals, the types) is the validator's job.
  */
 bool wasm_decode_const_expr(wasm_decoder *d, wasm_const_expr *out)
 {
     wasm_reader *r = &d->r;
-    uint8_t op;
     memset(out, 0, sizeof *out);
     out->offset = r->pos;
-    if (!wasm_read_u8(r, &op))
-        return false;
-    if (op == 0x0b)
-        return wasm_reader_fail(r, out->offset, "type mismatch: empty constant expression");
-    if (!wasm_opcode_known(op))
-        return wasm_reader_fail(r, out->offset, "illegal opcode 0x%02x", op);
-    if (!is_const_opcode(op))
-        return wasm_reader_fail(r, out->offset, "constant expression required (opcode 0x%02x)", op);
-    out->opcode = op;
-    switch (op) {
-    case 0x41: { int32_t v; if (!wasm_read_s32(r, &v)) return false; out->value = (uint32_t)v; break; }
-    case 0x42: { int64_t v; if (!wasm_read_s64(r, &v)) return false; out->value = (uint64_t)v; break; }
-    case 0x43: { uint32_t v; if (!wasm_read_f32(r, &v)) return false; out->value = v; break; }
-    case 0x44: { uint64_t v; if (!wasm_read_f64(r, &v)) return false; out->value = v; break; }
-    case 0xd0: if (!wasm_decode_reftype(d, &out->reftype)) return false; break;
-    default: { uint32_t v; if (!wasm_read_u32(r, &v)) return false; out->value = v; break; }  /* ref.func, global.get */
+    for (uint32_t n = 0;; n++) {
+        size_t at = r->pos;
+        uint8_t op;
+        wasm_const_expr extra;
+        if (!wasm_read_u8(r, &op))
+            return false;
+        if (op == 0x0b) {
+            if (n == 1)
+                return true;
+            return wasm_reader_fail(r, out->offset, n ? "type mismatch: a constant expression leaves one value, not %u"
+                                                      : "type mismatch: empty constant expression (%u values)", n);
+        }
+        if (!wasm_opcode_known(op))
+            return wasm_reader_fail(r, at, "illegal opcode 0x%02x", op);
+        if (!is_const_opcode(op))
+            return wasm_reader_fail(r, at, "constant expression required (opcode 0x%02x)", op);
+        if (!read_const_instr(d, op, n == 0 ? out : &extra))
+            return false;
     }
-    size_t at = r->pos;
-    if (!wasm_read_u8(r, &op))
-        return false;
-    if (op == 0x0b)
-        return true;
-    if (is_const_opcode(op))
-        return wasm_reader_fail(r, at, "type mismatch: a constant expression leaves one value");
-    if (!wasm_opcode_known(op))
-        return wasm_reader_fail(r, at, "illegal opcode 0x%02x", op);
-    return wasm_reader_fail(r, at, "constant expression required (opcode 0x%02x)", op);
 }

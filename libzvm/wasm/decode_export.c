@@ -16,6 +16,7 @@ bool wasm_decode_export_section(wasm_decoder *d)
         if (!wasm_read_name(&d->r, &s, &len) || !(ex->name = wasm_decode_strdup(d, s, len)))
             return false;
         m->nexports = i + 1;
+        ex->name_len = len;
         size_t at = d->r.pos;
         if (!wasm_read_u8(&d->r, &kind))
             return false;

@@ -16,8 +16,10 @@ bool wasm_decode_import_section(wasm_decoder *d)
         if (!wasm_read_name(&d->r, &s, &len) || !(im->module = wasm_decode_strdup(d, s, len)))
             return false;
         m->nimports = i + 1;             /* from here on, wasm_module_free frees this entry's names */
+        im->module_len = len;
         if (!wasm_read_name(&d->r, &s, &len) || !(im->name = wasm_decode_strdup(d, s, len)))
             return false;
+        im->name_len = len;
         size_t at = d->r.pos;
         if (!wasm_read_u8(&d->r, &kind))
             return false;

@@ -42,7 +42,8 @@ typedef struct wasm_const_expr {
 } wasm_const_expr;
 
 typedef struct wasm_import {
-    const char *module, *name;           /* NUL-terminated copies */
+    const char *module, *name;           /* NUL-terminated copies (a name may hold NULs too: */
+    uint32_t module_len, name_len;       /*   these are the lengths in bytes) */
     enum zvm_extern_kind kind;
     union {
         uint32_t type_index;             /* FUNC */
@@ -73,7 +74,8 @@ typedef struct wasm_global {             /* a global the module defines */
 } wasm_global;
 
 typedef struct wasm_export {
-    const char *name;
+    const char *name;                    /* NUL-terminated copy */
+    uint32_t name_len;                   /* its length in bytes (it may hold NULs) */
     enum zvm_extern_kind kind;
     uint32_t index;
 } wasm_export;

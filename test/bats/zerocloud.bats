@@ -217,6 +217,16 @@ EOF
     [ "$output" = 404 ]
 }
 
+@test "zerocloud: zvm itself failing (a system image missing on the server) is a 5xx with its report" {
+    zc_need_zvm
+    echo '[{"name": "a", "exec": {"path": "file://tools:interp"}, "devices": [{"name": "broken"}]}]' > "$tmp/j"
+    zc_post / application/json "$tmp/j"
+    [ "$code" = 500 ]
+    [[ "$(zc_hdr X-Nexe-Error)" == "a: zvm failed (exit code 2)"* ]]
+    [[ "$(zc_hdr X-Nexe-Status)" == *no-such-image.tar* ]]
+    [[ "$body" == "a: zvm failed (exit code 2)"* ]]
+}
+
 @test "zerocloud: a guest that runs past zerovm_timeout is stopped and reported as a timeout" {
     zc_need_zvm
     printf '#!file://tools:interp\nprint spinning\nspin\n' > "$tmp/s"
@@ -242,6 +252,70 @@ EOF
         [ "$(cat "$tmp/code$i")" = 200 ] || { echo "job $i: $(cat "$tmp/code$i") $(cat "$tmp/out$i")"; false; }
         [ "$(cat "$tmp/out$i")" = "JOB NUMBER $i done $i" ] || { echo "job $i: $(cat "$tmp/out$i")"; false; }
     done
+}
+
+
+# zc_zapp DIR OUTPUT: a project whose group reads data/in.txt, writes OUTPUT, and warns on stderr
+zc_zapp() {
+    mkdir -p "$1"
+    cat > "$1/zapp.yaml" <<YAML
+meta:
+  name: shouter
+  Version: "0.1"
+execution:
+  groups:
+    - name: shout
+      path: file://tools:interp
+      args: /run.txt
+      devices:
+        - name: tools
+        - name: stdin
+          path: swift://~/data/zin.txt
+        - name: stdout
+          path: swift://~/results/$2
+        - name: stderr
+help:
+  description: "shouts data/zin.txt into results/$2"
+  args: []
+bundling:
+  - run.txt
+YAML
+    printf 'upper\nwarn shouted from the zapp\n' > "$1/run.txt"
+    (cd "$1" && ZPM_SYSIMAGE_DEVICES=tools "$OLDPWD/build/zpm" bundle)
+}
+
+@test "zerocloud: zpm deploy --execute runs the deployed app: object in, object out" {
+    zc_need_zvm
+    zc_need_zpm
+    zc_put data/zin.txt "deployed and executed"
+    zc_mkcontainer results
+    zc_zapp "$tmp/app" deployed.txt
+    run build/zpm deploy apps "$tmp/app/shouter.zapp" --execute
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"shouted from the zapp"* ]]
+    run zc_get results/deployed.txt
+    [ "$output" = "DEPLOYED AND EXECUTED" ]
+    # and again from the deployed job description
+    zc_put data/zin.txt "second run"
+    run build/zpm execute --container apps
+    [ "$status" -eq 0 ]
+    run zc_get results/deployed.txt
+    [ "$output" = "SECOND RUN" ]
+}
+
+@test "zerocloud: zpm execute POSTs a bundle: object in, object out, stderr printed" {
+    zc_need_zvm
+    zc_need_zpm
+    zc_put data/zin.txt "executed from the bundle"
+    zc_mkcontainer results
+    zc_zapp "$tmp/app" executed.txt
+    run build/zpm execute "$tmp/app/shouter.zapp" --summary
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"shouted from the zapp"* ]]
+    run zc_get results/executed.txt
+    [ "$output" = "EXECUTED FROM THE BUNDLE" ]
 }
 
 @test "zerocloud: no session directory or temp file is left behind" {

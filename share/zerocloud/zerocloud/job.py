@@ -53,6 +53,7 @@ DEVICES = {
     'output': DeviceKind(writable=True, random=True),
     'image': DeviceKind(readable=True, random=True, mounted=True),
     'script': DeviceKind(readable=True, random=True),
+    'db': DeviceKind(readable=True, random=True),       # later 2014 releases: a database input
     'debug': DeviceKind(network=True),
 }
 SYSIMAGE = DeviceKind(readable=True, random=True, mounted=True, sysimage=True)
@@ -127,16 +128,19 @@ class ImagePath:
 
 
 class Device:
-    def __init__(self, name, kind, path=None, content_type=None, mode=None, meta=None):
+    def __init__(self, name, kind, path=None, content_type=None, mode=None, meta=None,
+                 from_request=False):
         self.name = name
         self.kind = kind
         self.path = path              # SwiftPath, or None
         self.content_type = content_type
         self.mode = mode
         self.meta = meta or {}
+        self.from_request = from_request    # its data is the POST body (a script, a bundle)
 
     def copy(self, path):
-        return Device(self.name, self.kind, path, self.content_type, self.mode, self.meta)
+        return Device(self.name, self.kind, path, self.content_type, self.mode, self.meta,
+                      self.from_request)
 
 
 class Group:
@@ -246,7 +250,7 @@ def parse_device(d, sysimages, caller_account, where):
     return Device(name, kind, path, content_type, mode, meta)
 
 
-def parse_group(g, index, sysimages, caller_account):
+def parse_group(g, index, sysimages, caller_account, bundle=False):
     if not isinstance(g, dict):
         raise JobError('job node %d: must be an object with "name" and "exec"' % (index + 1))
     name = g.get('name')
@@ -287,6 +291,8 @@ def parse_group(g, index, sysimages, caller_account):
         if any(x.name == dev.name for x in devices):
             raise JobError('%s: device "%s" is listed twice' % (where, dev.name))
         devices.append(dev)
+    if bundle and not any(d.name == 'image' for d in devices):
+        devices.append(Device('image', DEVICES['image'], from_request=True))
     # A program in a system image mounts that image too; a program inside the job's image needs one.
     if isinstance(program, ImagePath):
         if program.image == 'image' and not any(d.name == 'image' for d in devices):
@@ -309,8 +315,9 @@ def parse_group(g, index, sysimages, caller_account):
     return Group(name, program, argv0, args, env, devices, count, attach)
 
 
-def parse_job(text, sysimages=(), caller_account='', where='job'):
-    """Parses the job JSON (bytes or str) into checked Groups."""
+def parse_job(text, sysimages=(), caller_account='', where='job', bundle=False):
+    """Parses the job JSON (bytes or str) into checked Groups.  With `bundle`, the job came in a
+    bundle, which is the `image` device of every node that does not name another."""
     if isinstance(text, bytes):
         try:
             text = text.decode('utf-8')
@@ -325,7 +332,8 @@ def parse_job(text, sysimages=(), caller_account='', where='job'):
     if not isinstance(data, list) or not data:
         raise JobError('%s: must be a JSON list of nodes like [{"name": ..., "exec": {...}}]'
                        % where)
-    groups = [parse_group(g, i, set(sysimages), caller_account) for i, g in enumerate(data)]
+    groups = [parse_group(g, i, set(sysimages), caller_account, bundle)
+              for i, g in enumerate(data)]
     names = [g.name for g in groups]
     for n in names:
         if names.count(n) > 1:

@@ -194,7 +194,9 @@ class ProxyQueryMiddleware:
     def bundle_job(self, data, caller):
         """The job of a bundle (boot/system.map); the bundle becomes each node's image."""
         try:
-            with tarfile.open(fileobj=os.fdopen(os.dup(data.file.fileno()), 'rb'), mode='r:*') as tar:
+            copy = os.fdopen(os.dup(data.file.fileno()), 'rb')
+            copy.seek(0)
+            with copy, tarfile.open(fileobj=copy, mode='r:*') as tar:
                 if tar.next() is None:
                     raise JobError('the bundle is not a readable tar or gzipped tar (no files in it)')
                 info = None
@@ -213,13 +215,7 @@ class ProxyQueryMiddleware:
                 text = tar.extractfile(info).read()
         except (tarfile.TarError, EOFError, OSError) as e:
             raise JobError('the bundle is not a readable tar or gzipped tar: %s' % e)
-        groups = parse_job(text, self.sysimages, caller, where='boot/system.map')
-        for g in groups:
-            if not any(d.name == 'image' for d in g.devices):
-                d = Device('image', DEVICES['image'])
-                d.from_request = True
-                g.devices.append(d)
-        return groups
+        return parse_job(text, self.sysimages, caller, where='boot/system.map', bundle=True)
 
     def script_group(self, data, caller):
         script = data.read_all()
@@ -230,9 +226,7 @@ class ProxyQueryMiddleware:
                            '"#!file://<image>:<path>" (this cluster has: %s)'
                            % (path, ', '.join(sorted(self.sysimages)) or 'none'))
         argv0 = os.path.basename(program.member if isinstance(program, ImagePath) else program.obj)
-        script_dev = Device('script', DEVICES['script'])
-        script_dev.from_request = True
-        devices = [script_dev, Device('stdout', DEVICES['stdout'], content_type='text/plain'),
+        devices = [Device('script', DEVICES['script'], from_request=True), Device('stdout', DEVICES['stdout'], content_type='text/plain'),
                    Device('stderr', DEVICES['stderr'])]
         if isinstance(program, ImagePath):
             devices.append(Device(program.image, SYSIMAGE))
@@ -342,11 +336,13 @@ class ProxyQueryMiddleware:
             ch = {'device': d.name, 'random': d.kind.random, 'mounted': d.kind.mounted}
             if d.mode:
                 ch['mode'] = d.mode
+            elif d.name == 'script':
+                ch['mode'] = 'file'        # an interpreter opens it as a regular file
             if d.kind.writable:
                 ch.update({'writable': True, 'return': True})
             elif d.kind.sysimage:
                 ch['source'] = 'sysimage'
-            elif getattr(d, 'from_request', False):
+            elif d.from_request:
                 ch['source'] = 'member'
                 members.append(('in.' + d.name, data))
             elif local is not None and d is local:
@@ -425,11 +421,10 @@ class ProxyQueryMiddleware:
             with Timeout(self.timeout + self.kill_timeout + self.node_timeout + 30):
                 resp = conn.getresponse()
             if resp.status in (503, 507):
-                self.logger.warning('zerocloud: %s answered %s: %s'
-                                    % (where, resp.status, resp.read(1000)))
-                if resp.status == 503:
-                    return NodeResult(node.name, 503, header_value(
-                        resp.read(1000).decode('utf-8', 'replace')) or 'object server busy')
+                text = resp.read(1000).decode('utf-8', 'replace').strip()
+                self.logger.warning('zerocloud: %s answered %s: %s' % (where, resp.status, text))
+                if resp.status == 503:      # busy: trying elsewhere would not run next to the data
+                    return NodeResult(node.name, 503, text or 'object server busy')
                 return None
             if resp.status != 200:
                 text = resp.read(2000).decode('utf-8', 'replace').strip()

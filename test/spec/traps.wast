@@ -1,0 +1,113 @@
+;; Traps unwind everything: effects made before the trap (stores, global sets, table sets)
+;; stay, nothing after it runs, operands are evaluated left to right before the trapping
+;; instruction, the instance and runtime stay usable, and deep operand stacks, big br_tables
+;; and long call chains unwind cleanly.
+
+(module
+  (memory 1)
+  (table 2 funcref)
+  (global $g (mut i32) (i32.const 0))
+  (global $log (mut i64) (i64.const 0))
+  (func $note (param i32) (result i32)
+    ;; appends a digit to $log, so the order of calls can be checked
+    (global.set $log (i64.add (i64.mul (global.get $log) (i64.const 10)) (i64.extend_i32_u (local.get 0))))
+    (local.get 0))
+  (func $zero (result i32) (i32.const 0))
+  (elem declare func $zero)
+
+  (func (export "store_then_trap")
+    (i32.store (i32.const 0) (i32.const 0xcafe))
+    (global.set $g (i32.const 7))
+    (table.set 0 (i32.const 1) (ref.func $zero))
+    (unreachable)
+    (i32.store (i32.const 4) (i32.const 1)))
+  (func (export "word") (param i32) (result i32) (i32.load (local.get 0)))
+  (func (export "g") (result i32) (global.get $g))
+  (func (export "slot1_set") (result i32) (i32.eqz (ref.is_null (table.get 0 (i32.const 1)))))
+  (func (export "log") (result i64) (global.get $log))
+  (func (export "reset_log") (global.set $log (i64.const 0)))
+
+  (func (export "operands_first") (result i32)
+    (i32.div_s (call $note (i32.const 1)) (i32.sub (call $note (i32.const 2)) (i32.const 2))))
+  (func (export "args_first") (result i32)
+    (call $three_args (call $note (i32.const 3)) (call $note (i32.const 4)) (i32.div_u (i32.const 1) (i32.const 0))))
+  (func $three_args (param i32 i32 i32) (result i32) (call $note (i32.const 9)))
+  (func (export "load_trap_after_note") (result i32)
+    (i32.add (call $note (i32.const 5)) (i32.load (i32.const 0x10000))))
+  (func (export "select_both") (result i32)
+    (select (call $note (i32.const 6)) (call $note (i32.const 7)) (call $note (i32.const 8))))
+  (func (export "dead_unreachable") (result i32)
+    (if (i32.const 0) (then (unreachable)))
+    (i32.const 1))
+
+  (func $deep (param i32) (result i32)
+    (if (result i32) (i32.eqz (local.get 0))
+      (then (i32.div_s (i32.const 1) (i32.const 0)))
+      (else (i32.add (i32.const 1) (call $deep (i32.sub (local.get 0) (i32.const 1)))))))
+  (func (export "deep_trap") (param i32) (result i32) (call $deep (local.get 0)))
+  (func $ok (param i32) (result i32)
+    (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))
+      (else (i32.add (i32.const 1) (call $ok (i32.sub (local.get 0) (i32.const 1)))))))
+  (func (export "deep_ok") (param i32) (result i32) (call $ok (local.get 0)))
+
+  (func (export "wide_stack") (result i32)
+    ;; 24 live operands at once, then a trap-free fold
+    (i32.const 1) (i32.const 2) (i32.const 3) (i32.const 4) (i32.const 5) (i32.const 6)
+    (i32.const 7) (i32.const 8) (i32.const 9) (i32.const 10) (i32.const 11) (i32.const 12)
+    (i32.const 13) (i32.const 14) (i32.const 15) (i32.const 16) (i32.const 17) (i32.const 18)
+    (i32.const 19) (i32.const 20) (i32.const 21) (i32.const 22) (i32.const 23) (i32.const 24)
+    (i32.add) (i32.add) (i32.add) (i32.add) (i32.add) (i32.add) (i32.add) (i32.add)
+    (i32.add) (i32.add) (i32.add) (i32.add) (i32.add) (i32.add) (i32.add) (i32.add)
+    (i32.add) (i32.add) (i32.add) (i32.add) (i32.add) (i32.add) (i32.add))
+  (func (export "wide_stack_trap") (param i32) (result i32)
+    (i32.const 1) (i32.const 2) (i32.const 3) (i32.const 4) (i32.const 5) (i32.const 6)
+    (i32.div_u (i32.const 7) (local.get 0))
+    (i32.add) (i32.add) (i32.add) (i32.add) (i32.add) (i32.add))
+  (func (export "big_br_table") (param i32) (result i32)
+    (block $b2 (block $b1 (block $b0
+      (br_table
+        $b0 $b1 $b0 $b1 $b0 $b1 $b0 $b1 $b0 $b1 $b0 $b1 $b0 $b1 $b0 $b1
+        $b0 $b1 $b0 $b1 $b0 $b1 $b0 $b1 $b0 $b1 $b0 $b1 $b0 $b1 $b0 $b1
+        $b0 $b1 $b0 $b1 $b0 $b1 $b0 $b1 $b0 $b1 $b0 $b1 $b0 $b1 $b0 $b1
+        $b0 $b1 $b0 $b1 $b0 $b1 $b0 $b1 $b0 $b1 $b0 $b1 $b0 $b1 $b0 $b2
+        $b0 (local.get 0)))
+      (return (i32.const 100)))
+      (return (i32.const 101)))
+    (i32.const 102))
+)
+
+(assert_trap (invoke "store_then_trap") "unreachable")
+(assert_return (invoke "word" (i32.const 0)) (i32.const 0xcafe))
+(assert_return (invoke "word" (i32.const 4)) (i32.const 0))
+(assert_return (invoke "g") (i32.const 7))
+(assert_return (invoke "slot1_set") (i32.const 1))
+
+(assert_trap (invoke "operands_first") "integer divide by zero")
+(assert_return (invoke "log") (i64.const 12))
+(assert_return (invoke "reset_log"))
+(assert_trap (invoke "args_first") "integer divide by zero")
+(assert_return (invoke "log") (i64.const 34))
+(assert_return (invoke "reset_log"))
+(assert_trap (invoke "load_trap_after_note") "out of bounds memory access")
+(assert_return (invoke "log") (i64.const 5))
+(assert_return (invoke "reset_log"))
+(assert_return (invoke "select_both") (i32.const 6))
+(assert_return (invoke "log") (i64.const 678))
+(assert_return (invoke "dead_unreachable") (i32.const 1))
+
+(assert_trap (invoke "deep_trap" (i32.const 0)) "integer divide by zero")
+(assert_trap (invoke "deep_trap" (i32.const 500)) "integer divide by zero")
+(assert_return (invoke "deep_ok" (i32.const 500)) (i32.const 500))
+(assert_trap (invoke "deep_trap" (i32.const 2000)) "integer divide by zero")
+(assert_return (invoke "deep_ok" (i32.const 10)) (i32.const 10))
+
+(assert_return (invoke "wide_stack") (i32.const 300))
+(assert_return (invoke "wide_stack_trap" (i32.const 7)) (i32.const 22))
+(assert_trap (invoke "wide_stack_trap" (i32.const 0)) "integer divide by zero")
+(assert_return (invoke "wide_stack_trap" (i32.const 1)) (i32.const 28))
+(assert_return (invoke "big_br_table" (i32.const 0)) (i32.const 100))
+(assert_return (invoke "big_br_table" (i32.const 1)) (i32.const 101))
+(assert_return (invoke "big_br_table" (i32.const 62)) (i32.const 100))
+(assert_return (invoke "big_br_table" (i32.const 63)) (i32.const 102))
+(assert_return (invoke "big_br_table" (i32.const 64)) (i32.const 100))
+(assert_return (invoke "big_br_table" (i32.const 0xffffffff)) (i32.const 100))
