@@ -217,6 +217,16 @@ EOF
     [ "$output" = 404 ]
 }
 
+@test "zerocloud: zvm itself failing (a system image missing on the server) is a 5xx with its report" {
+    zc_need_zvm
+    echo '[{"name": "a", "exec": {"path": "file://tools:interp"}, "devices": [{"name": "broken"}]}]' > "$tmp/j"
+    zc_post / application/json "$tmp/j"
+    [ "$code" = 500 ]
+    [[ "$(zc_hdr X-Nexe-Error)" == "a: zvm failed (exit code 2)"* ]]
+    [[ "$(zc_hdr X-Nexe-Status)" == *no-such-image.tar* ]]
+    [[ "$body" == "a: zvm failed (exit code 2)"* ]]
+}
+
 @test "zerocloud: a guest that runs past zerovm_timeout is stopped and reported as a timeout" {
     zc_need_zvm
     printf '#!file://tools:interp\nprint spinning\nspin\n' > "$tmp/s"

@@ -3,7 +3,8 @@
 
 # zc_start_cluster: builds the "tools" system image (z_interp as /interp, /etc/motd), writes the
 # filters' config snippets, starts Swift with them and gets a token.  Exports what tests use.
-# ZC_TIMEOUT (default 3) is the session timeout of this cluster.
+# ZC_TIMEOUT (default 3) is the session timeout of this cluster; ZC_MAXPOOL (4) and ZC_MAXQUEUE
+# (100) its cap on sessions running and waiting.
 zc_start_cluster() {
     cd "$BATS_TEST_DIRNAME/../.."
     ZC_TMP=$(mktemp -d "${TMPDIR:-/tmp}/zc-test.XXXXXX")
@@ -12,7 +13,8 @@ zc_start_cluster() {
     cp build/fixtures/z_interp.wasm "$ZC_TMP/tools/interp"
     echo "message of the tools image" > "$ZC_TMP/tools/etc/motd"
     tar -cf "$ZC_TMP/tools.tar" -C "$ZC_TMP/tools" interp etc
-    sysimages="tools $ZC_TMP/tools.tar"
+    # "broken" is an operator's mistake (its tar does not exist): zvm itself fails on it
+    sysimages="tools $ZC_TMP/tools.tar broken $ZC_TMP/no-such-image.tar"
     if [ -f build/images/python.tar ]; then
         sysimages="$sysimages python $PWD/build/images/python.tar"
     fi
@@ -30,7 +32,8 @@ zerovm_path = $PWD/build/zvm
 zerovm_sysimage_devices = $sysimages
 zerovm_timeout = ${ZC_TIMEOUT:-3}
 zerovm_kill_timeout = 3
-zerovm_maxpool = 4
+zerovm_maxpool = ${ZC_MAXPOOL:-4}
+zerovm_maxqueue = ${ZC_MAXQUEUE:-100}
 zerovm_maxnexemem = 268435456
 EOF
     ZVM_PROXY_CONF_EXTRA=$ZC_TMP/proxy.conf ZVM_OBJECT_CONF_EXTRA=$ZC_TMP/object.conf \

@@ -421,11 +421,10 @@ class ProxyQueryMiddleware:
             with Timeout(self.timeout + self.kill_timeout + self.node_timeout + 30):
                 resp = conn.getresponse()
             if resp.status in (503, 507):
-                self.logger.warning('zerocloud: %s answered %s: %s'
-                                    % (where, resp.status, resp.read(1000)))
-                if resp.status == 503:
-                    return NodeResult(node.name, 503, header_value(
-                        resp.read(1000).decode('utf-8', 'replace')) or 'object server busy')
+                text = resp.read(1000).decode('utf-8', 'replace').strip()
+                self.logger.warning('zerocloud: %s answered %s: %s' % (where, resp.status, text))
+                if resp.status == 503:      # busy: trying elsewhere would not run next to the data
+                    return NodeResult(node.name, 503, text or 'object server busy')
                 return None
             if resp.status != 200:
                 text = resp.read(2000).decode('utf-8', 'replace').strip()
