@@ -41,7 +41,7 @@ static bool unexpected_end(wasm_reader *r)
     return wasm_reader_fail(r, r->pos, "unexpected end of section or function");
 }
 
-bool wasm_read_u8(wasm_reader *r, uint8_t *out)
+bool wasm_read_u8_slow(wasm_reader *r, uint8_t *out)
 {
     if (r->pos >= r->end)
         return unexpected_end(r);
@@ -84,7 +84,7 @@ bool wasm_read_uN(wasm_reader *r, int bits, uint64_t *out)
     return read_leb(r, bits, false, out);
 }
 
-bool wasm_read_u32(wasm_reader *r, uint32_t *out)
+bool wasm_read_u32_slow(wasm_reader *r, uint32_t *out)
 {
     uint64_t v;
     if (!read_leb(r, 32, false, &v))

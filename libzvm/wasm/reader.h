@@ -30,8 +30,28 @@ bool wasm_reader_fail(wasm_reader *r, size_t at, const char *fmt, ...) __attribu
 
 static inline size_t wasm_reader_left(const wasm_reader *r) { return r->end - r->pos; }
 
-bool wasm_read_u8(wasm_reader *r, uint8_t *out);
-bool wasm_read_u32(wasm_reader *r, uint32_t *out);
+bool wasm_read_u8_slow(wasm_reader *r, uint8_t *out);
+bool wasm_read_u32_slow(wasm_reader *r, uint32_t *out);
+
+/* The common cases inline (a byte; a one-byte LEB128): validation reads mostly these. */
+static inline bool wasm_read_u8(wasm_reader *r, uint8_t *out)
+{
+    if (r->pos < r->end) {
+        *out = r->bytes[r->pos++];
+        return true;
+    }
+    return wasm_read_u8_slow(r, out);
+}
+
+static inline bool wasm_read_u32(wasm_reader *r, uint32_t *out)
+{
+    if (r->pos < r->end && r->bytes[r->pos] < 0x80) {
+        *out = r->bytes[r->pos++];
+        return true;
+    }
+    return wasm_read_u32_slow(r, out);
+}
+
 bool wasm_read_uN(wasm_reader *r, int bits, uint64_t *out);  /* an unsigned LEB128 of `bits` bits */
 bool wasm_read_s32(wasm_reader *r, int32_t *out);
 bool wasm_read_s33(wasm_reader *r, int64_t *out);  /* block types */

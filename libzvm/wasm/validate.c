@@ -163,14 +163,15 @@ static int check_exports(const wasm_module *m, zvm_error *err)
         return 0;
     const wasm_export **sorted = malloc(m->nexports * sizeof *sorted);
     if (!sorted)
-        return fail(err, "out of memory checking %u export names", m->nexports);
+        return fail(err, "exports: out of memory checking %u names", m->nexports);
     for (uint32_t i = 0; i < m->nexports; i++)
         sorted[i] = &m->exports[i];
     qsort(sorted, m->nexports, sizeof *sorted, compare_names);
     int rc = 0;
     for (uint32_t i = 1; i < m->nexports && rc == 0; i++)
         if (compare_names(&sorted[i - 1], &sorted[i]) == 0)
-            rc = fail(err, "duplicate export name \"%s\"", sorted[i]->name);
+            rc = fail(err, "export %u (\"%s\"): duplicate export name", (uint32_t)(sorted[i] - m->exports),
+                      sorted[i]->name);
     free(sorted);
     return rc;
 }
@@ -183,7 +184,8 @@ static int check_start(const wasm_module *m, zvm_error *err)
         return fail(err, "start: unknown function %u", m->start);
     const zvm_functype *t = wasm_func_type(m, m->start);
     if (t->nparams || t->nresults)
-        return fail(err, "start function %u must take no parameters and return nothing", m->start);
+        return fail(err, "start: start function %u must take no parameters and return nothing (it takes %u, returns %u)",
+                    m->start, t->nparams, t->nresults);
     return 0;
 }
 
