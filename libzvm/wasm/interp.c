@@ -437,7 +437,7 @@ static int call_host(struct exec *x, zvm_func *f, uint64_t *args, const cell *ip
     rt->stack_free = saved_free;
     rt->frame_free = saved_frame;
     memory_guard_exec = x;
-    if (rc == 0)
+    if (rc == 0 && nr)
         memcpy(args, res, nr * sizeof *res);
     if (res != small)
         free(res);
