@@ -176,6 +176,7 @@ extern const struct handlers H;
  * stores [h][addr|val][offset]. */
 struct op_handlers {
     handler unary, ss, si, load, store;
+    handler load_add_ss, load_add_si, load_idx;   /* loads fused with their address arithmetic (interp.c) */
 };
 extern const struct op_handlers OPS[256 + 32];
 /* The integer comparisons fused with a conditional branch: [h][a|rel][b or immediate]. */

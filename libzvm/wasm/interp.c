@@ -262,15 +262,30 @@ UN(i64_trunc_sat_f64_u, F, I, SAT(a, -1.0, 18446744073709551616.0, uint64_t, 0, 
  * an access past the accessible size faults and the signal handler makes it a trap, using
  * fault_ip to say where.  The sanitizer build checks explicitly instead. */
 #ifdef ZVM_EXPLICIT_BOUNDS
-#define EA(n) ({ uint64_t ea_ = (uint64_t)(uint32_t)SLOT(ip[1].u32[IS_STORE ? 0 : 1]) + ip[2].u64; \
+#define ACCESS(ea, n) ({ uint64_t ea_ = (ea); \
     if (UNLIKELY(ea_ + (n) > x->memory->size)) TRAP(ZVM_TRAP_MEMORY_OOB); mem + ea_; })
 #else
-#define EA(n) (x->fault_ip = ip, mem + (uint64_t)(uint32_t)SLOT(ip[1].u32[IS_STORE ? 0 : 1]) + ip[2].u64)
+#define ACCESS(ea, n) (x->fault_ip = ip, mem + (ea))
 #endif
+#define EA(n) ACCESS((uint64_t)(uint32_t)SLOT(ip[1].u32[IS_STORE ? 0 : 1]) + ip[2].u64, n)
 
+/* A load is also fused with the address arithmetic that feeds it (the translator removes the
+ * add, or the shift and the add, that computed the address):
+ *   _add_ss [h][dst|x][y|offset]        address (x + y) mod 2^32
+ *   _add_si [h][dst|x][k|offset]        address (x + k) mod 2^32
+ *   _idx    [h][dst|x][y|offset][k]     address (x + (y << k)) mod 2^32: an array element */
 #define IS_STORE 0
 #define LOAD(name, T, conv) \
-    HANDLER(h_##name) { T v; memcpy(&v, EA(sizeof(T)), sizeof(T)); SLOT(DST) = conv; NEXT(3); }
+    HANDLER(h_##name) { T v; memcpy(&v, EA(sizeof(T)), sizeof(T)); SLOT(DST) = conv; NEXT(3); } \
+    HANDLER(h_##name##_add_ss) { \
+        uint64_t ea = (uint32_t)((uint32_t)SLOT(SRC) + (uint32_t)SLOT(ip[2].u32[0])) + (uint64_t)ip[2].u32[1]; \
+        T v; memcpy(&v, ACCESS(ea, sizeof(T)), sizeof(T)); SLOT(DST) = conv; NEXT(3); } \
+    HANDLER(h_##name##_add_si) { \
+        uint64_t ea = (uint32_t)((uint32_t)SLOT(SRC) + ip[2].u32[0]) + (uint64_t)ip[2].u32[1]; \
+        T v; memcpy(&v, ACCESS(ea, sizeof(T)), sizeof(T)); SLOT(DST) = conv; NEXT(3); } \
+    HANDLER(h_##name##_idx) { \
+        uint64_t ea = (uint32_t)((uint32_t)SLOT(SRC) + ((uint32_t)SLOT(ip[2].u32[0]) << ip[3].u32[0])) + (uint64_t)ip[2].u32[1]; \
+        T v; memcpy(&v, ACCESS(ea, sizeof(T)), sizeof(T)); SLOT(DST) = conv; NEXT(4); }
 LOAD(i32_load, uint32_t, v)
 LOAD(i64_load, uint64_t, v)
 LOAD(f32_load, uint32_t, v)
@@ -314,7 +329,8 @@ STORE(i64_store32, uint32_t)
 #define ENTRY_ARITH_f(id) ENTRY_ARITH_i(id)
 #define ENTRY_ARITH_F(id) ENTRY_ARITH_i(id)
 #define ENTRY_MEMARG(id, p1, p2) ENTRY_MEMARG_##p2(id)
-#define ENTRY_MEMARG__(id) { .load = h_##id }
+#define ENTRY_MEMARG__(id) { .load = h_##id, .load_add_ss = h_##id##_add_ss, .load_add_si = h_##id##_add_si, \
+                             .load_idx = h_##id##_idx }
 #define ENTRY_MEMARG_i(id) { .store = h_##id }
 #define ENTRY_MEMARG_I(id) ENTRY_MEMARG_i(id)
 #define ENTRY_MEMARG_f(id) ENTRY_MEMARG_i(id)
@@ -455,7 +471,7 @@ static int call_host(struct exec *x, zvm_func *f, uint64_t *args, const cell *ip
 /* Enters f with its arguments at nfp.  Returns the first instruction to run, with *fpp, *memp
  * and x switched to the callee, or NULL on a trap (host functions run here and return ret). */
 static inline const cell *invoke(struct exec *x, zvm_func *f, const cell *ip, const cell *ret,
-                                 uint64_t **fpp, uint8_t **memp)
+                                 uint64_t *fp, uint64_t **fpp, uint8_t **memp)
 {
     uint64_t *nfp = *fpp;                /* the caller passes the callee's frame here */
     if (f->host) {
@@ -470,6 +486,7 @@ static inline const cell *invoke(struct exec *x, zvm_func *f, const cell *ip, co
         return NULL;
     }
     x->frame->ret = ret;
+    x->frame->fp = fp;
     x->frame->inst = x->inst;
     x->frame++;
     if (f->inst != x->inst) {
@@ -508,8 +525,7 @@ HANDLER(h_call_import)
 {
     zvm_func *f = x->funcs[ip[1].u32[0]];
     uint64_t *nfp = (uint64_t *)((char *)fp + ip[1].u32[1]);
-    x->frame->fp = fp;
-    const cell *next = invoke(x, f, ip, ip + 2, &nfp, &mem);
+    const cell *next = invoke(x, f, ip, ip + 2, fp, &nfp, &mem);
     if (!next) return 1;
     if (nfp) fp = nfp;
     ip = next;
@@ -526,8 +542,7 @@ HANDLER(h_call_indirect)
     if (UNLIKELY(!f)) TRAP(ZVM_TRAP_NULL_ELEMENT);
     if (UNLIKELY(f->type != x->inst->types[ip[1].u32[0]])) TRAP(ZVM_TRAP_SIGNATURE);
     uint64_t *nfp = (uint64_t *)((char *)fp + ip[2].u32[1]);
-    x->frame->fp = fp;
-    const cell *next = invoke(x, f, ip, ip + 3, &nfp, &mem);
+    const cell *next = invoke(x, f, ip, ip + 3, fp, &nfp, &mem);
     if (!next) return 1;
     if (nfp) fp = nfp;
     ip = next;

@@ -67,6 +67,8 @@ struct tr {
     uint32_t nlocal_refs;                /* stack entries naming a local */
     int64_t last;                        /* first cell of the last instruction if its only result is the top slot */
     uint32_t last_op;                    /* its opcode (256 + n for 0xFC n) */
+    int64_t prev;                        /* the same for the instruction just before it */
+    uint32_t prev_op;
     uint32_t offset;                     /* file offset of the instruction being translated */
     const uint8_t *p, *end, *code_start;
     size_t code_offset;
@@ -207,6 +209,8 @@ static bool grow(void **p, size_t *cap, size_t need, size_t size)
 /* Appends an instruction of n cells (zeroed) and returns the index of its first cell. */
 static uint32_t emit(struct tr *t, handler h, unsigned n)
 {
+    t->prev = t->last;
+    t->prev_op = t->last_op;
     t->last = -1;
     if (t->oom || !grow((void **)&t->cells, &t->cap, t->ncells + n, sizeof(cell)) ||
         !grow((void **)&t->pos, &t->poscap, t->npos + 1, sizeof(struct code_pos))) {
@@ -257,6 +261,13 @@ static void emit_move(struct tr *t, uint32_t dst, const struct val *v)
         emit_const(t, dst, v->k);
     else if (v->slot != dst)
         emit_copy(t, dst, v->slot);
+}
+
+/* Forgets the producers: at labels, and when a producer was retargeted. */
+static void clear_last(struct tr *t)
+{
+    t->last = -1;
+    t->prev = -1;
 }
 
 /* Records that the instruction at cell i leaves its only result in the top slot. */
@@ -487,6 +498,7 @@ static void emit_cond_branch(struct tr *t, bool negate, uint32_t *cell_out, uint
             t->offset = t->pos[t->npos - 1].offset;  /* a fault there still names the comparison */
             t->ncells = li;
             t->npos--;
+            clear_last(t);
             pop(t);
             uint32_t i = emit(t, fused, 3);
             t->offset = offset;
@@ -504,6 +516,56 @@ static void emit_cond_branch(struct tr *t, bool negate, uint32_t *cell_out, uint
     uint32_t i = emit(t, negate ? H.br_unless : H.br_if, 2);
     at(t, i + 1)->u32[0] = BYTES(slot);
     *cell_out = i + 1; *half_out = 1; *base_out = i;
+}
+
+/* A load whose address the previous instruction(s) computed: i32.add (slot or immediate), or
+ * i32.shl by a constant then i32.add (an array element).  Those instructions are taken back and
+ * one fused load does the arithmetic (interp.c LOAD).  Only temporaries they wrote disappear:
+ * the results consumed by the load and nothing else. */
+static bool fuse_load(struct tr *t, uint32_t op, uint32_t offset)
+{
+    if (t->oom || t->last < 0 || t->last_op != 0x6a)
+        return false;
+    uint32_t top = CANON(t, t->sp - 1);
+    const struct val *addr = &t->stack[t->sp - 1];
+    const cell *add = &t->cells[t->last];
+    if (addr->kind != V_SLOT || addr->slot != top || add[1].u32[0] != BYTES(top))
+        return false;
+    uint32_t x = add[1].u32[1], y = 0, shift = 0;
+    uint32_t cut = (uint32_t)t->last, dropped = 1;
+    handler h;
+    if (add[0].h == OPS[0x6a].si) {
+        h = OPS[op].load_add_si;
+        y = (uint32_t)add[2].u64;
+    } else {
+        h = OPS[op].load_add_ss;
+        y = add[2].u32[0];
+        const cell *shl = t->prev >= 0 && t->prev_op == 0x74 ? &t->cells[t->prev] : NULL;
+        if (shl && shl[0].h == OPS[0x74].si && shl[1].u32[0] >= BYTES(t->temp_base) &&
+            (shl[1].u32[0] == y || shl[1].u32[0] == x)) {
+            if (shl[1].u32[0] == x)
+                x = y;
+            y = shl[1].u32[1];
+            shift = (uint32_t)shl[2].u64 & 31;
+            h = OPS[op].load_idx;
+            cut = (uint32_t)t->prev;
+            dropped = 2;
+        }
+    }
+    pop(t);
+    t->ncells = cut;
+    t->npos -= dropped;
+    clear_last(t);
+    uint32_t i = emit(t, h, dropped == 2 ? 4 : 3);
+    at(t, i + 1)->u32[0] = BYTES(top);
+    at(t, i + 1)->u32[1] = x;
+    at(t, i + 2)->u32[0] = y;
+    at(t, i + 2)->u32[1] = offset;
+    if (dropped == 2)
+        at(t, i + 3)->u32[0] = shift;
+    push_canon(t);
+    set_last(t, i, op);
+    return true;
 }
 
 static void push_ctrl(struct tr *t, uint8_t kind, uint32_t np, uint32_t nr)
@@ -569,7 +631,7 @@ static void op_local_set(struct tr *t, uint32_t local, bool tee)
                 others = true;
     if (!others && t->last >= 0 && v.kind == V_SLOT && v.slot == CANON(t, t->sp - 1)) {
         at(t, t->last + 1)->u32[0] = BYTES(local);   /* the producer writes the local directly */
-        t->last = -1;
+        clear_last(t);
     } else {
         protect_local(t, local, t->sp - 1);
         v = t->stack[t->sp - 1];
@@ -656,7 +718,7 @@ static void op_block_end(struct tr *t)
     t->nctrl--;
     for (uint32_t i = 0; i < nr; i++)
         push_canon(t);
-    t->last = -1;
+    clear_last(t);
 }
 
 static void op_else(struct tr *t)
@@ -675,7 +737,7 @@ static void op_else(struct tr *t)
         push_canon(t);
     c->kind = C_ELSE;
     c->dead = false;
-    t->last = -1;
+    clear_last(t);
 }
 
 static void op_br_table(struct tr *t)
@@ -730,7 +792,7 @@ static void op_br_if(struct tr *t, uint32_t l)
         emit_br(t, l);
         set_rel(t, cell_i, half, base, (uint32_t)t->ncells);
     }
-    t->last = -1;
+    clear_last(t);
 }
 
 static void translate_body(struct tr *t, struct code_func *cf, const wasm_func *wf)
@@ -743,7 +805,7 @@ static void translate_body(struct tr *t, struct code_func *cf, const wasm_func *
     t->nctrl = 0;
     t->npatch = 0;
     t->nlocal_refs = 0;
-    t->last = -1;
+    clear_last(t);
     t->temp_base = cf->nparams + cf->nlocals;
     t->nresults = cf->nresults;
     t->offset = (uint32_t)wf->code_offset;
@@ -766,7 +828,7 @@ static void translate_body(struct tr *t, struct code_func *cf, const wasm_func *
         case 0x02: case 0x03:
             rd_blocktype(t, &np, &nr);
             settle_for_block(t, np);
-            t->last = -1;
+            clear_last(t);
             push_ctrl(t, op == 0x02 ? C_BLOCK : C_LOOP, np, nr);
             break;
         case 0x04: {
@@ -790,7 +852,7 @@ static void translate_body(struct tr *t, struct code_func *cf, const wasm_func *
                 t->ctrls[t->nctrl - 1].else_patch = -1;
                 add_patch(t, &t->ctrls[t->nctrl - 1].else_patch, cell_i, half, base);
             }
-            t->last = -1;
+            clear_last(t);
             break;
         }
         case 0x05:
@@ -879,6 +941,8 @@ static void translate_body(struct tr *t, struct code_func *cf, const wasm_func *
         case 0x30: case 0x31: case 0x32: case 0x33: case 0x34: case 0x35:
             rd_u32(t);
             a = rd_u32(t);
+            if (fuse_load(t, op, a))
+                break;
             i = op_operands(t, OPS[op].load, 3, 1, s);
             at(t, i + 1)->u32[1] = BYTES(s[0]);
             at(t, i + 1)->u32[0] = BYTES(CANON(t, t->sp));
