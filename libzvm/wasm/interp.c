@@ -302,8 +302,22 @@ LOAD(i64_load32_s, int32_t, (uint64_t)(int64_t)v)
 LOAD(i64_load32_u, uint32_t, v)
 #undef IS_STORE
 #define IS_STORE 1
+/* Stores come in the same fused forms (the translator defers an address computation until
+ * it sees who consumes it), and with a constant value:
+ *   _k      [h][addr|-][offset][k]
+ *   _add_ss [h][x|value][y|offset]   _add_si [h][x|value][k|offset]   _idx [h][x|value][y|offset][shift] */
 #define STORE(name, T) \
-    HANDLER(h_##name) { T v = (T)SLOT(ip[1].u32[1]); memcpy(EA(sizeof(T)), &v, sizeof(T)); NEXT(3); }
+    HANDLER(h_##name) { T v = (T)SLOT(ip[1].u32[1]); memcpy(EA(sizeof(T)), &v, sizeof(T)); NEXT(3); } \
+    HANDLER(h_##name##_k) { T v = (T)ip[3].u64; memcpy(EA(sizeof(T)), &v, sizeof(T)); NEXT(4); } \
+    HANDLER(h_##name##_add_ss) { \
+        uint64_t ea = (uint32_t)((uint32_t)SLOT(ip[1].u32[0]) + (uint32_t)SLOT(ip[2].u32[0])) + (uint64_t)ip[2].u32[1]; \
+        T v = (T)SLOT(ip[1].u32[1]); memcpy(ACCESS(ea, sizeof(T)), &v, sizeof(T)); NEXT(3); } \
+    HANDLER(h_##name##_add_si) { \
+        uint64_t ea = (uint32_t)((uint32_t)SLOT(ip[1].u32[0]) + ip[2].u32[0]) + (uint64_t)ip[2].u32[1]; \
+        T v = (T)SLOT(ip[1].u32[1]); memcpy(ACCESS(ea, sizeof(T)), &v, sizeof(T)); NEXT(3); } \
+    HANDLER(h_##name##_idx) { \
+        uint64_t ea = (uint32_t)((uint32_t)SLOT(ip[1].u32[0]) + ((uint32_t)SLOT(ip[2].u32[0]) << ip[3].u32[0])) + (uint64_t)ip[2].u32[1]; \
+        T v = (T)SLOT(ip[1].u32[1]); memcpy(ACCESS(ea, sizeof(T)), &v, sizeof(T)); NEXT(4); }
 STORE(i32_store, uint32_t)
 STORE(i64_store, uint64_t)
 STORE(f32_store, uint32_t)
@@ -331,7 +345,8 @@ STORE(i64_store32, uint32_t)
 #define ENTRY_MEMARG(id, p1, p2) ENTRY_MEMARG_##p2(id)
 #define ENTRY_MEMARG__(id) { .load = h_##id, .load_add_ss = h_##id##_add_ss, .load_add_si = h_##id##_add_si, \
                              .load_idx = h_##id##_idx }
-#define ENTRY_MEMARG_i(id) { .store = h_##id }
+#define ENTRY_MEMARG_i(id) { .store = h_##id, .store_k = h_##id##_k, .store_add_ss = h_##id##_add_ss, \
+                             .store_add_si = h_##id##_add_si, .store_idx = h_##id##_idx }
 #define ENTRY_MEMARG_I(id) ENTRY_MEMARG_i(id)
 #define ENTRY_MEMARG_f(id) ENTRY_MEMARG_i(id)
 #define ENTRY_MEMARG_F(id) ENTRY_MEMARG_i(id)
@@ -380,6 +395,8 @@ const struct br_handlers BR_OPS[256] = {
 HANDLER(h_copy) { SLOT(DST) = SLOT(SRC); NEXT(2); }
 HANDLER(h_const32) { SLOT(DST) = SRC; NEXT(2); }
 HANDLER(h_const64) { SLOT(DST) = ip[2].u64; NEXT(3); }
+/* lea [h][dst|x][y][shift]: x + (y << shift), a deferred array address nobody fused */
+HANDLER(h_lea) { SLOT(DST) = (uint32_t)((uint32_t)SLOT(SRC) + ((uint32_t)SLOT(ip[2].u32[0]) << ip[3].u32[0])); NEXT(4); }
 /* select [h][dst|cond][a|b] */
 HANDLER(h_select) { SLOT(DST) = (uint32_t)SLOT(SRC) ? SLOT(ip[2].u32[0]) : SLOT(ip[2].u32[1]); NEXT(3); }
 
@@ -679,7 +696,7 @@ const struct handlers H = {
     .memory_init = h_memory_init, .data_drop = h_data_drop, .memory_copy = h_memory_copy,
     .memory_fill = h_memory_fill, .table_init = h_table_init, .elem_drop = h_elem_drop,
     .table_copy = h_table_copy, .table_grow = h_table_grow, .table_size = h_table_size,
-    .table_fill = h_table_fill, .i64_eqz = h_i64_eqz,
+    .table_fill = h_table_fill, .i64_eqz = h_i64_eqz, .lea = h_lea,
 };
 
 /* ---- host-facing pieces ---- */
