@@ -510,7 +510,6 @@ static inline const cell *invoke(struct exec *x, zvm_func *f, const cell *ip, co
         enter_instance(x, f->inst);
         *memp = memory_base(x);
     }
-    memset(nfp + cf->nparams, 0, (size_t)cf->nlocals * 8);
     if (INTERRUPTED()) {
         trap_at(x, cf->entry, ZVM_TRAP_INTERRUPTED);
         return NULL;
@@ -523,14 +522,14 @@ HANDLER(h_call)
 {
     const struct code_func *cf = ip[1].ptr;
     uint64_t *nfp = (uint64_t *)((char *)fp + ip[2].u32[0]);
-    if (UNLIKELY(x->frame == x->frame_end || nfp + cf->frame_slots > x->stack_end))
+    struct frame *fr = x->frame;         /* locals: the stores below cannot alias them */
+    zvm_instance *inst = x->inst;
+    if (UNLIKELY(fr == x->frame_end || nfp + cf->frame_slots > x->stack_end))
         TRAP(ZVM_TRAP_STACK_EXHAUSTED);
-    x->frame->ret = ip + 3;
-    x->frame->fp = fp;
-    x->frame->inst = x->inst;
-    x->frame++;
-    for (uint32_t i = cf->nparams, e = cf->nparams + cf->nlocals; i < e; i++)
-        nfp[i] = 0;
+    x->frame = fr + 1;
+    fr->ret = ip + 3;
+    fr->fp = fp;
+    fr->inst = inst;
     fp = nfp;
     ip = cf->entry;
     if (INTERRUPTED()) TRAP(ZVM_TRAP_INTERRUPTED);
@@ -579,6 +578,24 @@ HANDLER(h_ret)
         mem = memory_base(x);
     }
     DISPATCH();
+}
+
+/* zero_locals [h][first slot|count]: the first instruction of a function with declared locals */
+HANDLER(h_zero_locals)
+{
+    uint64_t *p = (uint64_t *)((char *)fp + ip[1].u32[0]);
+    switch (ip[1].u32[1]) {              /* few locals is the common case: no call to memset */
+    default: memset(p, 0, ip[1].u32[1] * sizeof *p); break;
+    case 8: p[7] = 0; __attribute__((fallthrough));
+    case 7: p[6] = 0; __attribute__((fallthrough));
+    case 6: p[5] = 0; __attribute__((fallthrough));
+    case 5: p[4] = 0; __attribute__((fallthrough));
+    case 4: p[3] = 0; __attribute__((fallthrough));
+    case 3: p[2] = 0; __attribute__((fallthrough));
+    case 2: p[1] = 0; __attribute__((fallthrough));
+    case 1: p[0] = 0;
+    }
+    NEXT(2);
 }
 
 /* ---- variables and references ---- */
@@ -696,7 +713,7 @@ const struct handlers H = {
     .memory_init = h_memory_init, .data_drop = h_data_drop, .memory_copy = h_memory_copy,
     .memory_fill = h_memory_fill, .table_init = h_table_init, .elem_drop = h_elem_drop,
     .table_copy = h_table_copy, .table_grow = h_table_grow, .table_size = h_table_size,
-    .table_fill = h_table_fill, .i64_eqz = h_i64_eqz, .lea = h_lea,
+    .table_fill = h_table_fill, .i64_eqz = h_i64_eqz, .lea = h_lea, .zero_locals = h_zero_locals,
 };
 
 /* ---- host-facing pieces ---- */
@@ -798,7 +815,6 @@ int exec_call(zvm_runtime *rt, zvm_func *f, const zvm_val *args, zvm_val *result
     }
     if (cf->nparams)
         memcpy(fp, args, cf->nparams * sizeof *args);
-    memset(fp + cf->nparams, 0, (size_t)cf->nlocals * 8);
 
     struct exec x = {
         .rt = rt, .frame = rt->frame_free, .frame_base = rt->frame_free, .frame_end = rt->frames_end,

@@ -305,6 +305,14 @@ static bool is_local_ref(const struct tr *t, const struct val *v)
     return v->kind == V_SLOT && v->slot < t->temp_base;
 }
 
+/* Does the value read a slot below `limit`? */
+static bool reads_below(const struct val *v, uint32_t limit)
+{
+    if (v->kind == V_ADDR)
+        return v->slot < limit || (v->form != A_SI && v->y < limit);
+    return v->kind == V_SLOT && v->slot < limit;
+}
+
 /* Does the value read local `slot`? */
 static bool names_local(const struct val *v, uint32_t slot)
 {
@@ -464,16 +472,16 @@ static void move_to_label(struct tr *t, const struct ctrl *c, uint32_t n)
 static void emit_return(struct tr *t)
 {
     uint32_t n = t->nresults;
-    /* A local that is also a destination could be overwritten before it is read: it goes to
-     * its entry's canonical slot first.  The stack image is left alone (this may be one arm of
+    /* Result i is written to slot i after results 0..i-1: a value reading a slot below i would
+     * see it overwritten, so it goes to its entry's canonical slot first.  The stack image is left alone (this may be one arm of
      * a br_if; the other arm still sees the local). */
-    for (uint32_t i = t->sp - n; i < t->sp; i++)
-        if ((is_local_ref(t, &t->stack[i]) && t->stack[i].slot < n) || t->stack[i].kind == V_ADDR)
-            emit_move(t, CANON(t, i), &t->stack[i]);
+    for (uint32_t i = 0; i < n; i++)
+        if (reads_below(&t->stack[t->sp - n + i], i))
+            emit_move(t, CANON(t, t->sp - n + i), &t->stack[t->sp - n + i]);
     for (uint32_t i = 0; i < n; i++) {
         uint32_t e = t->sp - n + i;
         struct val v = t->stack[e];
-        if ((is_local_ref(t, &v) && v.slot < n) || v.kind == V_ADDR)
+        if (reads_below(&v, i))
             v = (struct val){ .kind = V_SLOT, .slot = CANON(t, e) };
         emit_move(t, i, &v);
     }
@@ -936,6 +944,57 @@ static void op_br_if(struct tr *t, uint32_t l)
     clear_last(t);
 }
 
+/* Declared locals start at zero (parameters arrive set).  Compilers often set a local first
+ * thing anyway: a scan of the straight-line start of the body finds locals written before any
+ * read, which need no zeroing.  The rest are zeroed in runs. */
+static void zero_locals(struct tr *t, const struct code_func *cf)
+{
+    uint32_t n = cf->nlocals, np = cf->nparams;
+    if (n == 0)
+        return;
+    uint8_t *state = calloc(n, 1);          /* 0 unknown, 1 written first, 2 read first */
+    if (!state) {
+        t->oom = true;
+        return;
+    }
+    const uint8_t *saved = t->p;
+    for (unsigned k = 0; k < 64 && t->p < t->end; k++) {
+        uint32_t op = *t->p++;
+        if (op == 0x20 || op == 0x21 || op == 0x22) {
+            uint32_t l = rd_u32(t);
+            if (l >= np && l - np < n && state[l - np] == 0)
+                state[l - np] = op == 0x20 ? 2 : 1;
+        } else if ((op >= 0x02 && op <= 0x11) || op == 0x00) {
+            break;                               /* control flow: the straight line ends */
+        } else if (op == 0xfc) {
+            uint32_t sub = rd_u32(t);
+            skip_imm(t, sub < 32 ? IMM_OF[256 + sub] : IMM_NONE);
+        } else {
+            skip_imm(t, IMM_OF[op]);
+        }
+    }
+    t->p = saved;
+    for (uint32_t i = 0; i < n;) {
+        if (state[i] == 1) {
+            i++;
+            continue;
+        }
+        uint32_t run = 1;
+        while (i + run < n && state[i + run] != 1)
+            run++;
+        if (run <= 2) {
+            for (uint32_t j = 0; j < run; j++)
+                emit_const(t, np + i + j, 0);
+        } else {
+            uint32_t c = emit(t, H.zero_locals, 2);
+            at(t, c + 1)->u32[0] = BYTES(np + i);
+            at(t, c + 1)->u32[1] = run;
+        }
+        i += run;
+    }
+    free(state);
+}
+
 static void translate_body(struct tr *t, struct code_func *cf, const wasm_func *wf)
 {
     t->p = wf->code;
@@ -952,6 +1011,7 @@ static void translate_body(struct tr *t, struct code_func *cf, const wasm_func *
     t->offset = (uint32_t)wf->code_offset;
     push_ctrl(t, C_FUNC, 0, cf->nresults);
     cf->first_cell = (uint32_t)t->ncells;
+    zero_locals(t, cf);
 
     while (t->nctrl > 0 && t->p < t->end && !t->oom) {
         t->offset = (uint32_t)(t->code_offset + (size_t)(t->p - t->code_start));
