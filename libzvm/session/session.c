@@ -56,17 +56,21 @@ static int failed(session *s, int code, const char *fmt, ...)
     return code;
 }
 
+/* A step of the session: into the trace file, and on the log with verbosity 2 or more. */
 static void trace(session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void trace(session *s, const char *fmt, ...)
 {
-    if (!s->opt->trace)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("zvm: ", s->opt->trace);
-    vfprintf(s->opt->trace, fmt, ap);
-    fputc('\n', s->opt->trace);
-    va_end(ap);
+    FILE *to[2] = { s->opt->trace, s->opt->verbosity >= 2 ? s->opt->log : NULL };
+    for (int i = 0; i < 2; i++) {
+        if (!to[i])
+            continue;
+        va_list ap;
+        va_start(ap, fmt);
+        fputs("zvm: ", to[i]);
+        vfprintf(to[i], fmt, ap);
+        fputc('\n', to[i]);
+        va_end(ap);
+    }
 }
 
 static void note(session *s, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
