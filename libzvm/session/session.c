@@ -250,6 +250,13 @@ static int guest_stopped(session *s, const zvm_trap *trap)
     return failed(s, ZVM_EXIT_TRAP, "trap: %s", where);
 }
 
+/* After a guest stopped: how long after the Timeout, if it ran into it (for -T and -v 2). */
+static void trace_overrun(session *s)
+{
+    if (session_timer_fired(&s->timer))
+        trace(s, "guest stopped %lld ms after the Timeout", (long long)session_timer_overrun_ms(&s->timer));
+}
+
 /* Stage 5: link, instantiate (start function included) and run _start. */
 static int run_guest(session *s)
 {
@@ -274,6 +281,7 @@ static int run_guest(session *s)
     zvm_extern start;
     trace(s, "instantiate (Timeout %lld s)", (long long)s->m->timeout);
     if (zvm_instance_new(s->rt, s->module, imports, nimports, &inst, &trap, &err) != 0) {
+        trace_overrun(s);
         if (trap.kind != ZVM_TRAP_NONE)
             rc = guest_stopped(s, &trap);
         else
@@ -284,7 +292,9 @@ static int run_guest(session *s)
         zvm_guest_bind(s->guest, inst);
         trace(s, "call _start");
         zvm_val no_values[1] = { 0 };   /* _start takes and returns nothing */
-        if (zvm_func_call(s->rt, start.u.func, no_values, no_values, &trap) != 0)
+        int called = zvm_func_call(s->rt, start.u.func, no_values, no_values, &trap);
+        trace_overrun(s);
+        if (called != 0)
             rc = guest_stopped(s, &trap);
         else if (session_timer_fired(&s->timer))
             rc = failed(s, ZVM_EXIT_TRAP, "session timeout");
