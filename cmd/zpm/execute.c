@@ -4,83 +4,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-/* The next comma-separated field of *s (trimmed), or NULL when there is none. */
-static char *next_field(char **s)
-{
-    if (!*s)
-        return NULL;
-    char *start = *s, *comma = strchr(start, ',');
-    if (comma) {
-        *comma = '\0';
-        *s = comma + 1;
-    } else {
-        *s = NULL;
-    }
-    while (*start == ' ')
-        start++;
-    size_t n = strlen(start);
-    while (n > 0 && start[n - 1] == ' ')
-        start[--n] = '\0';
-    return start;
-}
-
-/* ZeroCloud reports each node in X-Nexe-System, X-Nexe-Status and X-Nexe-Retcode (comma
- * separated, one per node) and X-Nexe-Cdr-Line: "<total time>, <node time>, <10 accounting
- * numbers>, <node time>, <10 numbers>, ...". */
 bool zpm_print_summary(const zvm_http_response *resp)
 {
-    static const char *const columns[] = {
-        "Node", "Status", "Retcode", "NodeT", "SysT", "UserT", "DiskReads", "DiskBytesR", "DiskWrites",
-        "DiskBytesW", "NetworkReads", "NetworkBytesR", "NetworkWrites", "NetworkBytesW",
-    };
-    enum { NCOL = sizeof columns / sizeof columns[0], MAXROWS = 256 };
-    const char *sys = zvm_http_header(resp, "X-Nexe-System");
-    const char *status = zvm_http_header(resp, "X-Nexe-Status");
-    const char *retcode = zvm_http_header(resp, "X-Nexe-Retcode");
-    const char *cdr = zvm_http_header(resp, "X-Nexe-Cdr-Line");
-    if (!sys || !status || !retcode || !cdr)
+    char *table = zvm_nexe_summary(resp);
+    if (!table)
         return false;
-    char *s_sys = strdup(sys), *s_status = strdup(status), *s_ret = strdup(retcode), *s_cdr = strdup(cdr);
-    char *p_sys = s_sys, *p_status = s_status, *p_ret = s_ret, *p_cdr = s_cdr;
-    char *total = next_field(&p_cdr);
-    static char *cells[MAXROWS][NCOL];
-    size_t rows = 0, width[NCOL];
-    for (size_t c = 0; c < NCOL; c++)
-        width[c] = strlen(columns[c]);
-    char *node, *acct[MAXROWS];
-    while (rows < MAXROWS && (node = next_field(&p_sys)) != NULL) {
-        char *st = next_field(&p_status), *rc = next_field(&p_ret), *nodet = next_field(&p_cdr);
-        acct[rows] = next_field(&p_cdr);
-        cells[rows][0] = node;
-        cells[rows][1] = st ? st : "";
-        cells[rows][2] = rc ? rc : "";
-        cells[rows][3] = nodet ? nodet : "";
-        /* The ten accounting numbers of the node, space separated. */
-        char *save = NULL, *tok = acct[rows] ? strtok_r(acct[rows], " ", &save) : NULL;
-        for (size_t c = 4; c < NCOL; c++) {
-            cells[rows][c] = tok ? tok : "";
-            tok = tok ? strtok_r(NULL, " ", &save) : NULL;
-        }
-        for (size_t c = 0; c < NCOL; c++)
-            if (strlen(cells[rows][c]) > width[c])
-                width[c] = strlen(cells[rows][c]);
-        rows++;
-    }
-    printf("Execution summary:\n");
-    for (size_t c = 0; c < NCOL; c++)
-        printf("%s%-*s", c ? "  " : "", (int)width[c], columns[c]);
-    putchar('\n');
-    for (size_t r = 0; r < rows; r++) {
-        for (size_t c = 0; c < NCOL; c++)
-            printf("%s%-*s", c ? "  " : "", (int)width[c], cells[r][c]);
-        putchar('\n');
-    }
-    printf("Total time: %s\n", total ? total : "?");
-    free(s_sys);
-    free(s_status);
-    free(s_ret);
-    free(s_cdr);
+    printf("Execution summary:\n%s", table);
+    free(table);
     return true;
 }
 

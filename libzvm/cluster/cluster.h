@@ -7,6 +7,7 @@
  *   auth.c    auth 1.0 (Swift tempauth, GET /auth/v1.0) and auth 3 (Keystone, POST /v3/auth/tokens,
  *             the storage URL from the catalog's object-store endpoint); 2.0 is refused clearly
  *   swift.c   containers and objects on a storage URL with a token, and the job POST
+ *   nexe.c    the X-Nexe-* headers of ZeroCloud's answer as a table
  *
  * Nothing here prints or exits: every function returns 0 on success or -1 with *err filled with
  * a one-line message that says what failed, where, and what to do.
@@ -127,6 +128,13 @@ int zvm_swift_delete_object(const zvm_swift *sw, const char *container, const ch
  * response arrived, whatever its status (the caller shows an error status with its body). */
 int zvm_swift_execute(const zvm_swift *sw, const char *content_type, const void *data, size_t size,
                       const char *path, zvm_http_response *resp, zvm_cluster_error *err);
+
+/* ---- ZeroCloud's answer ---- */
+
+/* The X-Nexe-System/Status/Retcode/Cdr-Line headers of a job's answer as a text table (malloc'd):
+ * a header row, one row per node (node, status, return code, node time, then zvm's ten
+ * accounting numbers), then "Total time: T".  NULL when one of the four headers is missing. */
+char *zvm_nexe_summary(const zvm_http_response *resp);
 
 /* "swift://AUTH_account/container/object" for a storage URL, as ZeroCloud's job paths name it. */
 char *zvm_swift_url(const char *storage_url, const char *container, const char *object);

@@ -402,3 +402,23 @@ main.py" ]
     [ "$status" -eq 1 ]
     [[ "$output" == *"auth 3: cannot reach Keystone: POST http://127.0.0.1:1/v3/auth/tokens"* ]]
 }
+
+@test "zpm finds its templates where make install puts them, or in ZPM_TEMPLATE_DIR" {
+    # the installed layout: PREFIX/bin/zpm and PREFIX/share/zvm/zapp/templates
+    mkdir -p prefix/bin prefix/share/zvm
+    cp "$ZPM" prefix/bin/zpm
+    cp -R "$top/share/zapp" prefix/share/zvm/
+    run prefix/bin/zpm new inst
+    [ "$status" -eq 0 ]
+    [ -f inst/zapp.yaml ] && [ -f inst/main.py ]
+    # an explicit directory wins; a missing one is a clear error
+    mkdir -p mine/python
+    printf 'meta: {name: "{{ name }}"}\n# mine\n{{ ui }}' > mine/python/zapp.yaml
+    ZPM_TEMPLATE_DIR=$tmp/mine run prefix/bin/zpm new own
+    [ "$status" -eq 0 ]
+    grep -q '# mine' own/zapp.yaml
+    rm -r prefix/share
+    run prefix/bin/zpm new none
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"cannot find the zapp templates"*"ZPM_TEMPLATE_DIR"* ]]
+}

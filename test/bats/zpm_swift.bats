@@ -231,3 +231,17 @@ zerocloud.js" ]
     [ "$status" -eq 1 ]
     [[ "$output" == *"HEAD http://127.0.0.1:1/v1/AUTH_test/c:"*"(2 attempts)"* ]]
 }
+
+# Last in this file: it stops the object server.
+@test "a 5xx answer is retried with backoff, then reported, and nothing stays deployed" {
+    new_project down
+    kill "$(awk '$1 == "object" {print $2}' "$ZVM_CLUSTER_DIR/pids")"
+    sleep 0.3
+    ZPM_RETRIES=2 run "$ZPM" deploy downc down/down.zapp
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"cannot upload downc/down.zapp"*"HTTP 503 Service Unavailable"* ]]
+    [[ "$output" == *"the app is not deployed"* ]]
+    [[ "$output" != *"app deployed to"* ]]
+    # three PUTs of the tar reached the proxy: the first try and two retries
+    [ "$(grep -c ' PUT /v1/AUTH_test/downc/down.zapp ' "$ZVM_CLUSTER_DIR/log/proxy.log")" -eq 3 ]
+}
