@@ -50,7 +50,9 @@ int zvm_runtime_new(const zvm_runtime_config *cfg, zvm_runtime **out, zvm_error 
         rt->cfg.memory_limit = (uint64_t)WASM_MAX_PAGES * WASM_PAGE_SIZE;
     size_t nslots = rt->cfg.value_stack_bytes / 8;
     rt->stack = malloc(nslots * 8);
-    rt->frames = malloc((size_t)rt->cfg.max_call_depth * sizeof *rt->frames);
+    /* one record more than the depth limit: a call handler saves the caller's fp in the next
+     * record before it learns that the limit is reached, so that record must exist */
+    rt->frames = malloc(((size_t)rt->cfg.max_call_depth + 1) * sizeof *rt->frames);
     if (!rt->stack || !rt->frames) {
         free(rt->stack);
         free(rt->frames);
