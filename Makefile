@@ -27,7 +27,7 @@ LIBS     := -Wl,--as-needed $(shell pkg-config --libs libarchive libcurl jansson
 LIB_SRCS := $(shell find libzvm -name '*.c' | sort)
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 CMDS     := zvm zvsh zpm
-TOOLS    := zvm-spec
+TOOLS    := zvm-spec zvm-run
 
 .PHONY: fixtures unit-bin all deps check unit bats spec bench fuzz images install clean demo
 all: $(CMDS:%=$(B)/%) $(TOOLS:%=$(B)/%)
@@ -44,6 +44,10 @@ $(B)/libzvm.a: $(LIB_OBJS)
 .SECONDEXPANSION:
 $(CMDS:%=$(B)/%): $(B)/%: $$(addprefix $(B)/obj/,$$(subst .c,.o,$$(wildcard cmd/$$*/*.c))) $(B)/libzvm.a
 	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(B)/libzvm.a $(LIBS)
+
+# zvm-run: the engine alone with a minimal WASI, for measuring and debugging it.
+$(B)/zvm-run: $(B)/obj/test/tools/zvm-run.o $(B)/libzvm.a
+	$(CC) $(CFLAGS) -o $@ $< $(B)/libzvm.a $(LIBS)
 
 # The zvm-spec runner lives under test/ (it is a test tool, not a product command).
 $(B)/zvm-spec: $(addprefix $(B)/obj/,$(subst .c,.o,$(wildcard test/spec/runner/*.c))) $(B)/libzvm.a

@@ -34,9 +34,12 @@ wanted() { [ -z "${ZVM_CHECK_ONLY:-}" ] || case " $ZVM_CHECK_ONLY " in *" $1 "*)
 
 wanted unit && run_suite unit sh test/unit/run.sh build/test/unit
 if wanted asan; then
-    if make -s SAN=1 unit-bin > $logs/asan-build.log 2>&1; then
+    if make -s SAN=1 unit-bin build/asan/zvm-spec > $logs/asan-build.log 2>&1; then
         run_suite asan env ASAN_OPTIONS=detect_leaks=1:allow_user_segv_handler=1 \
             UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 sh test/unit/run.sh build/asan/test/unit
+        # the spec suite again, on the sanitized engine (explicit bounds checks, no signal handler)
+        wanted spec && [ -x test/spec/run.sh ] && run_suite asan-spec env ZVM_SPEC=build/asan/zvm-spec \
+            ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 sh test/spec/run.sh
     else
         echo "not ok - the ASan+UBSan build failed (see $logs/asan-build.log)"; tail -20 $logs/asan-build.log; failed=$((failed + 1))
     fi

@@ -212,7 +212,7 @@ static int64_t quota_allows(int64_t calls, int64_t call_limit, int64_t bytes, in
 static int64_t guest_errno(int e)
 {
     switch (e) {
-    case ESPIPE: case EPIPE: case ENOSPC: case EFBIG: case EAGAIN: case EINVAL:
+    case ESPIPE: case EPIPE: case ENOSPC: case EFBIG: case EAGAIN: case EINVAL: case EINTR:
         return -e;
     default:
         return -EIO;
@@ -228,10 +228,8 @@ int64_t zvm_channel_read(zvm_channel *ch, void *buf, uint64_t size, int64_t offs
     int64_t n = quota_allows(ch->stats.gets, ch->limits[ZVM_LIMIT_GETS], ch->stats.get_bytes, ch->limits[ZVM_LIMIT_GET_SIZE], size);
     if (n < 0 || size == 0)
         return n < 0 ? n : 0;   /* a zero-byte call transfers nothing and is not counted */
-    ssize_t got;
-    do
-        got = offset >= 0 ? pread(ch->fd, buf, (size_t)n, offset) : read(ch->fd, buf, (size_t)n);
-    while (got < 0 && errno == EINTR);
+    /* No retry on EINTR: only the session's Timeout interrupts a read, and it must end it. */
+    ssize_t got = offset >= 0 ? pread(ch->fd, buf, (size_t)n, offset) : read(ch->fd, buf, (size_t)n);
     if (got < 0)
         return guest_errno(errno);
     ch->stats.gets++;
@@ -257,9 +255,7 @@ static ssize_t write_all(zvm_channel *ch, const char *buf, size_t n, int64_t off
     int e = 0;
     while (done < n) {
         ssize_t w = offset >= 0 ? pwrite(ch->fd, buf + done, n - done, offset + (int64_t)done) : write(ch->fd, buf + done, n - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
+        if (w <= 0) {   /* EINTR included: see zvm_channel_read */
             e = w < 0 ? errno : EIO;
             break;
         }

@@ -22,18 +22,23 @@ int session_read_program(const char *path, uint8_t **bytes, size_t *size, zvm_er
  * memory 0's minimum); 0 when it has no memory.  bytes must be the module that loaded. */
 uint64_t session_initial_memory(const uint8_t *bytes, size_t size, const zvm_module *m);
 
-/* The Timeout: a thread that sleeps until the deadline, then interrupts the runtime. */
+/* The Timeout: a thread that sleeps until the deadline, then interrupts the runtime (once one
+ * is set) and wakes the session's thread out of any blocking system call (see timer.c). */
 typedef struct session_timer {
     pthread_t thread;
+    pthread_t target;           /* the session's thread */
     pthread_mutex_t lock;
     pthread_cond_t wake;
     struct timespec deadline;   /* CLOCK_MONOTONIC */
-    zvm_runtime *rt;
+    zvm_runtime *rt;            /* NULL until the runtime exists */
     bool stop, fired, running;
 } session_timer;
 
-int session_timer_start(session_timer *t, zvm_runtime *rt, int64_t seconds, zvm_error *err);
-/* Stops the thread; returns whether the deadline passed and the runtime was interrupted. */
+/* Starts the clock for the calling thread's session. */
+int session_timer_start(session_timer *t, int64_t seconds, zvm_error *err);
+void session_timer_set_runtime(session_timer *t, zvm_runtime *rt);
+bool session_timer_fired(session_timer *t);
+/* Stops the thread; returns whether the deadline passed. */
 bool session_timer_stop(session_timer *t);
 
 /* Fills the etag and accounting lines from the channels (before they are closed). */

@@ -33,13 +33,18 @@ typedef struct session {
     zvm_nvram nvram;
     zvm_runtime *rt;
     zvm_guest *guest;
+    session_timer timer;       /* the Timeout, running from the start of the session */
 } session;
 
-/* Records the failure (the report keeps the first one) and returns its exit code. */
+/* Records the failure (the report keeps the first one) and returns its exit code.  Once the
+ * Timeout has passed, whatever stopped the session (an interrupted read, a trap) is the timeout. */
 static int failed(session *s, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int failed(session *s, int code, const char *fmt, ...)
 {
-    if (s->r->exit_code == 0) {
+    if (s->r->exit_code == 0 && session_timer_fired(&s->timer)) {
+        snprintf(s->r->state, sizeof s->r->state, "session timeout");
+        s->r->exit_code = code = ZVM_EXIT_TRAP;
+    } else if (s->r->exit_code == 0) {
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(s->r->state, sizeof s->r->state, fmt, ap);
@@ -137,9 +142,7 @@ static int read_nvram_text(zvm_channel *ch, char **text, size_t *size)
             cap *= 2;
         }
         ssize_t got = file ? pread(fd, buf + n, cap - n, (off_t)n) : read(fd, buf + n, cap - n);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0) {
+        if (got < 0) {   /* EINTR too: only the Timeout interrupts zvm's reads */
             int e = errno;
             free(buf);
             return -e;
@@ -204,6 +207,7 @@ static int make_guest(session *s)
     zvm_runtime_config cfg = { .memory_limit = s->m->memory < MAX_LINEAR_MEMORY ? s->m->memory : MAX_LINEAR_MEMORY };
     if (zvm_runtime_new(&cfg, &s->rt, &err) != 0)
         return failed(s, ZVM_EXIT_MEMORY, "cannot make the runtime: %s", err.msg);
+    session_timer_set_runtime(&s->timer, s->rt);
     zvm_guest_config gcfg = {
         .channels = s->channels,
         .nchannels = s->m->nchannels,
@@ -228,22 +232,21 @@ static void describe_trap(const zvm_trap *t, char *buf, size_t size)
     }
 }
 
-/* What a stopped guest means for the report: an exit is a user return code, the rest traps. */
-static int guest_stopped(session *s, const zvm_trap *trap, bool timed_out)
+/* What a stopped guest means for the report: an exit is a user return code, the rest traps.
+ * A guest still running at the deadline timed out, however it then ended (failed() says so). */
+static int guest_stopped(session *s, const zvm_trap *trap)
 {
     if (trap->kind == ZVM_TRAP_EXIT) {
         s->r->user_rc = trap->exit_code;
         trace(s, "guest exited with %d", trap->exit_code);
-        return 0;
+        return session_timer_fired(&s->timer) ? failed(s, ZVM_EXIT_TRAP, "session timeout") : 0;
     }
-    if (trap->kind == ZVM_TRAP_INTERRUPTED && timed_out)
-        return failed(s, ZVM_EXIT_TRAP, "session timeout");
     char where[400];
     describe_trap(trap, where, sizeof where);
     return failed(s, ZVM_EXIT_TRAP, "trap: %s", where);
 }
 
-/* Stage 5: link, instantiate (start function included) and run _start, all under the Timeout. */
+/* Stage 5: link, instantiate (start function included) and run _start. */
 static int run_guest(session *s)
 {
     zvm_error err;
@@ -261,33 +264,26 @@ static int run_guest(session *s)
         return 0;
     }
 
-    session_timer timer;
-    if (session_timer_start(&timer, s->rt, s->m->timeout, &err) != 0) {
-        free(imports);
-        return failed(s, ZVM_EXIT_IO, "%s", err.msg);
-    }
     int rc = 0;
     zvm_trap trap = { 0 };
     zvm_instance *inst = NULL;
     zvm_extern start;
     trace(s, "instantiate (Timeout %lld s)", (long long)s->m->timeout);
     if (zvm_instance_new(s->rt, s->module, imports, nimports, &inst, &trap, &err) != 0) {
-        bool timed_out = session_timer_stop(&timer);
         if (trap.kind != ZVM_TRAP_NONE)
-            rc = guest_stopped(s, &trap, timed_out);
+            rc = guest_stopped(s, &trap);
         else
             rc = failed(s, ZVM_EXIT_INVALID, "program %s cannot be instantiated: %s", s->m->program, err.msg);
     } else if (!zvm_instance_export(inst, "_start", &start) || start.kind != ZVM_EXTERN_FUNC) {
-        session_timer_stop(&timer);
         rc = failed(s, ZVM_EXIT_INVALID, "program %s exports no _start function; build it as a WASI command (zvm-cc)", s->m->program);
     } else {
         zvm_guest_bind(s->guest, inst);
         trace(s, "call _start");
         zvm_val no_values[1] = { 0 };   /* _start takes and returns nothing */
-        int called = zvm_func_call(s->rt, start.u.func, no_values, no_values, &trap);
-        bool timed_out = session_timer_stop(&timer);
-        if (called != 0)
-            rc = guest_stopped(s, &trap, timed_out);
+        if (zvm_func_call(s->rt, start.u.func, no_values, no_values, &trap) != 0)
+            rc = guest_stopped(s, &trap);
+        else if (session_timer_fired(&s->timer))
+            rc = failed(s, ZVM_EXIT_TRAP, "session timeout");
         else
             trace(s, "_start returned");
     }
@@ -350,8 +346,12 @@ int zvm_session_run(const zvm_manifest *m, const zvm_session_options *opt, zvm_r
     trace(&s, "manifest: program %s, Memory %llu, Timeout %lld, %zu channels", m->program, (unsigned long long)m->memory,
           (long long)m->timeout, m->nchannels);
 
-    if (load_program(&s) == 0 && open_channels(&s) == 0 && read_nvram(&s) == 0 && make_guest(&s) == 0)
+    zvm_error err;
+    if (session_timer_start(&s.timer, m->timeout, &err) != 0)
+        failed(&s, ZVM_EXIT_IO, "%s", err.msg);
+    else if (load_program(&s) == 0 && open_channels(&s) == 0 && read_nvram(&s) == 0 && make_guest(&s) == 0)
         run_guest(&s);
+    session_timer_stop(&s.timer);
     if (!s.opt->check_only)
         finish_guest(&s);
     cleanup(&s);

@@ -1,18 +1,52 @@
 /*
  * timer.c — the Timeout.  A thread sleeps on a condition variable until the deadline (monotonic
- * clock, so a changed wall clock does not matter), then asks the engine to stop the guest; the
- * engine checks at every function entry and loop header, so a runaway guest stops within
- * microseconds of the deadline, start function included.
+ * clock, so a changed wall clock does not matter), then stops the session two ways:
+ *   - it asks the engine to stop the guest (zvm_runtime_interrupt); the engine checks at every
+ *     function entry and loop header, so running wasm stops within microseconds;
+ *   - it sends SIGURG to the session's thread, whose handler does nothing: that only makes a
+ *     blocking system call (reading a FIFO or a terminal that never delivers, opening a FIFO
+ *     nobody writes) return EINTR, which the channels pass up instead of retrying.
+ * It repeats the signal every 50 ms until the session stops, in case the first one arrived while
+ * the thread was not inside a system call.
  */
 #include "session/internal.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 /* Far enough for any real job, near enough that the arithmetic cannot overflow. */
 #define MAX_TIMEOUT_SECONDS (100LL * 365 * 24 * 3600)
+#define RESEND_NS (50 * 1000 * 1000)
+
+static void wake_up(int sig)
+{
+    (void)sig;   /* its only job is to interrupt a blocking system call */
+}
+
+/* Installs the do-nothing SIGURG handler (no SA_RESTART), unless the program has its own. */
+static void install_wake_handler(void)
+{
+    struct sigaction old;
+    if (sigaction(SIGURG, NULL, &old) != 0 || old.sa_handler == wake_up)
+        return;
+    if ((old.sa_flags & SA_SIGINFO) || (old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN))
+        return;
+    struct sigaction sa = { .sa_handler = wake_up };
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGURG, &sa, NULL);
+}
+
+static void add_ns(struct timespec *ts, long ns)
+{
+    ts->tv_nsec += ns;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
 
 static void *timer_main(void *arg)
 {
@@ -20,20 +54,23 @@ static void *timer_main(void *arg)
     pthread_mutex_lock(&t->lock);
     while (!t->stop) {
         int rc = pthread_cond_timedwait(&t->wake, &t->lock, &t->deadline);
-        if (rc == ETIMEDOUT && !t->stop) {
-            t->fired = true;
+        if (rc != ETIMEDOUT || t->stop)
+            continue;
+        if (!t->fired && t->rt)
             zvm_runtime_interrupt(t->rt);
-            break;
-        }
+        t->fired = true;
+        pthread_kill(t->target, SIGURG);
+        add_ns(&t->deadline, RESEND_NS);
     }
     pthread_mutex_unlock(&t->lock);
     return NULL;
 }
 
-int session_timer_start(session_timer *t, zvm_runtime *rt, int64_t seconds, zvm_error *err)
+int session_timer_start(session_timer *t, int64_t seconds, zvm_error *err)
 {
     memset(t, 0, sizeof *t);
-    t->rt = rt;
+    t->target = pthread_self();
+    install_wake_handler();
     clock_gettime(CLOCK_MONOTONIC, &t->deadline);
     t->deadline.tv_sec += seconds > MAX_TIMEOUT_SECONDS ? MAX_TIMEOUT_SECONDS : seconds;
     pthread_condattr_t attr;
@@ -53,10 +90,31 @@ int session_timer_start(session_timer *t, zvm_runtime *rt, int64_t seconds, zvm_
     return 0;
 }
 
+void session_timer_set_runtime(session_timer *t, zvm_runtime *rt)
+{
+    if (!t->running)
+        return;
+    pthread_mutex_lock(&t->lock);
+    t->rt = rt;
+    if (t->fired && rt)
+        zvm_runtime_interrupt(rt);
+    pthread_mutex_unlock(&t->lock);
+}
+
+bool session_timer_fired(session_timer *t)
+{
+    if (!t->running)
+        return t->fired;
+    pthread_mutex_lock(&t->lock);
+    bool fired = t->fired;
+    pthread_mutex_unlock(&t->lock);
+    return fired;
+}
+
 bool session_timer_stop(session_timer *t)
 {
     if (!t->running)
-        return false;
+        return t->fired;
     pthread_mutex_lock(&t->lock);
     t->stop = true;
     pthread_cond_signal(&t->wake);

@@ -50,7 +50,9 @@ int zvm_runtime_new(const zvm_runtime_config *cfg, zvm_runtime **out, zvm_error 
         rt->cfg.memory_limit = (uint64_t)WASM_MAX_PAGES * WASM_PAGE_SIZE;
     size_t nslots = rt->cfg.value_stack_bytes / 8;
     rt->stack = malloc(nslots * 8);
-    rt->frames = malloc((size_t)rt->cfg.max_call_depth * sizeof *rt->frames);
+    /* one record more than the depth limit: a call handler saves the caller's fp in the next
+     * record before it learns that the limit is reached, so that record must exist */
+    rt->frames = malloc(((size_t)rt->cfg.max_call_depth + 1) * sizeof *rt->frames);
     if (!rt->stack || !rt->frames) {
         free(rt->stack);
         free(rt->frames);
@@ -141,8 +143,10 @@ const zvm_functype *runtime_intern_type(zvm_runtime *rt, const zvm_functype *t)
     if (!c)
         return NULL;
     uint8_t *bytes = (uint8_t *)(c + 1);
-    memcpy(bytes, t->params, t->nparams);
-    memcpy(bytes + t->nparams, t->results, t->nresults);
+    if (t->nparams)
+        memcpy(bytes, t->params, t->nparams);
+    if (t->nresults)
+        memcpy(bytes + t->nparams, t->results, t->nresults);
     *c = (zvm_functype){ t->nparams, t->nresults, bytes, bytes + t->nparams };
     rt->types[rt->ntypes++] = c;
     return c;
@@ -477,7 +481,8 @@ int zvm_instance_new(zvm_runtime *rt, const zvm_module *cm, const zvm_extern *im
         uint64_t off = (uint32_t)eval_const(inst, &e->offset);
         if (off + e->count > t->size)
             return init_failed(trap, err, ZVM_TRAP_TABLE_OOB);
-        memcpy(t->elems + off, inst->elem_items[i], e->count * sizeof(zvm_val));
+        if (e->count)
+            memcpy(t->elems + off, inst->elem_items[i], e->count * sizeof(zvm_val));
     }
     for (uint32_t i = 0; i < w->ndatas; i++) {
         const wasm_data *d = &w->datas[i];
@@ -487,7 +492,8 @@ int zvm_instance_new(zvm_runtime *rt, const zvm_module *cm, const zvm_extern *im
         uint64_t off = (uint32_t)eval_const(inst, &d->offset);
         if (!inst->memory || off + d->size > inst->memory->size)
             return init_failed(trap, err, ZVM_TRAP_MEMORY_OOB);
-        memcpy(inst->memory->base + off, d->bytes, d->size);
+        if (d->size)
+            memcpy(inst->memory->base + off, d->bytes, d->size);
     }
     if (w->has_start) {
         if (exec_call(rt, inst->funcs[w->start], NULL, NULL, trap) != 0) {

@@ -437,7 +437,7 @@ static int call_host(struct exec *x, zvm_func *f, uint64_t *args, const cell *ip
     rt->stack_free = saved_free;
     rt->frame_free = saved_frame;
     memory_guard_exec = x;
-    if (rc == 0)
+    if (rc == 0 && nr)
         memcpy(args, res, nr * sizeof *res);
     if (res != small)
         free(res);
@@ -748,7 +748,7 @@ int exec_call(zvm_runtime *rt, zvm_func *f, const zvm_val *args, zvm_val *result
             return -1;
         }
         int rc = f->host(&call, f->user, args, res);
-        if (rc == 0)
+        if (rc == 0 && f->type->nresults)
             memcpy(results, res, f->type->nresults * sizeof *res);
         else if (trap->kind == ZVM_TRAP_NONE)
             exec_set_trap(trap, ZVM_TRAP_HOST);
@@ -764,7 +764,8 @@ int exec_call(zvm_runtime *rt, zvm_func *f, const zvm_val *args, zvm_val *result
         trap->func_index = cf->func_index;
         return -1;
     }
-    memcpy(fp, args, cf->nparams * sizeof *args);
+    if (cf->nparams)
+        memcpy(fp, args, cf->nparams * sizeof *args);
     memset(fp + cf->nparams, 0, (size_t)cf->nlocals * 8);
 
     struct exec x = {
@@ -793,6 +794,7 @@ int exec_call(zvm_runtime *rt, zvm_func *f, const zvm_val *args, zvm_val *result
         locate(trap, x.inst, x.fault_ip);
         return -1;
     }
-    memcpy(results, fp, cf->nresults * sizeof *results);
+    if (cf->nresults)
+        memcpy(results, fp, cf->nresults * sizeof *results);
     return 0;
 }

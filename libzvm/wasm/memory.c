@@ -73,7 +73,7 @@ void memory_guard_thread(void) {}
 #else
 
 static struct sigaction previous_segv, previous_bus;
-static pthread_once_t install_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
 static __thread bool thread_has_altstack;
 
 static void on_fault(int sig, siginfo_t *info, void *context)
@@ -99,8 +99,15 @@ static void on_fault(int sig, siginfo_t *info, void *context)
     signal(sig, SIG_DFL);                /* returning re-executes the access and dies of it */
 }
 
+/* Installs on_fault unless it is the handler already.  Checked at every entry into guest code,
+ * since a host (or a test framework) may have replaced it since; whatever was there is kept and
+ * called for faults that are not ours. */
 static void install_handler(void)
 {
+    struct sigaction cur;
+    if (sigaction(SIGSEGV, NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == on_fault)
+        return;
+    pthread_mutex_lock(&install_lock);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_fault;
@@ -108,15 +115,21 @@ static void install_handler(void)
      * is cheap), so the signal must not stay blocked */
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGSEGV, &sa, &previous_segv);
-    sigaction(SIGBUS, &sa, &previous_bus);
+    struct sigaction old_segv, old_bus;
+    sigaction(SIGSEGV, &sa, &old_segv);
+    sigaction(SIGBUS, &sa, &old_bus);
+    if (old_segv.sa_sigaction != on_fault)
+        previous_segv = old_segv;
+    if (old_bus.sa_sigaction != on_fault)
+        previous_bus = old_bus;
+    pthread_mutex_unlock(&install_lock);
 }
 
 void memory_guard_thread(void)
 {
+    install_handler();
     if (thread_has_altstack)
         return;
-    pthread_once(&install_once, install_handler);
     stack_t cur;
     if (sigaltstack(NULL, &cur) == 0 && !(cur.ss_flags & SS_DISABLE)) {
         thread_has_altstack = true;      /* someone (the host, a sanitizer) already set one */

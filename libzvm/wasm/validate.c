@@ -225,14 +225,23 @@ static int check_datas(const wasm_module *m, zvm_error *err)
 
 int wasm_validate(const wasm_module *m, zvm_error *err)
 {
-    /* the reference validator's order, so that a module with several faults names the same one */
+    /* the reference validator's order, so that a module with several faults names the same one;
+     * and as it decodes every body before validating, a malformed body comes first of all */
     if (check_types(m, err) || check_imports_and_spaces(m, err) || check_globals(m, err) ||
-        check_elems(m, err) || check_datas(m, err))
+        check_elems(m, err) || check_datas(m, err)) {
+        wasm_scan_functions(m, 0, err);
         return -1;
+    }
     for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++)
-        if (wasm_validate_function(m, i, err))
+        if (wasm_validate_function(m, i, err)) {
+            wasm_scan_functions(m, i, err);
             return -1;
-    return check_start(m, err) || check_exports(m, err) ? -1 : 0;
+        }
+    if (check_start(m, err) || check_exports(m, err)) {
+        /* every body has been read: none is malformed */
+        return -1;
+    }
+    return 0;
 }
 
 int zvm_module_validate(const uint8_t *bytes, size_t size, zvm_error *err)

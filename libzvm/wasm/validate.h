@@ -11,6 +11,11 @@
  * the spec's instruction typing.  "function N at byte 0x..: <spec message>: <detail>" */
 int wasm_validate_function(const wasm_module *m, uint32_t index, zvm_error *err);
 
+/* validate_scan.c: reads the bodies of functions from..nfuncs-1 for binary-format faults
+ * only; false (and err set) at the first.  Used to report the malformed part of a module that
+ * is also invalid, as the reference interpreter does. */
+bool wasm_scan_functions(const wasm_module *m, uint32_t from, zvm_error *err);
+
 /* "i32", "funcref", ...: for messages. */
 const char *wasm_valtype_name(uint8_t type);
 

@@ -8,6 +8,7 @@
  * here by hand.  Immediates are read and checked too, so that the translator after us may
  * assume a well-formed, well-typed body.
  */
+#include "wasm/opinfo.h"
 #include "wasm/reader.h"
 #include "wasm/validate.h"
 
@@ -17,73 +18,6 @@
 #include <string.h>
 
 #define UNKNOWN 0
-
-/* ---- the instruction tables, generated from opcodes.def ---- */
-
-enum imm_kind {
-    IMM_NONE, IMM_BLOCKTYPE, IMM_LABEL, IMM_BR_TABLE, IMM_FUNC, IMM_CALL_INDIRECT, IMM_LOCAL, IMM_GLOBAL,
-    IMM_TABLE, IMM_MEMARG, IMM_MEMORY, IMM_I32, IMM_I64, IMM_F32, IMM_F64, IMM_REFTYPE, IMM_SELECT_T,
-    IMM_DATA, IMM_ELEM, IMM_MEMORY_INIT, IMM_MEMORY_COPY, IMM_TABLE_INIT, IMM_TABLE_COPY,
-};
-
-typedef struct op_info {
-    bool known;
-    bool by_hand;                        /* "X": typed in validate_instr's switch */
-    uint8_t imm;                         /* enum imm_kind */
-    uint8_t pop[3];                      /* popped last to first; 0 where none */
-    uint8_t push;                        /* 0 if none */
-    const char *name;
-} op_info;
-
-#define T__ 0
-#define T_X 0
-#define T_i ZVM_I32
-#define T_I ZVM_I64
-#define T_f ZVM_F32
-#define T_F ZVM_F64
-#define HAND__ false
-#define HAND_i false
-#define HAND_I false
-#define HAND_f false
-#define HAND_F false
-#define HAND_X true
-#define OP_INFO(imm, p1, p2, p3, r, text) { true, HAND_##p1, IMM_##imm, { T_##p1, T_##p2, T_##p3 }, T_##r, text }
-
-static const op_info ops[256] = {
-#define OP(code, ident, text, imm, p1, p2, p3, r) [code] = OP_INFO(imm, p1, p2, p3, r, text),
-#define OP_FC(code, ident, text, imm, p1, p2, p3, r)
-#include "wasm/opcodes.def"
-#undef OP
-#undef OP_FC
-};
-
-#define FC_COUNT 0x12
-static const op_info fc_ops[FC_COUNT] = {
-#define OP(code, ident, text, imm, p1, p2, p3, r)
-#define OP_FC(code, ident, text, imm, p1, p2, p3, r) [code] = OP_INFO(imm, p1, p2, p3, r, text),
-#include "wasm/opcodes.def"
-#undef OP
-#undef OP_FC
-};
-
-enum {
-#define OP(code, ident, text, imm, p1, p2, p3, r) OPCODE_##ident = code,
-#define OP_FC(code, ident, text, imm, p1, p2, p3, r)
-#include "wasm/opcodes.def"
-#undef OP
-#undef OP_FC
-};
-
-/* log2 of each memory access's natural alignment, + 1 (0: not a memory access) */
-static const uint8_t natural_align_plus1[256] = {
-#define OP(code, ident, text, imm, p1, p2, p3, r)
-#define OP_FC(code, ident, text, imm, p1, p2, p3, r)
-#define ACCESS_ALIGN(ident, n) [OPCODE_##ident] = (n) + 1,
-#include "wasm/opcodes.def"
-#undef OP
-#undef OP_FC
-#undef ACCESS_ALIGN
-};
 
 /* ---- the validator's state ---- */
 
@@ -379,37 +313,37 @@ static bool read_memarg(validator *v, uint8_t op)
     READ(wasm_read_u32(&v->r, &offset));
     if (!need_memory(v))
         return false;
-    unsigned natural = natural_align_plus1[op] - 1u;
+    unsigned natural = wasm_natural_align_plus1[op] - 1u;
     if (align > natural)
         return fail(v, "alignment must not be larger than natural (2^%u > %u bytes for %s)", align > 31 ? 31 : align,
-                    1u << natural, ops[op].name);
+                    1u << natural, wasm_ops[op].name);
     return true;
 }
 
 /* The immediates of an instruction typed by the tables. */
-static bool read_table_immediates(validator *v, const op_info *info, uint8_t op)
+static bool read_table_immediates(validator *v, const wasm_op_info *info, uint8_t op)
 {
     wasm_reader *r = &v->r;
     uint32_t a, b;
     switch (info->imm) {
-    case IMM_NONE:
+    case WASM_IMM_NONE:
         return true;
-    case IMM_MEMARG:
+    case WASM_IMM_MEMARG:
         return read_memarg(v, op);
-    case IMM_MEMORY:
+    case WASM_IMM_MEMORY:
         return read_zero_byte(v) && need_memory(v);
-    case IMM_MEMORY_COPY:
+    case WASM_IMM_MEMORY_COPY:
         return read_zero_byte(v) && read_zero_byte(v) && need_memory(v);
-    case IMM_MEMORY_INIT:                /* the reference checks the memory, then the segment */
+    case WASM_IMM_MEMORY_INIT:                /* the reference checks the memory, then the segment */
         READ(wasm_read_u32(r, &a));
         return read_zero_byte(v) && need_memory(v) && check_data(v, a);
-    case IMM_DATA:
+    case WASM_IMM_DATA:
         return read_data(v);
-    case IMM_ELEM:
+    case WASM_IMM_ELEM:
         return read_elem(v, &a);
-    case IMM_TABLE:
+    case WASM_IMM_TABLE:
         return read_table(v, &a);
-    case IMM_TABLE_INIT:                 /* elem then table in the binary; the table is checked first */
+    case WASM_IMM_TABLE_INIT:                 /* elem then table in the binary; the table is checked first */
         READ(wasm_read_u32(r, &a));
         if (!read_table(v, &b) || !check_elem(v, a))
             return false;
@@ -417,22 +351,22 @@ static bool read_table_immediates(validator *v, const op_info *info, uint8_t op)
             return fail(v, "type mismatch: table.init of %s elements into a %s table",
                         wasm_valtype_name(v->m->elems[a].elemtype), wasm_valtype_name(v->m->tables[b].elemtype));
         return true;
-    case IMM_TABLE_COPY:
+    case WASM_IMM_TABLE_COPY:
         if (!read_table(v, &a) || !read_table(v, &b))
             return false;
         if (v->m->tables[a].elemtype != v->m->tables[b].elemtype)
             return fail(v, "type mismatch: table.copy from a %s table to a %s table",
                         wasm_valtype_name(v->m->tables[b].elemtype), wasm_valtype_name(v->m->tables[a].elemtype));
         return true;
-    case IMM_I32: { int32_t x; READ(wasm_read_s32(r, &x)); return true; }
-    case IMM_I64: { int64_t x; READ(wasm_read_s64(r, &x)); return true; }
-    case IMM_F32: { uint32_t x; READ(wasm_read_f32(r, &x)); return true; }
-    case IMM_F64: { uint64_t x; READ(wasm_read_f64(r, &x)); return true; }
+    case WASM_IMM_I32: { int32_t x; READ(wasm_read_s32(r, &x)); return true; }
+    case WASM_IMM_I64: { int64_t x; READ(wasm_read_s64(r, &x)); return true; }
+    case WASM_IMM_F32: { uint32_t x; READ(wasm_read_f32(r, &x)); return true; }
+    case WASM_IMM_F64: { uint64_t x; READ(wasm_read_f64(r, &x)); return true; }
     }
     return fail(v, "internal error: %s has immediates the validator does not know", info->name);
 }
 
-static bool validate_by_table(validator *v, const op_info *info, uint8_t op)
+static bool validate_by_table(validator *v, const wasm_op_info *info, uint8_t op)
 {
     if (!read_table_immediates(v, info, op))
         return false;
@@ -519,9 +453,9 @@ static bool validate_fc(validator *v)
 {
     uint32_t sub, table;
     READ(wasm_read_u32(&v->r, &sub));
-    if (sub >= FC_COUNT || !fc_ops[sub].known)
+    if (sub >= WASM_FC_COUNT || !wasm_fc_ops[sub].known)
         return fail(v, "illegal opcode 0xfc %u", sub);
-    const op_info *info = &fc_ops[sub];
+    const wasm_op_info *info = &wasm_fc_ops[sub];
     if (!info->by_hand)
         return validate_by_table(v, info, 0);
     if (!read_table(v, &table))
@@ -661,9 +595,9 @@ static bool validate_instr(validator *v, uint8_t op)
     case 0xfd:
         return refuse_v128(v);
     }
-    if (!ops[op].known || ops[op].by_hand)
+    if (!wasm_ops[op].known || wasm_ops[op].by_hand)
         return fail(v, "illegal opcode 0x%02x", op);
-    return validate_by_table(v, &ops[op], op);
+    return validate_by_table(v, &wasm_ops[op], op);
 }
 
 static bool collect_locals(validator *v, const wasm_func *f, const zvm_functype *type)

@@ -129,6 +129,36 @@ EOF
     [ "$body" = "$(printf 'note from the bundle\nhi there')" ]
 }
 
+@test "zerocloud: a program stored in Swift, a second input streamed by the proxy, and count" {
+    zc_need_zvm
+    zc_mkcontainer bin
+    curl -s -f -o /dev/null -X PUT -H "X-Auth-Token: $OS_AUTH_TOKEN" \
+        --data-binary @build/fixtures/z_interp.wasm "$OS_STORAGE_URL/bin/interp.wasm"
+    zc_put data/local.txt "read where it is stored"
+    zc_put data/commands.txt "$(printf 'arg 0\nenv NODE_KIND\nupper\n')"
+    zc_mkcontainer results
+    cat > "$tmp/job.json" <<'JSON'
+[{"name": "mixed", "exec": {"path": "swift://~/bin/interp.wasm", "args": "/dev/input",
+                            "name": "interp", "env": {"NODE_KIND": "mixed"}},
+  "devices": [{"name": "stdin", "path": "swift://~/data/local.txt"},
+              {"name": "input", "path": "swift://~/data/commands.txt"},
+              {"name": "stdout"}]},
+ {"name": "many", "exec": {"path": "swift://~/bin/interp.wasm", "args": "/dev/input"},
+  "devices": [{"name": "input", "path": "swift://~/data/commands.txt"},
+              {"name": "stdout", "path": "swift://~/results/many-*.txt"}],
+  "count": 2}]
+JSON
+    zc_post / application/json "$tmp/job.json"
+    [ "$code" = 200 ]
+    [ "$(zc_hdr X-Nexe-System)" = mixed,many-1,many-2 ]
+    [ "$(zc_hdr X-Nexe-Status)" = ok,ok,ok ]
+    [ "$body" = "$(printf 'interp\nmixed\nREAD WHERE IT IS STORED')" ]
+    for i in 1 2; do
+        run zc_get results/many-$i.txt
+        [ "$output" = "$(printf 'many-%d\n(unset)' $i)" ]
+    done
+}
+
 @test "zerocloud: bad jobs get a 4xx that says what is wrong" {
     printf '[{"name": "a", ' > "$tmp/j"
     zc_post / application/json "$tmp/j"

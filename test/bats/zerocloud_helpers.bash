@@ -4,7 +4,7 @@
 # zc_start_cluster: builds the "tools" system image (z_interp as /interp, /etc/motd), writes the
 # filters' config snippets, starts Swift with them and gets a token.  Exports what tests use.
 # ZC_TIMEOUT (default 3) is the session timeout of this cluster; ZC_MAXPOOL (4) and ZC_MAXQUEUE
-# (100) its cap on sessions running and waiting.
+# (100) its cap on sessions running and waiting; ZC_KEYSTONE=1 adds Keystone and its proxy.
 zc_start_cluster() {
     cd "$BATS_TEST_DIRNAME/../.."
     ZC_TMP=$(mktemp -d "${TMPDIR:-/tmp}/zc-test.XXXXXX")
@@ -39,10 +39,15 @@ EOF
     ZVM_PROXY_CONF_EXTRA=$ZC_TMP/proxy.conf ZVM_OBJECT_CONF_EXTRA=$ZC_TMP/object.conf \
     ZVM_OBJECT_PIPELINE="healthcheck zerovm object-server" \
     ZVM_PROXY_PIPELINE="catch_errors gatekeeper healthcheck proxy-logging cache listing_formats tempauth zerovm copy dlo slo proxy-logging proxy-server" \
+    ZVM_KEYSTONE_PROXY_PIPELINE="catch_errors gatekeeper healthcheck proxy-logging cache listing_formats authtoken keystoneauth zerovm copy dlo slo proxy-logging proxy-server" \
     PYTHONPATH=$PWD/share/zerocloud TMPDIR=$ZC_SERVER_TMP \
-        test/cluster/start --dir "$ZC_TMP/cluster" > "$ZC_TMP/cluster.env"
+        test/cluster/start ${ZC_KEYSTONE:+--keystone} --dir "$ZC_TMP/cluster" > "$ZC_TMP/cluster.env"
     . "$ZC_TMP/cluster.env"
     export ZC_TMP ZC_SERVER_TMP ZVM_CLUSTER_DIR ST_AUTH ST_USER ST_KEY ZVM_SWIFT_URL
+    if [ -n "${ZC_KEYSTONE:-}" ]; then
+        export OS_AUTH_URL OS_USERNAME OS_PASSWORD OS_PROJECT_NAME OS_USER_DOMAIN_NAME \
+            OS_PROJECT_DOMAIN_NAME ZVM_KEYSTONE_SWIFT_URL
+    fi
     OS_AUTH_TOKEN=$(zc_token "$ST_USER" "$ST_KEY")
     OS_STORAGE_URL=$ZVM_SWIFT_URL/v1/AUTH_test
     export OS_AUTH_TOKEN OS_STORAGE_URL

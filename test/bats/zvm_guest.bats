@@ -63,6 +63,33 @@ ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
     [ $((t1 - t0)) -lt 1100 ]
 }
 
+@test "zvm: a guest blocked reading a FIFO that never delivers is stopped at Timeout" {
+    mkfifo "$tmp/fifo"
+    sleep 30 > "$tmp/fifo" 3>&- &   # a writer that never writes
+    writer=$!
+    TIMEOUT=1 manifest "$fx/s_cat.wasm"
+    sed -i "s|^Channel = $tmp/in,|Channel = $tmp/fifo,|" "$tmp/m"
+    t0=$(ms_now)
+    run zvm_run "$tmp/m"
+    t1=$(ms_now)
+    kill $writer
+    [ "$status" -eq 4 ]
+    [ "$(state)" = "session timeout" ]
+    [ $((t1 - t0)) -lt 1100 ]
+}
+
+@test "zvm: a FIFO channel nobody opens does not hang zvm past Timeout" {
+    mkfifo "$tmp/fifo"
+    TIMEOUT=1 manifest "$fx/s_cat.wasm"
+    sed -i "s|^Channel = $tmp/in,|Channel = $tmp/fifo,|" "$tmp/m"
+    t0=$(ms_now)
+    run zvm_run "$tmp/m"
+    t1=$(ms_now)
+    [ "$status" -eq 4 ]
+    [ "$(state)" = "session timeout" ]
+    [ $((t1 - t0)) -lt 1100 ]
+}
+
 @test "zvm: initial memory above Memory is exit 12" {
     MEM=1048576 manifest "$fx/s_bigmem.wasm"
     run zvm_run "$tmp/m"

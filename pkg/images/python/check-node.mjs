@@ -115,6 +115,18 @@ check('an uncaught exception gives a traceback on stderr and status 1', () => {
     expect(r.stderr.includes('line 2, in f') && r.stderr.endsWith('ZeroDivisionError: division by zero\n'), `stderr: ${r.stderr}`);
 });
 
+check('socket.create_connection fails cleanly with OSError: there is no network', () => {
+    const code = [
+        'import socket',
+        'for target in [("192.0.2.1", 80), ("example.com", 80)]:',
+        '    try:',
+        '        socket.create_connection(target, timeout=5)',
+        '    except OSError as e:',
+        '        print(type(e).__name__, e.errno)',
+    ].join('\n');
+    expectRun(run(['-c', code]), 0, 'OSError 58\ngaierror -2\n');
+});
+
 let failed = 0;
 console.log(`1..${checks.length}`);
 checks.forEach(({ name, fn }, i) => {

@@ -72,10 +72,11 @@ def device_kind(name, sysimages):
 class SwiftPath:
     """swift://<account>/<container>/<object>; `~` or `.` as the account is the caller's."""
 
-    def __init__(self, account, container, obj):
+    def __init__(self, account, container, obj, listed=False):
         self.account = account
         self.container = container
         self.obj = obj
+        self.listed = listed          # found in a container listing: known to exist
 
     @classmethod
     def parse(cls, url, caller_account, where):
@@ -383,7 +384,8 @@ def expand_group(group, lister, max_nodes):
             devs = []
             for d in group.devices:
                 if d is src:
-                    devs.append(d.copy(d.path.with_object(obj)))
+                    devs.append(d.copy(SwiftPath(d.path.account, d.path.container, obj,
+                                                 listed=True)))
                 elif d in wild_out:
                     devs.append(d.copy(d.path.with_object(
                         fill_wildcards(d.path.obj, values, where + ' device "%s"' % d.name))))

@@ -306,6 +306,8 @@ class ObjectQueryMiddleware:
             if ch.get('mounted'):
                 mounts.append(alias)
             if ch.get('mode'):
+                if ch['mode'] not in ('file', 'char', 'pipe'):
+                    raise http_error(400, 'zerocloud: bad mode %r for %s' % (ch['mode'], device))
                 mappings.append((alias, ch['mode']))
         for device, writable in (('stdin', False), ('stdout', True), ('stderr', True)):
             if device not in seen:

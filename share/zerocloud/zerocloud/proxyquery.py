@@ -276,15 +276,14 @@ class ProxyQueryMiddleware:
                     readable[d.path.url] = d.path
                 elif d.kind.writable:
                     writable[d.path.url] = d.path
+        # Objects a wildcard found were just listed (the container may be read, they exist).
+        heads = GreenPile(16)
         for url, p in readable.items():
-            resp = self.subrequest(req, 'HEAD', '/v1/%s/%s/%s' % (p.account, p.container, p.obj)) \
-                .get_response(self.app)
-            if resp.status_int == 404:
-                raise JobError('%s: object not found' % url, status=404)
-            if resp.status_int in (401, 403):
-                raise JobError('%s: you may not read this object' % url, status=403)
-            if not resp.is_success:
-                raise JobError('%s: Swift answered %s' % (url, resp.status), status=503)
+            if not p.listed:
+                heads.spawn(self.check_readable, req, url, p)
+        for error in heads:
+            if error:
+                raise error
         containers = {}
         for url, p in writable.items():
             if 'swift.authorize' in req.environ:
@@ -298,6 +297,18 @@ class ProxyQueryMiddleware:
             if not 200 <= containers[key]['status'] < 300:
                 raise JobError('%s: container swift://%s/%s does not exist; create it first'
                                % (url, p.account, p.container), status=404)
+
+    def check_readable(self, req, url, p):
+        """None if the object exists and the caller may read it, else the JobError to answer."""
+        resp = self.subrequest(req, 'HEAD', '/v1/%s/%s/%s' % (p.account, p.container, p.obj)) \
+            .get_response(self.app)
+        if resp.status_int == 404:
+            return JobError('%s: object not found' % url, status=404)
+        if resp.status_int in (401, 403):
+            return JobError('%s: you may not read this object' % url, status=403)
+        if not resp.is_success:
+            return JobError('%s: Swift answered %s' % (url, resp.status), status=503)
+        return None
 
     # --- placing and running nodes ---------------------------------------------------------------
 
