@@ -7,9 +7,14 @@
  *   3. the channels are opened, /dev/nvram is read and parsed    (2 missing, 5 I/O, 14 bad nvram)
  *   4. the guest's file system is built (images mounted)         (5 corrupt image)
  *      -- with check_only (zvm -F) the session stops here, "ok" --
- *   5. the module is instantiated and _start runs under Timeout  (4 trap or timeout)
+ *   5. the module is instantiated and _start runs                (4 trap or timeout)
  *   6. `wo` images are written back, the channels closed, the etags and accounting collected.
  * Whatever happens, the report is filled: it is what zvm prints and what zvsh shows on failure.
+ *
+ * The Timeout covers stages 2 to 5.  At the deadline a timer thread interrupts the engine and
+ * sends SIGURG to the thread running the session (a do-nothing handler is installed unless the
+ * program has its own), so blocking reads of FIFOs and terminals return; run one session per
+ * thread.
  *
  * The session never prints to stdout and never exits.  Warnings (skipped manifest lines, with
  * verbosity >= 1) and progress notes (verbosity >= 2) go to options->log; a trace of every stage

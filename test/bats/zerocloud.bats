@@ -255,6 +255,11 @@ EOF
     [[ "$(zc_hdr X-Nexe-Error)" == "a: zvm failed (exit code 2)"* ]]
     [[ "$(zc_hdr X-Nexe-Status)" == *no-such-image.tar* ]]
     [[ "$body" == "a: zvm failed (exit code 2)"* ]]
+    # and as the program's image: the object server says which image is missing
+    echo '[{"name": "b", "exec": {"path": "file://broken:prog"}}]' > "$tmp/j"
+    zc_post / application/json "$tmp/j"
+    [ "$code" = 500 ]
+    [[ "$body" == *'system image "broken" is missing on this server'* ]]
 }
 
 @test "zerocloud: a guest that runs past zerovm_timeout is stopped and reported as a timeout" {

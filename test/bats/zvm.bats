@@ -252,6 +252,26 @@ teardown() { zvm_teardown; }
     [ "$(state)" = ok ]
 }
 
+@test "zvm -t 1: the syslog message holds the report's fields" {
+    # a private /dev (mount namespace) with our own /dev/log listener; needs root's unshare
+    unshare -m true 2>/dev/null || skip "unshare -m is not allowed here"
+    manifest "$fx/hello.wasm"
+    cat > "$tmp/listen.py" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(10)
+open(sys.argv[2], "wb").write(s.recv(65536))
+PY
+    unshare -m sh -c "mount -t tmpfs none /dev && mknod -m 666 /dev/null c 1 3 &&
+        { python3 '$tmp/listen.py' /dev/log '$tmp/syslog' & } &&
+        for i in \$(seq 100); do [ -S /dev/log ] && break; sleep 0.05; done &&
+        '$zvm' -t 1 '$tmp/m' > '$tmp/report'; echo \$? > '$tmp/rc'; wait"
+    [ "$(cat "$tmp/rc")" -eq 0 ]
+    [ ! -s "$tmp/report" ]
+    grep -q "zvm\[[0-9]*\]: manifest=$tmp/m validator=0 daemon=0 rc=0 etags=disable accounting=[0-9.]* [0-9.]* 0 0 1 40 0 0 0 0 state=ok" "$tmp/syslog"
+}
+
 @test "zvm -T writes the session's stages and the guest's host calls" {
     manifest "$fx/hello.wasm"
     run zvm_run -T "$tmp/trace" "$tmp/m"

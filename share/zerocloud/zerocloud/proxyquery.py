@@ -185,7 +185,12 @@ class ProxyQueryMiddleware:
         return self.respond(results, time.time() - started)
 
     def read_small(self, req, what):
-        body = req.environ['wsgi.input'].read(self.maxconfig + 1)
+        body = b''
+        while len(body) <= self.maxconfig:
+            chunk = req.environ['wsgi.input'].read(self.maxconfig + 1 - len(body))
+            if not chunk:
+                break
+            body += chunk
         if len(body) > self.maxconfig:
             raise JobError('%s is larger than %d bytes (zerovm_maxconfig)' % (what, self.maxconfig),
                            status=413)
