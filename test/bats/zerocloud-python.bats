@@ -52,3 +52,46 @@ teardown() {
     [ "$(zc_hdr X-Nexe-Retcode)" = 1 ]
     [[ "$body" == *"bad input"* ]]
 }
+
+@test "zerocloud-python: a python zapp from zpm new, deployed and executed: object in, object out" {
+    build/zpm help deploy > /dev/null 2>&1 || skip "build/zpm cannot deploy yet"
+    build/zpm new "$tmp/wc" > /dev/null
+    cat > "$tmp/wc/main.py" <<'PY'
+import sys
+text = sys.stdin.read()
+print("%d words" % len(text.split()))
+print("counted", file=sys.stderr)
+PY
+    cat > "$tmp/wc/zapp.yaml" <<'YAML'
+meta:
+  name: wc
+execution:
+  groups:
+    - name: wc
+      path: file://python:python
+      args: /main.py
+      devices:
+        - name: python
+        - name: stdin
+          path: swift://~/books/book.txt
+        - name: stdout
+          path: swift://~/books/book.count
+          content_type: text/plain
+        - name: stderr
+bundling:
+  - main.py
+YAML
+    (cd "$tmp/wc" && "$OLDPWD/build/zpm" bundle)
+    zc_put books/book.txt "$(printf 'it was the best of times\nit was the worst of times\n')"
+    run build/zpm deploy wcapp "$tmp/wc/wc.zapp" --execute
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *counted* ]]
+    run zc_get books/book.count
+    [ "$output" = "12 words" ]
+    zc_put books/book.txt "three more words"
+    run build/zpm execute "$tmp/wc/wc.zapp"
+    [ "$status" -eq 0 ]
+    run zc_get books/book.count
+    [ "$output" = "3 words" ]
+}

@@ -95,6 +95,40 @@ class SessionBody:
             self.session_dir = None
 
 
+class ProgramCache:
+    """Programs taken from system images, extracted once and shared by every session.
+
+    Extracting python from python.tar costs tens of milliseconds and blocks the server; a system
+    image changes only when the operator replaces it.  So each (image file, its mtime and size,
+    member) is extracted once into an anonymous in-memory file (memfd), which zvm opens as
+    /proc/<this server>/fd/<n>: nothing on disk, nothing to clean up.  Entries are never evicted
+    (a session may be about to open one); past `limit` entries programs are extracted per session.
+    """
+
+    def __init__(self, limit=16):
+        self.limit = limit
+        self.fds = {}
+        self.usable = hasattr(os, 'memfd_create') and os.path.isdir('/proc/self/fd')
+
+    def path(self, key):
+        fd = self.fds.get(key)
+        return '/proc/%d/fd/%d' % (os.getpid(), fd) if fd is not None else None
+
+    def add(self, key, source):
+        """Copies file-like `source` into a new entry; its path, or None when the cache is full."""
+        if not self.usable or len(self.fds) >= self.limit:
+            return None
+        fd = os.memfd_create('zerocloud-program', os.MFD_CLOEXEC)
+        try:
+            with os.fdopen(os.dup(fd), 'wb') as f:
+                copy_stream(source, f)
+        except BaseException:
+            os.close(fd)
+            raise
+        self.fds[key] = fd
+        return self.path(key)
+
+
 class ObjectQueryMiddleware:
     def __init__(self, app, conf):
         self.app = app
@@ -115,6 +149,7 @@ class ObjectQueryMiddleware:
         self.slots = Semaphore(self.maxpool)
         self.waiting = 0
         self.df_router = DiskFileRouter(conf, self.logger)
+        self.programs = ProgramCache()
 
     def __call__(self, env, start_response):
         if 'HTTP_' + EXECUTE_HEADER.upper().replace('-', '_') not in env:
@@ -228,6 +263,18 @@ class ObjectQueryMiddleware:
             raise http_error(400, 'zerocloud: the plan names no program')
         name = str(prog.get('member', '')).lstrip('/')
         target = os.path.join(session_dir, 'program')
+        key = None
+        if source == 'sysimage':
+            try:
+                st = os.stat(tar_path)
+            except OSError as e:
+                raise http_error(500, 'system image "%s" is missing on this server (%s: %s); '
+                                 'check zerovm_sysimage_devices' % (prog.get('image'), tar_path,
+                                                                     os.strerror(e.errno)))
+            key = (tar_path, st.st_mtime_ns, st.st_size, name)
+            cached = self.programs.path(key)
+            if cached:
+                return cached
         try:
             with tarfile.open(tar_path, 'r:') as tar:
                 info = None
@@ -242,6 +289,10 @@ class ObjectQueryMiddleware:
                 if info.size > self.maxnexe:
                     raise http_error(413, 'program "%s" in %s is %d bytes; at most %d'
                                      % (name, what, info.size, self.maxnexe))
+                if key is not None:
+                    cached = self.programs.add(key, tar.extractfile(info))
+                    if cached:
+                        return cached
                 with open(target, 'wb') as f:
                     copy_stream(tar.extractfile(info), f)
         except (tarfile.TarError, OSError) as e:
