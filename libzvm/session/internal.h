@@ -29,7 +29,8 @@ typedef struct session_timer {
     pthread_t target;           /* the session's thread */
     pthread_mutex_t lock;
     pthread_cond_t wake;
-    struct timespec deadline;   /* CLOCK_MONOTONIC */
+    struct timespec deadline;   /* CLOCK_MONOTONIC; moves on by 50 ms per resent signal */
+    struct timespec due;        /* the Timeout itself */
     zvm_runtime *rt;            /* NULL until the runtime exists */
     bool stop, fired, running;
 } session_timer;
@@ -38,6 +39,8 @@ typedef struct session_timer {
 int session_timer_start(session_timer *t, int64_t seconds, zvm_error *err);
 void session_timer_set_runtime(session_timer *t, zvm_runtime *rt);
 bool session_timer_fired(session_timer *t);
+/* Milliseconds since the Timeout passed (negative before). */
+int64_t session_timer_overrun_ms(const session_timer *t);
 /* Stops the thread; returns whether the deadline passed. */
 bool session_timer_stop(session_timer *t);
 

@@ -56,17 +56,21 @@ static int failed(session *s, int code, const char *fmt, ...)
     return code;
 }
 
+/* A step of the session: into the trace file, and on the log with verbosity 2 or more. */
 static void trace(session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void trace(session *s, const char *fmt, ...)
 {
-    if (!s->opt->trace)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("zvm: ", s->opt->trace);
-    vfprintf(s->opt->trace, fmt, ap);
-    fputc('\n', s->opt->trace);
-    va_end(ap);
+    FILE *to[2] = { s->opt->trace, s->opt->verbosity >= 2 ? s->opt->log : NULL };
+    for (int i = 0; i < 2; i++) {
+        if (!to[i])
+            continue;
+        va_list ap;
+        va_start(ap, fmt);
+        fputs("zvm: ", to[i]);
+        vfprintf(to[i], fmt, ap);
+        fputc('\n', to[i]);
+        va_end(ap);
+    }
 }
 
 static void note(session *s, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -246,6 +250,13 @@ static int guest_stopped(session *s, const zvm_trap *trap)
     return failed(s, ZVM_EXIT_TRAP, "trap: %s", where);
 }
 
+/* After a guest stopped: how long after the Timeout, if it ran into it (for -T and -v 2). */
+static void trace_overrun(session *s)
+{
+    if (session_timer_fired(&s->timer))
+        trace(s, "guest stopped %lld ms after the Timeout", (long long)session_timer_overrun_ms(&s->timer));
+}
+
 /* Stage 5: link, instantiate (start function included) and run _start. */
 static int run_guest(session *s)
 {
@@ -270,6 +281,7 @@ static int run_guest(session *s)
     zvm_extern start;
     trace(s, "instantiate (Timeout %lld s)", (long long)s->m->timeout);
     if (zvm_instance_new(s->rt, s->module, imports, nimports, &inst, &trap, &err) != 0) {
+        trace_overrun(s);
         if (trap.kind != ZVM_TRAP_NONE)
             rc = guest_stopped(s, &trap);
         else
@@ -280,7 +292,9 @@ static int run_guest(session *s)
         zvm_guest_bind(s->guest, inst);
         trace(s, "call _start");
         zvm_val no_values[1] = { 0 };   /* _start takes and returns nothing */
-        if (zvm_func_call(s->rt, start.u.func, no_values, no_values, &trap) != 0)
+        int called = zvm_func_call(s->rt, start.u.func, no_values, no_values, &trap);
+        trace_overrun(s);
+        if (called != 0)
             rc = guest_stopped(s, &trap);
         else if (session_timer_fired(&s->timer))
             rc = failed(s, ZVM_EXIT_TRAP, "session timeout");

@@ -73,6 +73,7 @@ int session_timer_start(session_timer *t, int64_t seconds, zvm_error *err)
     install_wake_handler();
     clock_gettime(CLOCK_MONOTONIC, &t->deadline);
     t->deadline.tv_sec += seconds > MAX_TIMEOUT_SECONDS ? MAX_TIMEOUT_SECONDS : seconds;
+    t->due = t->deadline;
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -109,6 +110,13 @@ bool session_timer_fired(session_timer *t)
     bool fired = t->fired;
     pthread_mutex_unlock(&t->lock);
     return fired;
+}
+
+int64_t session_timer_overrun_ms(const session_timer *t)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)(now.tv_sec - t->due.tv_sec) * 1000 + (now.tv_nsec - t->due.tv_nsec) / 1000000;
 }
 
 bool session_timer_stop(session_timer *t)

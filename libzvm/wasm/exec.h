@@ -167,7 +167,7 @@ struct handlers {
         unreachable, call, call_import, call_indirect, select, global_get, global_set,
         table_get, table_set, memory_size, memory_grow, ref_func, memory_init, data_drop,
         memory_copy, memory_fill, table_init, elem_drop, table_copy, table_grow, table_size,
-        table_fill, i64_eqz;
+        table_fill, i64_eqz, lea, zero_locals;
 };
 extern const struct handlers H;
 
@@ -176,6 +176,8 @@ extern const struct handlers H;
  * stores [h][addr|val][offset]. */
 struct op_handlers {
     handler unary, ss, si, load, store;
+    handler load_add_ss, load_add_si, load_idx;   /* loads fused with their address arithmetic (interp.c) */
+    handler store_k, store_add_ss, store_add_si, store_idx;
 };
 extern const struct op_handlers OPS[256 + 32];
 /* The integer comparisons fused with a conditional branch: [h][a|rel][b or immediate]. */

@@ -262,15 +262,30 @@ UN(i64_trunc_sat_f64_u, F, I, SAT(a, -1.0, 18446744073709551616.0, uint64_t, 0, 
  * an access past the accessible size faults and the signal handler makes it a trap, using
  * fault_ip to say where.  The sanitizer build checks explicitly instead. */
 #ifdef ZVM_EXPLICIT_BOUNDS
-#define EA(n) ({ uint64_t ea_ = (uint64_t)(uint32_t)SLOT(ip[1].u32[IS_STORE ? 0 : 1]) + ip[2].u64; \
+#define ACCESS(ea, n) ({ uint64_t ea_ = (ea); \
     if (UNLIKELY(ea_ + (n) > x->memory->size)) TRAP(ZVM_TRAP_MEMORY_OOB); mem + ea_; })
 #else
-#define EA(n) (x->fault_ip = ip, mem + (uint64_t)(uint32_t)SLOT(ip[1].u32[IS_STORE ? 0 : 1]) + ip[2].u64)
+#define ACCESS(ea, n) (x->fault_ip = ip, mem + (ea))
 #endif
+#define EA(n) ACCESS((uint64_t)(uint32_t)SLOT(ip[1].u32[IS_STORE ? 0 : 1]) + ip[2].u64, n)
 
+/* A load is also fused with the address arithmetic that feeds it (the translator removes the
+ * add, or the shift and the add, that computed the address):
+ *   _add_ss [h][dst|x][y|offset]        address (x + y) mod 2^32
+ *   _add_si [h][dst|x][k|offset]        address (x + k) mod 2^32
+ *   _idx    [h][dst|x][y|offset][k]     address (x + (y << k)) mod 2^32: an array element */
 #define IS_STORE 0
 #define LOAD(name, T, conv) \
-    HANDLER(h_##name) { T v; memcpy(&v, EA(sizeof(T)), sizeof(T)); SLOT(DST) = conv; NEXT(3); }
+    HANDLER(h_##name) { T v; memcpy(&v, EA(sizeof(T)), sizeof(T)); SLOT(DST) = conv; NEXT(3); } \
+    HANDLER(h_##name##_add_ss) { \
+        uint64_t ea = (uint32_t)((uint32_t)SLOT(SRC) + (uint32_t)SLOT(ip[2].u32[0])) + (uint64_t)ip[2].u32[1]; \
+        T v; memcpy(&v, ACCESS(ea, sizeof(T)), sizeof(T)); SLOT(DST) = conv; NEXT(3); } \
+    HANDLER(h_##name##_add_si) { \
+        uint64_t ea = (uint32_t)((uint32_t)SLOT(SRC) + ip[2].u32[0]) + (uint64_t)ip[2].u32[1]; \
+        T v; memcpy(&v, ACCESS(ea, sizeof(T)), sizeof(T)); SLOT(DST) = conv; NEXT(3); } \
+    HANDLER(h_##name##_idx) { \
+        uint64_t ea = (uint32_t)((uint32_t)SLOT(SRC) + ((uint32_t)SLOT(ip[2].u32[0]) << ip[3].u32[0])) + (uint64_t)ip[2].u32[1]; \
+        T v; memcpy(&v, ACCESS(ea, sizeof(T)), sizeof(T)); SLOT(DST) = conv; NEXT(4); }
 LOAD(i32_load, uint32_t, v)
 LOAD(i64_load, uint64_t, v)
 LOAD(f32_load, uint32_t, v)
@@ -287,8 +302,22 @@ LOAD(i64_load32_s, int32_t, (uint64_t)(int64_t)v)
 LOAD(i64_load32_u, uint32_t, v)
 #undef IS_STORE
 #define IS_STORE 1
+/* Stores come in the same fused forms (the translator defers an address computation until
+ * it sees who consumes it), and with a constant value:
+ *   _k      [h][addr|-][offset][k]
+ *   _add_ss [h][x|value][y|offset]   _add_si [h][x|value][k|offset]   _idx [h][x|value][y|offset][shift] */
 #define STORE(name, T) \
-    HANDLER(h_##name) { T v = (T)SLOT(ip[1].u32[1]); memcpy(EA(sizeof(T)), &v, sizeof(T)); NEXT(3); }
+    HANDLER(h_##name) { T v = (T)SLOT(ip[1].u32[1]); memcpy(EA(sizeof(T)), &v, sizeof(T)); NEXT(3); } \
+    HANDLER(h_##name##_k) { T v = (T)ip[3].u64; memcpy(EA(sizeof(T)), &v, sizeof(T)); NEXT(4); } \
+    HANDLER(h_##name##_add_ss) { \
+        uint64_t ea = (uint32_t)((uint32_t)SLOT(ip[1].u32[0]) + (uint32_t)SLOT(ip[2].u32[0])) + (uint64_t)ip[2].u32[1]; \
+        T v = (T)SLOT(ip[1].u32[1]); memcpy(ACCESS(ea, sizeof(T)), &v, sizeof(T)); NEXT(3); } \
+    HANDLER(h_##name##_add_si) { \
+        uint64_t ea = (uint32_t)((uint32_t)SLOT(ip[1].u32[0]) + ip[2].u32[0]) + (uint64_t)ip[2].u32[1]; \
+        T v = (T)SLOT(ip[1].u32[1]); memcpy(ACCESS(ea, sizeof(T)), &v, sizeof(T)); NEXT(3); } \
+    HANDLER(h_##name##_idx) { \
+        uint64_t ea = (uint32_t)((uint32_t)SLOT(ip[1].u32[0]) + ((uint32_t)SLOT(ip[2].u32[0]) << ip[3].u32[0])) + (uint64_t)ip[2].u32[1]; \
+        T v = (T)SLOT(ip[1].u32[1]); memcpy(ACCESS(ea, sizeof(T)), &v, sizeof(T)); NEXT(4); }
 STORE(i32_store, uint32_t)
 STORE(i64_store, uint64_t)
 STORE(f32_store, uint32_t)
@@ -314,8 +343,10 @@ STORE(i64_store32, uint32_t)
 #define ENTRY_ARITH_f(id) ENTRY_ARITH_i(id)
 #define ENTRY_ARITH_F(id) ENTRY_ARITH_i(id)
 #define ENTRY_MEMARG(id, p1, p2) ENTRY_MEMARG_##p2(id)
-#define ENTRY_MEMARG__(id) { .load = h_##id }
-#define ENTRY_MEMARG_i(id) { .store = h_##id }
+#define ENTRY_MEMARG__(id) { .load = h_##id, .load_add_ss = h_##id##_add_ss, .load_add_si = h_##id##_add_si, \
+                             .load_idx = h_##id##_idx }
+#define ENTRY_MEMARG_i(id) { .store = h_##id, .store_k = h_##id##_k, .store_add_ss = h_##id##_add_ss, \
+                             .store_add_si = h_##id##_add_si, .store_idx = h_##id##_idx }
 #define ENTRY_MEMARG_I(id) ENTRY_MEMARG_i(id)
 #define ENTRY_MEMARG_f(id) ENTRY_MEMARG_i(id)
 #define ENTRY_MEMARG_F(id) ENTRY_MEMARG_i(id)
@@ -364,6 +395,8 @@ const struct br_handlers BR_OPS[256] = {
 HANDLER(h_copy) { SLOT(DST) = SLOT(SRC); NEXT(2); }
 HANDLER(h_const32) { SLOT(DST) = SRC; NEXT(2); }
 HANDLER(h_const64) { SLOT(DST) = ip[2].u64; NEXT(3); }
+/* lea [h][dst|x][y][shift]: x + (y << shift), a deferred array address nobody fused */
+HANDLER(h_lea) { SLOT(DST) = (uint32_t)((uint32_t)SLOT(SRC) + ((uint32_t)SLOT(ip[2].u32[0]) << ip[3].u32[0])); NEXT(4); }
 /* select [h][dst|cond][a|b] */
 HANDLER(h_select) { SLOT(DST) = (uint32_t)SLOT(SRC) ? SLOT(ip[2].u32[0]) : SLOT(ip[2].u32[1]); NEXT(3); }
 
@@ -455,7 +488,7 @@ static int call_host(struct exec *x, zvm_func *f, uint64_t *args, const cell *ip
 /* Enters f with its arguments at nfp.  Returns the first instruction to run, with *fpp, *memp
  * and x switched to the callee, or NULL on a trap (host functions run here and return ret). */
 static inline const cell *invoke(struct exec *x, zvm_func *f, const cell *ip, const cell *ret,
-                                 uint64_t **fpp, uint8_t **memp)
+                                 uint64_t *fp, uint64_t **fpp, uint8_t **memp)
 {
     uint64_t *nfp = *fpp;                /* the caller passes the callee's frame here */
     if (f->host) {
@@ -470,13 +503,13 @@ static inline const cell *invoke(struct exec *x, zvm_func *f, const cell *ip, co
         return NULL;
     }
     x->frame->ret = ret;
+    x->frame->fp = fp;
     x->frame->inst = x->inst;
     x->frame++;
     if (f->inst != x->inst) {
         enter_instance(x, f->inst);
         *memp = memory_base(x);
     }
-    memset(nfp + cf->nparams, 0, (size_t)cf->nlocals * 8);
     if (INTERRUPTED()) {
         trap_at(x, cf->entry, ZVM_TRAP_INTERRUPTED);
         return NULL;
@@ -489,14 +522,14 @@ HANDLER(h_call)
 {
     const struct code_func *cf = ip[1].ptr;
     uint64_t *nfp = (uint64_t *)((char *)fp + ip[2].u32[0]);
-    if (UNLIKELY(x->frame == x->frame_end || nfp + cf->frame_slots > x->stack_end))
+    struct frame *fr = x->frame;         /* locals: the stores below cannot alias them */
+    zvm_instance *inst = x->inst;
+    if (UNLIKELY(fr == x->frame_end || nfp + cf->frame_slots > x->stack_end))
         TRAP(ZVM_TRAP_STACK_EXHAUSTED);
-    x->frame->ret = ip + 3;
-    x->frame->fp = fp;
-    x->frame->inst = x->inst;
-    x->frame++;
-    for (uint32_t i = cf->nparams, e = cf->nparams + cf->nlocals; i < e; i++)
-        nfp[i] = 0;
+    x->frame = fr + 1;
+    fr->ret = ip + 3;
+    fr->fp = fp;
+    fr->inst = inst;
     fp = nfp;
     ip = cf->entry;
     if (INTERRUPTED()) TRAP(ZVM_TRAP_INTERRUPTED);
@@ -508,8 +541,7 @@ HANDLER(h_call_import)
 {
     zvm_func *f = x->funcs[ip[1].u32[0]];
     uint64_t *nfp = (uint64_t *)((char *)fp + ip[1].u32[1]);
-    x->frame->fp = fp;
-    const cell *next = invoke(x, f, ip, ip + 2, &nfp, &mem);
+    const cell *next = invoke(x, f, ip, ip + 2, fp, &nfp, &mem);
     if (!next) return 1;
     if (nfp) fp = nfp;
     ip = next;
@@ -526,8 +558,7 @@ HANDLER(h_call_indirect)
     if (UNLIKELY(!f)) TRAP(ZVM_TRAP_NULL_ELEMENT);
     if (UNLIKELY(f->type != x->inst->types[ip[1].u32[0]])) TRAP(ZVM_TRAP_SIGNATURE);
     uint64_t *nfp = (uint64_t *)((char *)fp + ip[2].u32[1]);
-    x->frame->fp = fp;
-    const cell *next = invoke(x, f, ip, ip + 3, &nfp, &mem);
+    const cell *next = invoke(x, f, ip, ip + 3, fp, &nfp, &mem);
     if (!next) return 1;
     if (nfp) fp = nfp;
     ip = next;
@@ -547,6 +578,24 @@ HANDLER(h_ret)
         mem = memory_base(x);
     }
     DISPATCH();
+}
+
+/* zero_locals [h][first slot|count]: the first instruction of a function with declared locals */
+HANDLER(h_zero_locals)
+{
+    uint64_t *p = (uint64_t *)((char *)fp + ip[1].u32[0]);
+    switch (ip[1].u32[1]) {              /* few locals is the common case: no call to memset */
+    default: memset(p, 0, ip[1].u32[1] * sizeof *p); break;
+    case 8: p[7] = 0; __attribute__((fallthrough));
+    case 7: p[6] = 0; __attribute__((fallthrough));
+    case 6: p[5] = 0; __attribute__((fallthrough));
+    case 5: p[4] = 0; __attribute__((fallthrough));
+    case 4: p[3] = 0; __attribute__((fallthrough));
+    case 3: p[2] = 0; __attribute__((fallthrough));
+    case 2: p[1] = 0; __attribute__((fallthrough));
+    case 1: p[0] = 0;
+    }
+    NEXT(2);
 }
 
 /* ---- variables and references ---- */
@@ -664,7 +713,7 @@ const struct handlers H = {
     .memory_init = h_memory_init, .data_drop = h_data_drop, .memory_copy = h_memory_copy,
     .memory_fill = h_memory_fill, .table_init = h_table_init, .elem_drop = h_elem_drop,
     .table_copy = h_table_copy, .table_grow = h_table_grow, .table_size = h_table_size,
-    .table_fill = h_table_fill, .i64_eqz = h_i64_eqz,
+    .table_fill = h_table_fill, .i64_eqz = h_i64_eqz, .lea = h_lea, .zero_locals = h_zero_locals,
 };
 
 /* ---- host-facing pieces ---- */
@@ -766,7 +815,6 @@ int exec_call(zvm_runtime *rt, zvm_func *f, const zvm_val *args, zvm_val *result
     }
     if (cf->nparams)
         memcpy(fp, args, cf->nparams * sizeof *args);
-    memset(fp + cf->nparams, 0, (size_t)cf->nlocals * 8);
 
     struct exec x = {
         .rt = rt, .frame = rt->frame_free, .frame_base = rt->frame_free, .frame_end = rt->frames_end,

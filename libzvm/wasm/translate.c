@@ -21,11 +21,18 @@
 
 #include "wasm/exec.h"
 
-enum { V_SLOT, V_CONST };
+/* V_ADDR is a deferred i32.add that computes a memory address: x + k, x + y or x + (y << shift)
+ * (form A_SI, A_SS, A_IDX; x in slot, y a local).  A load or store that consumes it does the
+ * arithmetic itself; anything else makes it an instruction (materialize).  x is a local or the
+ * entry's own canonical slot, y always a local: nothing else can change them meanwhile. */
+enum { V_SLOT, V_CONST, V_ADDR };
+enum { A_SI, A_SS, A_IDX };
 struct val {
     uint8_t kind;
-    uint32_t slot;                       /* V_SLOT */
-    uint64_t k;                          /* V_CONST */
+    uint32_t slot;                       /* V_SLOT; x of V_ADDR */
+    uint64_t k;                          /* V_CONST; k of A_SI */
+    uint32_t y;                          /* A_SS, A_IDX */
+    uint8_t form, shift;                 /* V_ADDR */
 };
 
 enum { C_FUNC, C_BLOCK, C_LOOP, C_IF, C_ELSE };
@@ -67,6 +74,8 @@ struct tr {
     uint32_t nlocal_refs;                /* stack entries naming a local */
     int64_t last;                        /* first cell of the last instruction if its only result is the top slot */
     uint32_t last_op;                    /* its opcode (256 + n for 0xFC n) */
+    int64_t prev;                        /* the same for the instruction just before it */
+    uint32_t prev_op;
     uint32_t offset;                     /* file offset of the instruction being translated */
     const uint8_t *p, *end, *code_start;
     size_t code_offset;
@@ -207,6 +216,8 @@ static bool grow(void **p, size_t *cap, size_t need, size_t size)
 /* Appends an instruction of n cells (zeroed) and returns the index of its first cell. */
 static uint32_t emit(struct tr *t, handler h, unsigned n)
 {
+    t->prev = t->last;
+    t->prev_op = t->last_op;
     t->last = -1;
     if (t->oom || !grow((void **)&t->cells, &t->cap, t->ncells + n, sizeof(cell)) ||
         !grow((void **)&t->pos, &t->poscap, t->npos + 1, sizeof(struct code_pos))) {
@@ -253,10 +264,29 @@ static void emit_const(struct tr *t, uint32_t dst, uint64_t k)
 /* Moves value v into slot dst (if it is not there already). */
 static void emit_move(struct tr *t, uint32_t dst, const struct val *v)
 {
-    if (v->kind == V_CONST)
+    if (v->kind == V_CONST) {
         emit_const(t, dst, v->k);
-    else if (v->slot != dst)
+    } else if (v->kind == V_ADDR) {
+        handler h = v->form == A_SI ? OPS[0x6a].si : v->form == A_SS ? OPS[0x6a].ss : H.lea;
+        uint32_t i = emit(t, h, v->form == A_IDX ? 4 : 3);
+        at(t, i + 1)->u32[0] = BYTES(dst);
+        at(t, i + 1)->u32[1] = BYTES(v->slot);
+        if (v->form == A_SI)
+            at(t, i + 2)->u64 = (uint32_t)v->k;
+        else
+            at(t, i + 2)->u32[0] = BYTES(v->y);
+        if (v->form == A_IDX)
+            at(t, i + 3)->u32[0] = v->shift;
+    } else if (v->slot != dst) {
         emit_copy(t, dst, v->slot);
+    }
+}
+
+/* Forgets the producers: at labels, and when a producer was retargeted. */
+static void clear_last(struct tr *t)
+{
+    t->last = -1;
+    t->prev = -1;
 }
 
 /* Records that the instruction at cell i leaves its only result in the top slot. */
@@ -270,7 +300,25 @@ static void set_last(struct tr *t, uint32_t i, uint32_t op)
 
 static bool is_local_ref(const struct tr *t, const struct val *v)
 {
+    if (v->kind == V_ADDR)
+        return v->slot < t->temp_base || v->form != A_SI;
     return v->kind == V_SLOT && v->slot < t->temp_base;
+}
+
+/* Does the value read a slot below `limit`? */
+static bool reads_below(const struct val *v, uint32_t limit)
+{
+    if (v->kind == V_ADDR)
+        return v->slot < limit || (v->form != A_SI && v->y < limit);
+    return v->kind == V_SLOT && v->slot < limit;
+}
+
+/* Does the value read local `slot`? */
+static bool names_local(const struct val *v, uint32_t slot)
+{
+    if (v->kind == V_ADDR)
+        return v->slot == slot || (v->form != A_SI && v->y == slot);
+    return v->kind == V_SLOT && v->slot == slot;
 }
 
 static void push_canon(struct tr *t)
@@ -279,7 +327,7 @@ static void push_canon(struct tr *t)
         t->oom = true;
         return;
     }
-    t->stack[t->sp] = (struct val){ V_SLOT, CANON(t, t->sp), 0 };
+    t->stack[t->sp] = (struct val){ .kind = V_SLOT, .slot = CANON(t, t->sp) };
     t->sp++;
     if (t->sp > t->max_sp)
         t->max_sp = t->sp;
@@ -300,7 +348,7 @@ static void push_const(struct tr *t, uint64_t k)
     push_canon(t);
     if (t->oom)
         return;
-    t->stack[t->sp - 1] = (struct val){ V_CONST, 0, k };
+    t->stack[t->sp - 1] = (struct val){ .kind = V_CONST, .k = k };
 }
 
 static struct val pop(struct tr *t)
@@ -327,14 +375,14 @@ static void materialize(struct tr *t, uint32_t i)
     struct val old = *v;
     if (is_local_ref(t, &old))
         t->nlocal_refs--;
-    *v = (struct val){ V_SLOT, canon, 0 };
+    *v = (struct val){ .kind = V_SLOT, .slot = canon };
     emit_move(t, canon, &old);
 }
 
-/* Entry i must be a slot (a constant goes to its canonical slot). */
+/* Entry i must be a slot (a constant or a deferred address goes to its canonical slot). */
 static uint32_t need_slot(struct tr *t, uint32_t i)
 {
-    if (t->stack[i].kind == V_CONST)
+    if (t->stack[i].kind != V_SLOT)
         materialize(t, i);
     return t->stack[i].slot;
 }
@@ -345,7 +393,7 @@ static void protect_local(struct tr *t, uint32_t slot, uint32_t below)
     if (t->nlocal_refs == 0)
         return;
     for (uint32_t i = 0; i < below; i++)
-        if (t->stack[i].kind == V_SLOT && t->stack[i].slot == slot)
+        if (names_local(&t->stack[i], slot))
             materialize(t, i);
 }
 
@@ -424,17 +472,17 @@ static void move_to_label(struct tr *t, const struct ctrl *c, uint32_t n)
 static void emit_return(struct tr *t)
 {
     uint32_t n = t->nresults;
-    /* A local that is also a destination could be overwritten before it is read: it goes to
-     * its entry's canonical slot first.  The stack image is left alone (this may be one arm of
+    /* Result i is written to slot i after results 0..i-1: a value reading a slot below i would
+     * see it overwritten, so it goes to its entry's canonical slot first.  The stack image is left alone (this may be one arm of
      * a br_if; the other arm still sees the local). */
-    for (uint32_t i = t->sp - n; i < t->sp; i++)
-        if (is_local_ref(t, &t->stack[i]) && t->stack[i].slot < n)
-            emit_copy(t, CANON(t, i), t->stack[i].slot);
+    for (uint32_t i = 0; i < n; i++)
+        if (reads_below(&t->stack[t->sp - n + i], i))
+            emit_move(t, CANON(t, t->sp - n + i), &t->stack[t->sp - n + i]);
     for (uint32_t i = 0; i < n; i++) {
         uint32_t e = t->sp - n + i;
         struct val v = t->stack[e];
-        if (is_local_ref(t, &v) && v.slot < n)
-            v.slot = CANON(t, e);
+        if (reads_below(&v, i))
+            v = (struct val){ .kind = V_SLOT, .slot = CANON(t, e) };
         emit_move(t, i, &v);
     }
     emit(t, H.ret, 1);
@@ -487,6 +535,7 @@ static void emit_cond_branch(struct tr *t, bool negate, uint32_t *cell_out, uint
             t->offset = t->pos[t->npos - 1].offset;  /* a fault there still names the comparison */
             t->ncells = li;
             t->npos--;
+            clear_last(t);
             pop(t);
             uint32_t i = emit(t, fused, 3);
             t->offset = offset;
@@ -504,6 +553,168 @@ static void emit_cond_branch(struct tr *t, bool negate, uint32_t *cell_out, uint
     uint32_t i = emit(t, negate ? H.br_unless : H.br_if, 2);
     at(t, i + 1)->u32[0] = BYTES(slot);
     *cell_out = i + 1; *half_out = 1; *base_out = i;
+}
+
+/* A load whose address the previous instruction(s) computed: i32.add (slot or immediate), or
+ * i32.shl by a constant then i32.add (an array element).  Those instructions are taken back and
+ * one fused load does the arithmetic (interp.c LOAD).  Only temporaries they wrote disappear:
+ * the results consumed by the load and nothing else. */
+static bool fuse_load(struct tr *t, uint32_t op, uint32_t offset)
+{
+    if (t->oom || t->last < 0 || t->last_op != 0x6a)
+        return false;
+    uint32_t top = CANON(t, t->sp - 1);
+    const struct val *addr = &t->stack[t->sp - 1];
+    const cell *add = &t->cells[t->last];
+    if (addr->kind != V_SLOT || addr->slot != top || add[1].u32[0] != BYTES(top))
+        return false;
+    uint32_t x = add[1].u32[1], y = 0, shift = 0;
+    uint32_t cut = (uint32_t)t->last, dropped = 1;
+    handler h;
+    if (add[0].h == OPS[0x6a].si) {
+        h = OPS[op].load_add_si;
+        y = (uint32_t)add[2].u64;
+    } else {
+        h = OPS[op].load_add_ss;
+        y = add[2].u32[0];
+        const cell *shl = t->prev >= 0 && t->prev_op == 0x74 ? &t->cells[t->prev] : NULL;
+        if (shl && shl[0].h == OPS[0x74].si && shl[1].u32[0] >= BYTES(t->temp_base) &&
+            (shl[1].u32[0] == y || shl[1].u32[0] == x)) {
+            if (shl[1].u32[0] == x)
+                x = y;
+            y = shl[1].u32[1];
+            shift = (uint32_t)shl[2].u64 & 31;
+            h = OPS[op].load_idx;
+            cut = (uint32_t)t->prev;
+            dropped = 2;
+        }
+    }
+    pop(t);
+    t->ncells = cut;
+    t->npos -= dropped;
+    clear_last(t);
+    uint32_t i = emit(t, h, dropped == 2 ? 4 : 3);
+    at(t, i + 1)->u32[0] = BYTES(top);
+    at(t, i + 1)->u32[1] = x;
+    at(t, i + 2)->u32[0] = y;
+    at(t, i + 2)->u32[1] = offset;
+    if (dropped == 2)
+        at(t, i + 3)->u32[0] = shift;
+    push_canon(t);
+    set_last(t, i, op);
+    return true;
+}
+
+/* i32.add: deferred as an address (V_ADDR) when its operands allow; see struct val. */
+static bool defer_add(struct tr *t)
+{
+    uint32_t h = t->sp - 2;
+    struct val *a = &t->stack[h], *b = &t->stack[h + 1];
+    struct val v = { .kind = V_ADDR, .form = A_SI };
+    bool a_slot = a->kind == V_SLOT && (a->slot < t->temp_base || a->slot == CANON(t, h));
+    bool b_local = b->kind == V_SLOT && b->slot < t->temp_base;
+    if (a_slot && b->kind == V_CONST) {
+        v.slot = a->slot;
+        v.k = (uint32_t)b->k;
+    } else if (b_local && a->kind == V_CONST) {
+        v.slot = b->slot;
+        v.k = (uint32_t)a->k;
+    } else if (a_slot && b_local) {
+        v.slot = a->slot;
+        v.y = b->slot;
+        v.form = A_SS;
+    } else if (a_slot && !t->oom && t->last >= 0 && t->last_op == 0x74 && b->kind == V_SLOT &&
+               b->slot == CANON(t, h + 1) && t->cells[t->last].h == OPS[0x74].si &&
+               t->cells[t->last + 1].u32[0] == BYTES(b->slot) &&
+               t->cells[t->last + 1].u32[1] < BYTES(t->temp_base)) {
+        const cell *shl = &t->cells[t->last];               /* local << k, taken back */
+        v.slot = a->slot;
+        v.y = shl[1].u32[1] / 8;
+        v.shift = (uint8_t)(shl[2].u64 & 31);
+        v.form = A_IDX;
+        t->ncells = (size_t)t->last;
+        t->npos--;
+        clear_last(t);
+    } else {
+        return false;
+    }
+    pop(t);
+    pop(t);
+    push_canon(t);
+    if (t->oom)
+        return true;
+    t->stack[h] = v;
+    if (is_local_ref(t, &v))
+        t->nlocal_refs++;
+    return true;
+}
+
+/* A load or store through a deferred address: the fused handler for its form. */
+static uint32_t emit_fused_access(struct tr *t, const struct op_handlers *oh, bool store, const struct val *addr,
+                                  uint32_t first, uint32_t offset)
+{
+    handler h = addr->form == A_SI ? (store ? oh->store_add_si : oh->load_add_si)
+              : addr->form == A_SS ? (store ? oh->store_add_ss : oh->load_add_ss)
+                                   : (store ? oh->store_idx : oh->load_idx);
+    uint32_t i = emit(t, h, addr->form == A_IDX ? 4 : 3);
+    at(t, i + 1)->u32[0] = store ? BYTES(addr->slot) : first;
+    at(t, i + 1)->u32[1] = store ? first : BYTES(addr->slot);
+    at(t, i + 2)->u32[0] = addr->form == A_SI ? (uint32_t)addr->k : BYTES(addr->y);
+    at(t, i + 2)->u32[1] = offset;
+    if (addr->form == A_IDX)
+        at(t, i + 3)->u32[0] = addr->shift;
+    return i;
+}
+
+static void op_load(struct tr *t, uint32_t op, uint32_t offset)
+{
+    struct val addr = t->stack[t->sp - 1];
+    if (addr.kind == V_ADDR) {
+        pop(t);
+        uint32_t i = emit_fused_access(t, &OPS[op], false, &addr, BYTES(CANON(t, t->sp)), offset);
+        push_canon(t);
+        set_last(t, i, op);
+        return;
+    }
+    if (fuse_load(t, op, offset))
+        return;
+    uint32_t s = need_slot(t, t->sp - 1);
+    pop(t);
+    uint32_t i = emit(t, OPS[op].load, 3);
+    at(t, i + 1)->u32[0] = BYTES(CANON(t, t->sp));
+    at(t, i + 1)->u32[1] = BYTES(s);
+    at(t, i + 2)->u64 = offset;
+    push_canon(t);
+    set_last(t, i, op);
+}
+
+static void op_store(struct tr *t, uint32_t op, uint32_t offset)
+{
+    struct val addr = t->stack[t->sp - 2], value = t->stack[t->sp - 1];
+    if (addr.kind == V_ADDR) {
+        uint32_t sv = need_slot(t, t->sp - 1);
+        pop(t);
+        pop(t);
+        emit_fused_access(t, &OPS[op], true, &addr, BYTES(sv), offset);
+        return;
+    }
+    uint32_t sa = need_slot(t, t->sp - 2);
+    if (value.kind == V_CONST) {
+        pop(t);
+        pop(t);
+        uint32_t i = emit(t, OPS[op].store_k, 4);
+        at(t, i + 1)->u32[0] = BYTES(sa);
+        at(t, i + 2)->u64 = offset;
+        at(t, i + 3)->u64 = value.k;
+        return;
+    }
+    uint32_t sv = need_slot(t, t->sp - 1);
+    pop(t);
+    pop(t);
+    uint32_t i = emit(t, OPS[op].store, 3);
+    at(t, i + 1)->u32[0] = BYTES(sa);
+    at(t, i + 1)->u32[1] = BYTES(sv);
+    at(t, i + 2)->u64 = offset;
 }
 
 static void push_ctrl(struct tr *t, uint8_t kind, uint32_t np, uint32_t nr)
@@ -565,11 +776,11 @@ static void op_local_set(struct tr *t, uint32_t local, bool tee)
     bool others = false;
     if (t->nlocal_refs)
         for (uint32_t i = 0; i + 1 < t->sp; i++)
-            if (t->stack[i].kind == V_SLOT && t->stack[i].slot == local)
+            if (names_local(&t->stack[i], local))
                 others = true;
     if (!others && t->last >= 0 && v.kind == V_SLOT && v.slot == CANON(t, t->sp - 1)) {
         at(t, t->last + 1)->u32[0] = BYTES(local);   /* the producer writes the local directly */
-        t->last = -1;
+        clear_last(t);
     } else {
         protect_local(t, local, t->sp - 1);
         v = t->stack[t->sp - 1];
@@ -656,7 +867,7 @@ static void op_block_end(struct tr *t)
     t->nctrl--;
     for (uint32_t i = 0; i < nr; i++)
         push_canon(t);
-    t->last = -1;
+    clear_last(t);
 }
 
 static void op_else(struct tr *t)
@@ -675,7 +886,7 @@ static void op_else(struct tr *t)
         push_canon(t);
     c->kind = C_ELSE;
     c->dead = false;
-    t->last = -1;
+    clear_last(t);
 }
 
 static void op_br_table(struct tr *t)
@@ -730,7 +941,58 @@ static void op_br_if(struct tr *t, uint32_t l)
         emit_br(t, l);
         set_rel(t, cell_i, half, base, (uint32_t)t->ncells);
     }
-    t->last = -1;
+    clear_last(t);
+}
+
+/* Declared locals start at zero (parameters arrive set).  Compilers often set a local first
+ * thing anyway: a scan of the straight-line start of the body finds locals written before any
+ * read, which need no zeroing.  The rest are zeroed in runs. */
+static void zero_locals(struct tr *t, const struct code_func *cf)
+{
+    uint32_t n = cf->nlocals, np = cf->nparams;
+    if (n == 0)
+        return;
+    uint8_t *state = calloc(n, 1);          /* 0 unknown, 1 written first, 2 read first */
+    if (!state) {
+        t->oom = true;
+        return;
+    }
+    const uint8_t *saved = t->p;
+    for (unsigned k = 0; k < 64 && t->p < t->end; k++) {
+        uint32_t op = *t->p++;
+        if (op == 0x20 || op == 0x21 || op == 0x22) {
+            uint32_t l = rd_u32(t);
+            if (l >= np && l - np < n && state[l - np] == 0)
+                state[l - np] = op == 0x20 ? 2 : 1;
+        } else if ((op >= 0x02 && op <= 0x11) || op == 0x00) {
+            break;                               /* control flow: the straight line ends */
+        } else if (op == 0xfc) {
+            uint32_t sub = rd_u32(t);
+            skip_imm(t, sub < 32 ? IMM_OF[256 + sub] : IMM_NONE);
+        } else {
+            skip_imm(t, IMM_OF[op]);
+        }
+    }
+    t->p = saved;
+    for (uint32_t i = 0; i < n;) {
+        if (state[i] == 1) {
+            i++;
+            continue;
+        }
+        uint32_t run = 1;
+        while (i + run < n && state[i + run] != 1)
+            run++;
+        if (run <= 2) {
+            for (uint32_t j = 0; j < run; j++)
+                emit_const(t, np + i + j, 0);
+        } else {
+            uint32_t c = emit(t, H.zero_locals, 2);
+            at(t, c + 1)->u32[0] = BYTES(np + i);
+            at(t, c + 1)->u32[1] = run;
+        }
+        i += run;
+    }
+    free(state);
 }
 
 static void translate_body(struct tr *t, struct code_func *cf, const wasm_func *wf)
@@ -743,12 +1005,13 @@ static void translate_body(struct tr *t, struct code_func *cf, const wasm_func *
     t->nctrl = 0;
     t->npatch = 0;
     t->nlocal_refs = 0;
-    t->last = -1;
+    clear_last(t);
     t->temp_base = cf->nparams + cf->nlocals;
     t->nresults = cf->nresults;
     t->offset = (uint32_t)wf->code_offset;
     push_ctrl(t, C_FUNC, 0, cf->nresults);
     cf->first_cell = (uint32_t)t->ncells;
+    zero_locals(t, cf);
 
     while (t->nctrl > 0 && t->p < t->end && !t->oom) {
         t->offset = (uint32_t)(t->code_offset + (size_t)(t->p - t->code_start));
@@ -766,7 +1029,7 @@ static void translate_body(struct tr *t, struct code_func *cf, const wasm_func *
         case 0x02: case 0x03:
             rd_blocktype(t, &np, &nr);
             settle_for_block(t, np);
-            t->last = -1;
+            clear_last(t);
             push_ctrl(t, op == 0x02 ? C_BLOCK : C_LOOP, np, nr);
             break;
         case 0x04: {
@@ -790,7 +1053,7 @@ static void translate_body(struct tr *t, struct code_func *cf, const wasm_func *
                 t->ctrls[t->nctrl - 1].else_patch = -1;
                 add_patch(t, &t->ctrls[t->nctrl - 1].else_patch, cell_i, half, base);
             }
-            t->last = -1;
+            clear_last(t);
             break;
         }
         case 0x05:
@@ -878,19 +1141,11 @@ static void translate_body(struct tr *t, struct code_func *cf, const wasm_func *
         case 0x28: case 0x29: case 0x2a: case 0x2b: case 0x2c: case 0x2d: case 0x2e: case 0x2f:
         case 0x30: case 0x31: case 0x32: case 0x33: case 0x34: case 0x35:
             rd_u32(t);
-            a = rd_u32(t);
-            i = op_operands(t, OPS[op].load, 3, 1, s);
-            at(t, i + 1)->u32[1] = BYTES(s[0]);
-            at(t, i + 1)->u32[0] = BYTES(CANON(t, t->sp));
-            at(t, i + 2)->u64 = a;
-            push_canon(t);
-            set_last(t, i, op);
+            op_load(t, op, rd_u32(t));
             break;
         case 0x36: case 0x37: case 0x38: case 0x39: case 0x3a: case 0x3b: case 0x3c: case 0x3d: case 0x3e:
             rd_u32(t);
-            a = rd_u32(t);
-            i = op_operands(t, OPS[op].store, 3, 2, s);
-            at(t, i + 2)->u64 = a;
+            op_store(t, op, rd_u32(t));
             break;
         case 0x3f:
             rd_u32(t);
@@ -969,6 +1224,10 @@ static void translate_body(struct tr *t, struct code_func *cf, const wasm_func *
             a = rd_u32(t);
             i = op_operands(t, H.table_fill, 3, 3, s);
             at(t, i + 2)->u32[1] = a;
+            break;
+        case 0x6a:
+            if (!defer_add(t))
+                op_binary(t, op);
             break;
         default:
             if (op < 256 + 32 && OPS[op].unary)

@@ -190,6 +190,7 @@ teardown() { zvm_teardown; }
     run zvm_run -v 2 "$tmp/m"
     [ "$status" -eq 0 ]
     grep -qx "zvm: session ok (exit 0)" "$tmp/stderr"
+    grep -qx "zvm: call _start" "$tmp/stderr"
 }
 
 @test "zvm: a program that is not wasm is exit 8 with the decoder's message" {

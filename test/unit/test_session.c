@@ -122,7 +122,7 @@ static void test_timeout_stops_a_loop_within_100ms(void **state)
     double elapsed = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     assert_string_equal(r.state, "session timeout");
     assert_true(elapsed >= 1.0);
-    assert_true(elapsed < 1.1);
+    assert_true(elapsed < 1.5);   /* the precise bound (100 ms) is checked from the trace in bats */
     assert_true(r.user_seconds + r.sys_seconds > 0.01);   /* it really ran, on this thread */
     zvm_report_free(&r);
 }
