@@ -159,6 +159,29 @@ JSON
     done
 }
 
+@test "zerocloud: object names in UTF-8: placement, wildcards, outputs and headers" {
+    zc_need_zvm
+    zc_put "d%C3%A4t%C3%A4/na%C3%AFve1.txt" "héllo"
+    zc_mkcontainer "r%C3%A9sults"
+    printf '#!file://tools:interp\nupper\n' > "$tmp/s"
+    zc_post "/d%C3%A4t%C3%A4/na%C3%AFve1.txt" text/plain "$tmp/s"
+    [ "$code" = 200 ]
+    [ "$body" = "HéLLO" ]
+    cat > "$tmp/j" <<'JSON'
+[{"name": "u", "exec": {"path": "file://tools:interp"},
+  "devices": [{"name": "stdin", "path": "swift://~/dätä/naïve*.txt"},
+              {"name": "stdout", "path": "swift://~/résults/öut*.txt"}]}]
+JSON
+    zc_post / application/json "$tmp/j"
+    [ "$code" = 200 ]
+    run zc_get "r%C3%A9sults/%C3%B6ut1.txt"
+    [ "$output" = "HéLLO" ]
+    # an error naming a UTF-8 object says which
+    zc_post "/d%C3%A4t%C3%A4/missing-%C3%AF" text/plain "$tmp/s"
+    [ "$code" = 404 ]
+    [[ "$body" == *"dätä/missing-ï: object not found"* ]]
+}
+
 @test "zerocloud: bad jobs get a 4xx that says what is wrong" {
     printf '[{"name": "a", ' > "$tmp/j"
     zc_post / application/json "$tmp/j"
