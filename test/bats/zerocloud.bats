@@ -159,6 +159,49 @@ JSON
     done
 }
 
+@test "zerocloud: object names in UTF-8: placement, wildcards, outputs and headers" {
+    zc_need_zvm
+    zc_put "d%C3%A4t%C3%A4/na%C3%AFve1.txt" "héllo"
+    zc_mkcontainer "r%C3%A9sults"
+    printf '#!file://tools:interp\nupper\n' > "$tmp/s"
+    zc_post "/d%C3%A4t%C3%A4/na%C3%AFve1.txt" text/plain "$tmp/s"
+    [ "$code" = 200 ]
+    [ "$body" = "HéLLO" ]
+    cat > "$tmp/j" <<'JSON'
+[{"name": "u", "exec": {"path": "file://tools:interp"},
+  "devices": [{"name": "stdin", "path": "swift://~/dätä/naïve*.txt"},
+              {"name": "stdout", "path": "swift://~/résults/öut*.txt"}]}]
+JSON
+    zc_post / application/json "$tmp/j"
+    [ "$code" = 200 ]
+    run zc_get "r%C3%A9sults/%C3%B6ut1.txt"
+    [ "$output" = "HéLLO" ]
+    # an error naming a UTF-8 object says which
+    zc_post "/d%C3%A4t%C3%A4/missing-%C3%AF" text/plain "$tmp/s"
+    [ "$code" = 404 ]
+    [[ "$body" == *"dätä/missing-ï: object not found"* ]]
+}
+
+@test "zerocloud: megabytes stream through: a 4 MB object in, 4 MB out, byte for byte" {
+    zc_need_zvm
+    head -c 3000000 /dev/urandom | base64 -w 76 > "$tmp/big"
+    curl -s -f -o /dev/null -X PUT -H "X-Auth-Token: $OS_AUTH_TOKEN" "$OS_STORAGE_URL/big"
+    curl -s -f -o /dev/null -X PUT -H "X-Auth-Token: $OS_AUTH_TOKEN" --data-binary @"$tmp/big" \
+        "$OS_STORAGE_URL/big/in"
+    # stdin read where it is stored, the script streamed by the proxy, the output PUT back
+    echo '[{"name": "big", "exec": {"path": "file://tools:interp", "args": "/dev/script"},
+            "devices": [{"name": "script", "path": "swift://~/big/cmds"},
+                        {"name": "stdin", "path": "swift://~/big/in"},
+                        {"name": "stdout", "path": "swift://~/big/out"}, {"name": "stderr"}]}]' > "$tmp/j"
+    zc_put big/cmds "$(printf '#!\nupper\n')"
+    zc_post / application/json "$tmp/j" > /dev/null
+    [ "$code" = 200 ]
+    [ "$(zc_hdr X-Nexe-Status)" = ok ]
+    tr a-z A-Z < "$tmp/big" > "$tmp/expected"
+    curl -s -f -H "X-Auth-Token: $OS_AUTH_TOKEN" -o "$tmp/got" "$OS_STORAGE_URL/big/out"
+    cmp "$tmp/expected" "$tmp/got"
+}
+
 @test "zerocloud: bad jobs get a 4xx that says what is wrong" {
     printf '[{"name": "a", ' > "$tmp/j"
     zc_post / application/json "$tmp/j"

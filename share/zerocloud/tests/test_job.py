@@ -167,5 +167,13 @@ class Session(unittest.TestCase):
         self.assertEqual(outcome(5, timeout)[0], 500)
 
 
+class Headers(unittest.TestCase):
+    def test_header_values_are_ascii_without_commas(self):
+        from zerocloud.proxyquery import header_value
+        self.assertEqual(header_value('a, b\nc'), 'a; b c')
+        self.assertEqual(header_value('swift://a/d\u00e4t/o: not found'),
+                         'swift://a/d%C3%A4t/o: not found')
+
+
 if __name__ == '__main__':
     unittest.main()

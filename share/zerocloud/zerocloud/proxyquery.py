@@ -35,11 +35,11 @@ import random
 import tarfile
 import tempfile
 import time
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from eventlet import GreenPile, Timeout
 from swift.common.bufferedhttp import http_connect
-from swift.common.exceptions import ChunkWriteTimeout, ConnectionTimeout
+from swift.common.exceptions import ChunkReadTimeout, ChunkWriteTimeout, ConnectionTimeout
 from swift.common.storage_policy import POLICIES
 from swift.common.swob import HTTPException, Request, Response, str_to_wsgi, wsgi_to_str
 from swift.common.utils import get_logger
@@ -64,8 +64,10 @@ def text_response(status, message, headers=None):
 
 
 def header_value(text):
-    """A value safe inside a comma-separated header: no commas, no line breaks."""
-    return ' '.join(str(text).replace(',', ';').split())
+    """A value safe inside a comma-separated header: no commas, no line breaks, ASCII only
+    (non-ASCII, e.g. in an object name, percent-encoded as in a URL)."""
+    text = ' '.join(str(text).replace(',', ';').split())
+    return quote(text, safe=''.join(chr(c) for c in range(0x20, 0x7f)))
 
 
 class RequestData:
@@ -101,6 +103,19 @@ class RequestData:
 
     def close(self):
         self.file.close()
+
+
+class TimedReader:
+    """The object server's answer, each read bounded by node_timeout (a stalled server is an
+    error, however long the outputs being stored take)."""
+
+    def __init__(self, resp, timeout):
+        self.resp = resp
+        self.timeout = timeout
+
+    def read(self, size=-1):
+        with ChunkReadTimeout(self.timeout):
+            return self.resp.read(size)
 
 
 class NodeResult:
@@ -327,9 +342,9 @@ class ProxyQueryMiddleware:
             policy = POLICIES.get_by_index(info.get('storage_policy') or 0)
             if policy is not None and policy.policy_type == 'replication':
                 ring = POLICIES.get_object_ring(int(policy), self.swift_dir)
-                a, c, o = str_to_wsgi(p.account), str_to_wsgi(p.container), str_to_wsgi(p.obj)
-                part, primaries = ring.get_nodes(a, c, o)
-                path = '/%s/%s/%s' % (a, c, o)
+                # native strings, as Swift's own object controller gives the ring and backends
+                part, primaries = ring.get_nodes(p.account, p.container, p.obj)
+                path = '/%s/%s/%s' % (p.account, p.container, p.obj)
                 return [(dev, part, path, int(policy)) for dev in primaries], place
         ring = POLICIES.get_object_ring(int(POLICIES.default), self.swift_dir)
         devs = [d for d in ring.devs if d]
@@ -446,8 +461,7 @@ class ProxyQueryMiddleware:
                 text = resp.read(2000).decode('utf-8', 'replace').strip()
                 return NodeResult(node.name, resp.status, text or 'object server answered %d'
                                   % resp.status)
-            with Timeout(self.timeout + self.node_timeout + 30):
-                return self.receive(req, node, resp)
+            return self.receive(req, node, TimedReader(resp, self.node_timeout))
         except JobError as e:
             return NodeResult(node.name, e.status, str(e))
         except (Exception, Timeout) as e:
