@@ -234,7 +234,8 @@ int zpm_cmd_deploy(int argc, char **argv)
     bool has_index = false;
     for (size_t i = 0; ok && i < zf.member_count; i++) {
         const zpm_member *m = &zf.members[i];
-        if (!is_ui_file(&z, m->name))
+        /* The job goes last, as itself; zapp.yaml is no page, even under a glob like "*". */
+        if (!is_ui_file(&z, m->name) || strcmp(m->name, "boot/system.map") == 0 || strcmp(m->name, "zapp.yaml") == 0)
             continue;
         char *name = strdup(m->name), *body = NULL;
         size_t nlen = strlen(name);

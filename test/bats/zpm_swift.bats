@@ -232,6 +232,21 @@ zerocloud.js" ]
     [[ "$output" == *"HEAD http://127.0.0.1:1/v1/AUTH_test/c:"*"(2 attempts)"* ]]
 }
 
+@test "a ui glob of '*' takes the project's files, never zapp.yaml or a second boot/system.map" {
+    "$ZPM" new "$tmp/star" > /dev/null
+    cd "$tmp/star"
+    printf 'ui:\n  - "*"\n' >> zapp.yaml
+    "$ZPM" bundle > /dev/null
+    run "$ZPM" deploy star star.zapp
+    [ "$status" -eq 0 ]
+    run swift_get star
+    [ "$output" = "boot/system.map
+main.py
+star.zapp" ]
+    swift_get star/boot/system.map -o "$tmp/map.json"
+    [ "$(json_get "$tmp/map.json" 'j[0]["devices"][-1]["name"]')" = image ]
+}
+
 # Last in this file: it stops the object server.
 @test "a 5xx answer is retried with backoff, then reported, and nothing stays deployed" {
     new_project down
