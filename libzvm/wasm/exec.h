@@ -138,6 +138,7 @@ struct zvm_runtime {
     struct obj *objects;
     uint64_t *stack, *stack_end, *stack_free;   /* the value stack; stack_free: where the next entry starts */
     struct frame *frames, *frames_end, *frame_free;
+    unsigned nesting;                    /* entries into guest code active now (host functions calling back) */
     const zvm_functype **types;          /* interned function types */
     uint32_t ntypes, types_cap;
 };

@@ -784,6 +784,8 @@ static void locate(zvm_trap *trap, zvm_instance *inst, const cell *ip)
         trap->func_name = w->func_names[trap->func_index];
 }
 
+#define MAX_NESTING 100
+
 int exec_call(zvm_runtime *rt, zvm_func *f, const zvm_val *args, zvm_val *results, zvm_trap *trap)
 {
     memset(trap, 0, sizeof *trap);
@@ -808,7 +810,10 @@ int exec_call(zvm_runtime *rt, zvm_func *f, const zvm_val *args, zvm_val *result
 
     const struct code_func *cf = f->code;
     uint64_t *fp = rt->stack_free;
-    if (rt->frame_free == rt->frames_end || (size_t)(rt->stack_end - fp) < cf->frame_slots) {
+    /* Host functions may call back into the guest, which may call them again: that recursion
+     * is on the C stack, so it gets its own small bound. */
+    if (rt->frame_free == rt->frames_end || (size_t)(rt->stack_end - fp) < cf->frame_slots ||
+        rt->nesting >= MAX_NESTING) {
         exec_set_trap(trap, ZVM_TRAP_STACK_EXHAUSTED);
         trap->func_index = cf->func_index;
         return -1;
@@ -830,10 +835,12 @@ int exec_call(zvm_runtime *rt, zvm_func *f, const zvm_val *args, zvm_val *result
         x.jmp = &jb;
         memory_guard_thread();
         memory_guard_exec = &x;
+        rt->nesting++;
         if (sigsetjmp(jb, 0) == 0)
             rc = cf->entry->h(cf->entry, fp, memory_base(&x), &x);
         else
             rc = 1;                      /* the fault handler set trap->kind */
+        rt->nesting--;
         memory_guard_exec = outer;
     }
     if (rc) {

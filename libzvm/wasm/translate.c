@@ -778,7 +778,29 @@ static void op_local_set(struct tr *t, uint32_t local, bool tee)
         for (uint32_t i = 0; i + 1 < t->sp; i++)
             if (names_local(&t->stack[i], local))
                 others = true;
-    if (!others && t->last >= 0 && v.kind == V_SLOT && v.slot == CANON(t, t->sp - 1)) {
+    bool producer = !t->oom && t->last >= 0 && v.kind == V_SLOT && v.slot == CANON(t, t->sp - 1) &&
+                    t->ncells - (size_t)t->last <= 8;
+    if (producer && others) {
+        /* Entries below still read the old value: hold the producer back, let them take the
+         * old value first, then put it back.  It reads only its operands (locals, or temps
+         * above the entries being materialised), so the order change is invisible. */
+        cell held[8];
+        size_t len = t->ncells - (size_t)t->last;
+        memcpy(held, &t->cells[t->last], len * sizeof(cell));
+        uint32_t offset = t->offset, held_offset = t->pos[t->npos - 1].offset;
+        t->ncells = (size_t)t->last;
+        t->npos--;
+        clear_last(t);
+        protect_local(t, local, t->sp - 1);
+        t->offset = held_offset;
+        uint32_t i = emit(t, held[0].h, (unsigned)len);
+        t->offset = offset;
+        for (size_t k = 1; k < len; k++)
+            *at(t, i + k) = held[k];
+        t->last = i;
+        others = false;
+    }
+    if (!others && producer) {
         at(t, t->last + 1)->u32[0] = BYTES(local);   /* the producer writes the local directly */
         clear_last(t);
     } else {

@@ -19,6 +19,11 @@
 
 #define UNKNOWN 0
 
+/* Blocks nested deeper than this are refused.  The spec sets no limit, but every frame costs
+ * memory here and in the translator, and a body of nothing but `block` would otherwise ask for
+ * 20 frames per byte.  Generated code (a switch of N cases nests N blocks) stays far below. */
+#define WASM_MAX_NESTING 100000u
+
 /* ---- the validator's state ---- */
 
 typedef struct ctrl {
@@ -160,6 +165,8 @@ static void label_types(const ctrl *c, const uint8_t **types, uint32_t *n)
 
 static bool push_ctrl(validator *v, const ctrl *frame)
 {
+    if (v->nctrls == WASM_MAX_NESTING)
+        return fail(v, "unsupported: blocks nested deeper than %u", WASM_MAX_NESTING);
     if (v->nctrls == v->ctrls_cap) {
         uint32_t cap = v->ctrls_cap ? v->ctrls_cap * 2 : 16;
         ctrl *p = realloc(v->ctrls, cap * sizeof *p);

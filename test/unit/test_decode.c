@@ -304,6 +304,18 @@ static void test_name_section(void **state)
     wasm_module_free(m);
 }
 
+/* Huge counts in small sections are refused before anything is allocated for them. */
+static void test_counts_guarded(void **state)
+{
+    BAD("length out of bounds", HEADER, 0x01, 0x05, 0xff, 0xff, 0xff, 0xff, 0x0f);          /* 4G types */
+    BAD("cannot fit", HEADER, 0x09, 0x05, 0x09, 0x01, 0x01, 0x00, 0x00,                     /* 9 elems in 4 bytes */
+        0x00, 0x07, 0x01, 'x', 0, 0, 0, 0, 0);
+    BAD("cannot fit", HEADER, 0x0b, 0x02, 0x03, 0x01, 0x00, 0x01, 0x00);                    /* data */
+    /* 5 runs of locals declared in a 4-byte body (a body is read as its own input) */
+    BAD("length out of bounds", HEADER, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00, 0x03, 0x02, 0x01, 0x00,
+        0x0a, 0x06, 0x01, 0x04, 0x05, 0x00, 0x0b, 0x00, 0x00, 0x03, 0x01, 'x', 0x00);
+}
+
 /* Many cut-short prefixes of a good module: each must fail cleanly (no crash, no leak). */
 static void test_truncations(void **state)
 {
@@ -338,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_element_forms),
         cmocka_unit_test(test_data_forms),
         cmocka_unit_test(test_name_section),
+        cmocka_unit_test(test_counts_guarded),
         cmocka_unit_test(test_truncations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,8 +27,8 @@
 
 enum { ENV_NO_MEMORY = 1, ENV_NO_DATACOUNT = 2 };
 
-typedef struct buf {
-    uint8_t b[4096];
+typedef struct buf {                     /* big enough for deeply nested bodies: keep them static */
+    uint8_t b[1 << 19];
     size_t n;
 } buf;
 
@@ -57,7 +57,7 @@ static void put_section(buf *o, uint8_t id, const buf *content)
     put(o, content->b, content->n);
 }
 
-#define SECTION(o, id, ...) do { static const uint8_t c_[] = { __VA_ARGS__ }; buf s_ = {{0}, 0}; \
+#define SECTION(o, id, ...) do { static const uint8_t c_[] = { __VA_ARGS__ }; static buf s_; s_.n = 0; \
     put(&s_, c_, sizeof c_); put_section(o, id, &s_); } while (0)
 
 /* A function type from letters: "ii:I" is [i32 i32] -> [i64]; r funcref, e externref. */
@@ -81,7 +81,8 @@ static size_t build_module(buf *o, int env, const char *sig, const uint8_t *loca
     static const uint8_t header[] = { 0x00, 'a', 's', 'm', 0x01, 0x00, 0x00, 0x00 };
     o->n = 0;
     put(o, header, sizeof header);
-    buf types = {{0}, 0};
+    static buf types, code, f0;
+    types.n = code.n = f0.n = 0;
     put_u32(&types, 3);
     put_functype(&types, sig);
     put_functype(&types, "i:ii");
@@ -99,7 +100,6 @@ static size_t build_module(buf *o, int env, const char *sig, const uint8_t *loca
                         0x05, 0x6f, 0x01, 0xd0, 0x6f, 0x0b);    /* passive externref */
     if (!(env & ENV_NO_DATACOUNT))
         SECTION(o, 12, 0x01);
-    buf code = {{0}, 0}, f0 = {{0}, 0};
     put_u32(&code, 2);
     put(&f0, locals, nlocals);
     put(&f0, body, nbody);
@@ -128,7 +128,7 @@ static int check(const uint8_t *bytes, size_t size, zvm_error *err)
 
 static void body_valid(int env, const char *sig, const uint8_t *locals, size_t nlocals, const uint8_t *body, size_t n)
 {
-    buf o;
+    static buf o;
     zvm_error err;
     build_module(&o, env, sig, locals, nlocals, body, n);
     if (check(o.b, o.n, &err))
@@ -138,7 +138,7 @@ static void body_valid(int env, const char *sig, const uint8_t *locals, size_t n
 static void body_invalid(int env, const char *sig, const uint8_t *locals, size_t nlocals, const uint8_t *body, size_t n,
                          const char *want)
 {
-    buf o;
+    static buf o;
     zvm_error err;
     build_module(&o, env, sig, locals, nlocals, body, n);
     if (check(o.b, o.n, &err) == 0)
@@ -395,6 +395,33 @@ static void test_segments(void **state)
     MODULE_VALID(0x05, 0x03, 0x01, 0x00, 0x01, 0x0b, 0x07, 0x01, 0x00, 0x41, 0x00, 0x0b, 0x01, 'x');
 }
 
+/* Blocks nested past the engine's limit are refused, not allocated for. */
+static size_t nested_blocks(uint8_t *body, size_t depth)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < depth; i++) {
+        body[n++] = 0x02;                /* block (no values) */
+        body[n++] = 0x40;
+    }
+    for (size_t i = 0; i <= depth; i++)
+        body[n++] = 0x0b;
+    return n;
+}
+
+static void test_nesting_limit(void **state)
+{
+    static uint8_t body[3 * 100001 + 1];
+    static buf o;
+    zvm_error err;
+    build_module(&o, 0, ":", no_locals, 1, body, nested_blocks(body, 40000));
+    if (check(o.b, o.n, &err))
+        fail_msg("40000 nested blocks refused: %s", err.msg);
+    build_module(&o, 0, ":", no_locals, 1, body, nested_blocks(body, 100001));
+    assert_int_equal(check(o.b, o.n, &err), -1);
+    if (!strstr(err.msg, "unsupported: blocks nested deeper than 100000"))
+        fail_msg("unexpected message: %s", err.msg);
+}
+
 /* Malformed beats invalid, wherever they are (the reference decodes every body first). */
 static void test_malformed_before_invalid(void **state)
 {
@@ -449,6 +476,7 @@ int main(void)
         cmocka_unit_test(test_globals_and_const_exprs),
         cmocka_unit_test(test_exports_and_start),
         cmocka_unit_test(test_segments),
+        cmocka_unit_test(test_nesting_limit),
         cmocka_unit_test(test_malformed_before_invalid),
         cmocka_unit_test(test_features_fixture),
     };
