@@ -293,7 +293,15 @@ int zvm_guest_new(const zvm_guest_config *cfg, zvm_guest **out, zvm_error *err)
     return 0;
 }
 
-void zvm_guest_bind(zvm_guest *g, zvm_instance *inst) { g->instance = inst; }
+void zvm_guest_bind(zvm_guest *g, zvm_instance *inst)
+{
+    zvm_extern e;
+    g->instance = inst;
+    if (zvm_instance_export(inst, "memory", &e) && e.kind == ZVM_EXTERN_MEMORY) {
+        g->memory = e.u.memory;
+        guest_share_memory_limit(g);
+    }
+}
 
 void zvm_guest_free(zvm_guest *g)
 {

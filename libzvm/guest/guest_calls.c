@@ -84,7 +84,17 @@ int32_t guest_run(zvm_guest *g, const guest_import *imp, uint8_t *mem, uint64_t 
     g->fs.capacity = g->memory_limit == 0 ? UINT64_MAX
                    : g->memory_limit > g->mem_size ? g->memory_limit - g->mem_size : 0;
     g->trap[0] = 0;
-    return imp->fn(g, args);
+    int32_t rc = imp->fn(g, args);
+    guest_share_memory_limit(g);
+    return rc;
+}
+
+/* Memory is one budget for linear memory and in-memory files: what the files hold is what
+ * memory.grow can no longer take (the files' side is fs.capacity, set before each call). */
+void guest_share_memory_limit(zvm_guest *g)
+{
+    if (g->memory && g->memory_limit)
+        zvm_memory_set_limit(g->memory, g->memory_limit > g->fs.bytes ? g->memory_limit - g->fs.bytes : 0);
 }
 
 int guest_dispatch(zvm_guest *g, const char *module, const char *name, uint8_t *mem, uint64_t mem_size,

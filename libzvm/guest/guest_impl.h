@@ -71,6 +71,7 @@ struct zvm_guest {
     struct guest_binding *bindings;
     size_t nbindings;
     zvm_instance *instance;
+    zvm_memory *memory;         /* the instance's exported memory: its growth shares memory_limit */
     FILE *trace;                /* zvm -T: one line per call, or NULL */
     /* the call being served */
     uint8_t *mem;
@@ -160,5 +161,7 @@ DECLARE(wasi_path_rename); DECLARE(wasi_path_symlink); DECLARE(wasi_path_unlink_
 DECLARE(zvm_call_pread); DECLARE(zvm_call_pwrite); DECLARE(zvm_call_exit_); DECLARE(zvm_call_channel_count);
 DECLARE(zvm_call_channel_info); DECLARE(zvm_call_channel_name);
 #undef DECLARE
+
+void guest_share_memory_limit(zvm_guest *g);
 
 #endif

@@ -255,6 +255,16 @@ int zvm_memory_new(zvm_runtime *rt, uint32_t min_pages, uint64_t max_pages, zvm_
     return 0;
 }
 
+void zvm_memory_set_limit(zvm_memory *mem, uint64_t bytes)
+{
+    uint64_t pages = bytes / WASM_PAGE_SIZE, current = mem->size / WASM_PAGE_SIZE;
+    if (pages > mem->declared_max)
+        pages = mem->declared_max;
+    if (pages > WASM_MAX_PAGES)
+        pages = WASM_MAX_PAGES;
+    mem->max_pages = pages > current ? pages : current;
+}
+
 int zvm_table_new(zvm_runtime *rt, uint8_t elemtype, uint32_t min, uint64_t max, zvm_val init, zvm_table **out, zvm_error *err)
 {
     if (min > TABLE_LIMIT) {

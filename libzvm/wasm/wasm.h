@@ -181,6 +181,10 @@ uint8_t *zvm_memory_data(zvm_memory *mem, uint64_t *size);
 uint32_t zvm_memory_pages(const zvm_memory *mem);
 /* Grows by delta pages; returns the old size in pages, or -1 (limit or maximum reached). */
 int64_t zvm_memory_grow(zvm_memory *mem, uint32_t delta);
+/* Moves the most bytes mem may grow to (never past its declared maximum nor 4 GiB, never below
+ * its current size).  For a host whose limit is shared with other uses: zvm gives the guest's
+ * in-memory files and its linear memory one Memory budget, and lowers this as files grow. */
+void zvm_memory_set_limit(zvm_memory *mem, uint64_t bytes);
 
 uint8_t zvm_global_type(const zvm_global *g);
 zvm_val zvm_global_get(const zvm_global *g);

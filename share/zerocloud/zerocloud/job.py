@@ -251,6 +251,11 @@ def parse_device(d, sysimages, caller_account, where):
     return Device(name, kind, path, content_type, mode, meta)
 
 
+def unescape_arg(word):
+    """One word of an nvram-escaped command line back to the argument it stands for."""
+    return re.sub(r'\\x([0-9a-fA-F]{2})', lambda m: chr(int(m.group(1), 16)), word)
+
+
 def parse_group(g, index, sysimages, caller_account, bundle=False):
     if not isinstance(g, dict):
         raise JobError('job node %d: must be an object with "name" and "exec"' % (index + 1))
@@ -269,7 +274,9 @@ def parse_group(g, index, sysimages, caller_account, bundle=False):
     program = parse_program(ex.get('path'), sysimages, caller_account, where)
     args = ex.get('args', g.get('args', ''))
     if isinstance(args, str):
-        args = args.split()
+        # the string is the nvram form zpm writes: words split by spaces, each word's own
+        # spaces, commas, quotes and backslashes as \xHH (2014 ZeroCloud passed it on as is)
+        args = [unescape_arg(a) for a in args.split()]
     elif not (isinstance(args, list) and all(isinstance(a, str) for a in args)):
         raise JobError('%s: exec.args must be a string (or a list of strings)' % where)
     env = ex.get('env') or {}
