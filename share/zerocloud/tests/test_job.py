@@ -53,6 +53,12 @@ class ParseJob(unittest.TestCase):
         self.assertEqual(g.args, ['a', 'b'])
         self.assertEqual(g.env, {'K': 'V'})
 
+    def test_args_string_is_zpms_escaped_form(self):
+        # zpm writes exec.args as nvram does: each word's spaces, commas, quotes, backslashes as \xHH
+        g, = parse_job(job(node(exec={'path': 'file://python:python',
+                                      'args': r'two\x20words a\x2cb c\x5cd'})), SYS, 'AUTH_me')
+        self.assertEqual(g.args, ['two words', 'a,b', 'c\\d'])
+
     def test_bad_jobs(self):
         self.refuses('[{"name": ', 400, 'malformed JSON')
         self.refuses('{}', 400, 'name')
