@@ -121,6 +121,127 @@ static bool is_ui_file(const zpm_zapp *z, const char *name)
     return false;
 }
 
+/* One deploy's destination and what it has uploaded so far. */
+typedef struct deployment {
+    zvm_swift sw;
+    const char *target;                /* CONTAINER[/PREFIX] as given */
+    char *container;                   /* malloc'd */
+    const char *prefix;                /* inside container's allocation, "" when none */
+    const char *zapp_path;
+    uploads done;
+} deployment;
+
+/* Creates the container, or checks that it is empty (unless forced). */
+static int prepare_container(deployment *d, bool force)
+{
+    zvm_cluster_error err;
+    long long count;
+    if (zvm_swift_container_objects(&d->sw, d->container, &count, &err) != 0 ||
+        (count < 0 && zvm_swift_put_container(&d->sw, d->container, &err) != 0)) {
+        zpm_error("%s", err.msg);
+        return -1;
+    }
+    if (count > 0 && !force) {
+        zpm_error("container '%s' is not empty (%lld object%s): deploying over other objects can mix two apps; "
+                  "use --force to deploy anyway, or another container", d->container, count, count == 1 ? "" : "s");
+        return -1;
+    }
+    return 0;
+}
+
+/* Uploads the files the ui globs match, each NAME.tmpl rendered and uploaded as NAME. */
+static int upload_ui(deployment *d, const zpm_zapp_file *zf, const zpm_zapp *z, const char *const *vars,
+                     bool *has_index)
+{
+    for (size_t i = 0; i < zf->member_count; i++) {
+        const zpm_member *m = &zf->members[i];
+        /* The job goes last, as itself; zapp.yaml is no page, even under a glob like "*". */
+        if (!is_ui_file(z, m->name) || strcmp(m->name, "boot/system.map") == 0 || strcmp(m->name, "zapp.yaml") == 0)
+            continue;
+        char *name = strdup(m->name), *body = NULL, err[2048];
+        size_t nlen = strlen(name);
+        const void *data = m->data;
+        size_t size = m->size;
+        if (nlen > 5 && strcmp(name + nlen - 5, ".tmpl") == 0) {
+            name[nlen - 5] = '\0';
+            char where[1200];
+            snprintf(where, sizeof where, "%s:%s", d->zapp_path, m->name);
+            body = zpm_render((const char *)m->data, vars, where, err, sizeof err);
+            if (!body) {
+                zpm_error("%s", err);
+                free(name);
+                return -1;
+            }
+            data = body;
+            size = strlen(body);
+        }
+        *has_index |= strcmp(name, "index.html") == 0;
+        char *object = object_name(d->prefix, name);
+        int rc = upload(&d->sw, &d->done, d->container, object, content_type_for(name), data, size);
+        free(object);
+        free(body);
+        free(name);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Uploads the job with an image device pointing at the uploaded tar; returns its text. */
+static char *upload_job(deployment *d, json_t *job, const char *image_url)
+{
+    size_t i;
+    json_t *group;
+    json_array_foreach(job, i, group) {
+        json_t *devices = json_object_get(group, "devices");
+        if (!json_is_array(devices)) {
+            devices = json_array();
+            json_object_set_new(group, "devices", devices);
+        }
+        json_array_append_new(devices, json_pack("{s:s, s:s}", "name", "image", "path", image_url));
+    }
+    char *text = json_dumps(job, JSON_COMPACT);
+    char *object = object_name(d->prefix, "boot/system.map");
+    if (text && upload(&d->sw, &d->done, d->container, object, "application/json", text, strlen(text)) != 0) {
+        free(text);
+        text = NULL;
+    }
+    free(object);
+    return text;
+}
+
+/* Uploads the tar, the UI and the job, in that order; on failure takes back what it uploaded. */
+static char *deploy(deployment *d, const zpm_zapp_file *zf, const zpm_zapp *z, json_t *job, const zvm_auth *auth,
+                    const zpm_auth_args *a, bool *has_index)
+{
+    /* 1. the tar itself, uncompressed, as ZeroCloud mounts it (the image device) */
+    char *base = strdup(d->zapp_path);
+    char *tar_object = object_name(d->prefix, basename(base));
+    char *image_url = zvm_swift_url(d->sw.storage_url, d->container, tar_object);
+    free(base);
+    int ok = upload(&d->sw, &d->done, d->container, tar_object, "application/x-tar", zf->tar, zf->tar_size) == 0;
+    free(tar_object);
+
+    /* 2. the UI files */
+    char *settings = auth_settings(auth, a);
+    json_t *description = json_object_get(json_object_get(z->doc, "help"), "description");
+    char *name_html = html_escape(z->name);
+    char *desc_html = html_escape(json_is_string(description) ? json_string_value(description) : "");
+    const char *vars[] = { "name", name_html, "description", desc_html, "auth_opts", settings,
+                           "container", d->target, "storage_url", d->sw.storage_url, NULL };
+    ok = ok && upload_ui(d, zf, z, vars, has_index) == 0;
+    free(settings);
+    free(name_html);
+    free(desc_html);
+
+    /* 3. the job: now the app is deployed */
+    char *job_text = ok ? upload_job(d, job, image_url) : NULL;
+    free(image_url);
+    if (!job_text)
+        take_back(&d->sw, &d->done, d->container);
+    return job_text;
+}
+
 int zpm_cmd_deploy(int argc, char **argv)
 {
     static const struct option own[] = {
@@ -134,7 +255,7 @@ int zpm_cmd_deploy(int argc, char **argv)
     int c;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":fesh V:A:U:K:", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":feshV:A:U:K:", longs, NULL)) != -1) {
         switch (c) {
         case 'f': force = true; break;
         case 'e': execute = true; break;
@@ -151,13 +272,14 @@ int zpm_cmd_deploy(int argc, char **argv)
                                argc - optind, argc - optind == 1 ? "" : "s");
     if (summary && !execute)
         return zpm_usage_error("deploy", "--summary goes with --execute");
-    const char *target = argv[optind], *zapp_path = argv[optind + 1];
-    if (!*target || target[0] == '/')
+    deployment d = { .target = argv[optind], .zapp_path = argv[optind + 1] };
+    if (!*d.target || d.target[0] == '/')
         return zpm_usage_error("deploy", "TARGET is a container name, optionally CONTAINER/PREFIX");
 
+    /* The bundle is read and checked before logging in. */
     char err[2048];
     zpm_zapp_file zf;
-    if (zpm_zapp_file_read(zapp_path, &zf, err, sizeof err) != 0) {
+    if (zpm_zapp_file_read(d.zapp_path, &zf, err, sizeof err) != 0) {
         zpm_error("%s", err);
         return ZPM_FAIL;
     }
@@ -167,19 +289,10 @@ int zpm_cmd_deploy(int argc, char **argv)
     json_t *job = NULL;
     json_error_t jerr;
     int rc = ZPM_FAIL;
-    char *container = strdup(target), *prefix = strchr(container, '/');
-    if (prefix)
-        *prefix++ = '\0';
-    else
-        prefix = "";
-    size_t plen = strlen(prefix);
-    while (plen > 0 && prefix[plen - 1] == '/')
-        prefix[--plen] = '\0';
-
     char yaml_name[1024];
-    snprintf(yaml_name, sizeof yaml_name, "%s:zapp.yaml", zapp_path);
+    snprintf(yaml_name, sizeof yaml_name, "%s:zapp.yaml", d.zapp_path);
     if (!yaml || !map) {
-        zpm_error("%s has no %s: was it made by 'zpm bundle'?", zapp_path, yaml ? "boot/system.map" : "zapp.yaml");
+        zpm_error("%s has no %s: was it made by 'zpm bundle'?", d.zapp_path, yaml ? "boot/system.map" : "zapp.yaml");
         goto out;
     }
     if (zpm_zapp_parse((const char *)yaml->data, yaml->size, yaml_name, &z, err, sizeof err) != 0) {
@@ -188,125 +301,44 @@ int zpm_cmd_deploy(int argc, char **argv)
     }
     job = json_loadb((const char *)map->data, map->size, 0, &jerr);
     if (!json_is_array(job)) {
-        zpm_error("%s: boot/system.map is not a JSON list of groups (%s); bundle again", zapp_path,
+        zpm_error("%s: boot/system.map is not a JSON list of groups (%s); bundle again", d.zapp_path,
                   job ? "not a list" : jerr.text);
         goto out;
     }
 
+    /* CONTAINER[/PREFIX]: the prefix without trailing slashes */
+    d.container = strdup(d.target);
+    char *prefix = strchr(d.container, '/');
+    if (prefix) {
+        *prefix++ = '\0';
+        for (size_t n = strlen(prefix); n > 0 && prefix[n - 1] == '/'; n--)
+            prefix[n - 1] = '\0';
+    }
+    d.prefix = prefix ? prefix : "";
+
     zvm_auth auth;
-    zvm_swift sw;
-    if (zpm_connect(&a, true, &auth, &sw) != 0)
+    if (zpm_connect(&a, true, &auth, &d.sw) != 0)
         goto out;
-
-    zvm_cluster_error cerr;
-    long long count;
-    uploads done = { 0 };
-    if (zvm_swift_container_objects(&sw, container, &count, &cerr) != 0) {
-        zpm_error("%s", cerr.msg);
-        goto out_auth;
-    }
-    if (count < 0) {
-        if (zvm_swift_put_container(&sw, container, &cerr) != 0) {
-            zpm_error("%s", cerr.msg);
-            goto out_auth;
-        }
-    } else if (count > 0 && !force) {
-        zpm_error("container '%s' is not empty (%lld object%s): deploying over other objects can mix two apps; "
-                  "use --force to deploy anyway, or another container", container, count, count == 1 ? "" : "s");
-        goto out_auth;
-    }
-
-    /* 1. the tar itself, uncompressed, as ZeroCloud mounts it (the image device) */
-    char *base = strdup(zapp_path);
-    char *tar_object = object_name(prefix, basename(base));
-    char *image_url = zvm_swift_url(sw.storage_url, container, tar_object);
-    free(base);
-    int ok = upload(&sw, &done, container, tar_object, "application/x-tar", zf.tar, zf.tar_size) == 0;
-
-    /* 2. the UI files, *.tmpl rendered (and renamed without .tmpl) */
-    char *settings = auth_settings(&auth, &a);
-    json_t *help = json_object_get(z.doc, "help");
-    char *name_html = html_escape(z.name);
-    char *desc_html = html_escape(json_is_string(json_object_get(help, "description"))
-                                      ? json_string_value(json_object_get(help, "description")) : "");
-    const char *vars[] = { "name", name_html, "description", desc_html, "auth_opts", settings,
-                           "container", target, "storage_url", sw.storage_url, NULL };
     bool has_index = false;
-    for (size_t i = 0; ok && i < zf.member_count; i++) {
-        const zpm_member *m = &zf.members[i];
-        /* The job goes last, as itself; zapp.yaml is no page, even under a glob like "*". */
-        if (!is_ui_file(&z, m->name) || strcmp(m->name, "boot/system.map") == 0 || strcmp(m->name, "zapp.yaml") == 0)
-            continue;
-        char *name = strdup(m->name), *body = NULL;
-        size_t nlen = strlen(name);
-        const void *data = m->data;
-        size_t size = m->size;
-        if (nlen > 5 && strcmp(name + nlen - 5, ".tmpl") == 0) {
-            name[nlen - 5] = '\0';
-            char where[1200];
-            snprintf(where, sizeof where, "%s:%s", zapp_path, m->name);
-            body = zpm_render((const char *)m->data, vars, where, err, sizeof err);
-            if (!body) {
-                zpm_error("%s", err);
-                ok = false;
-                free(name);
-                break;
-            }
-            data = body;
-            size = strlen(body);
-        }
-        has_index |= strcmp(name, "index.html") == 0;
-        char *object = object_name(prefix, name);
-        ok = upload(&sw, &done, container, object, content_type_for(name), data, size) == 0;
-        free(object);
-        free(body);
-        free(name);
-    }
-    free(settings);
-    free(name_html);
-    free(desc_html);
-
-    /* 3. the job, with the image device pointing at the tar: now the app is deployed */
-    char *job_text = NULL;
-    if (ok) {
-        size_t i;
-        json_t *group;
-        json_array_foreach(job, i, group) {
-            json_t *devices = json_object_get(group, "devices");
-            if (!json_is_array(devices)) {
-                devices = json_array();
-                json_object_set_new(group, "devices", devices);
-            }
-            json_array_append_new(devices, json_pack("{s:s, s:s}", "name", "image", "path", image_url));
-        }
-        job_text = json_dumps(job, JSON_COMPACT);
-        char *map_object = object_name(prefix, "boot/system.map");
-        ok = job_text && upload(&sw, &done, container, map_object, "application/json", job_text,
-                                strlen(job_text)) == 0;
-        free(map_object);
-    }
-    if (!ok) {
-        take_back(&sw, &done, container);
-    } else {
-        size_t tlen = strlen(target);
-        while (tlen > 1 && target[tlen - 1] == '/')
+    char *job_text = prepare_container(&d, force) == 0 ? deploy(&d, &zf, &z, job, &auth, &a, &has_index) : NULL;
+    if (job_text) {
+        size_t tlen = strlen(d.target);
+        while (tlen > 1 && d.target[tlen - 1] == '/')
             tlen--;
-        printf("app deployed to\n  %s/%.*s/%s\n", sw.storage_url, (int)tlen, target, has_index ? "index.html" : "");
+        printf("app deployed to\n  %s/%.*s/%s\n", d.sw.storage_url, (int)tlen, d.target,
+               has_index ? "index.html" : "");
         rc = ZPM_OK;
         if (execute) {
             fflush(stdout);
-            rc = zpm_execute_job(&sw, "application/json", job_text, strlen(job_text), NULL, summary);
+            rc = zpm_execute_job(&d.sw, "application/json", job_text, strlen(job_text), NULL, summary);
         }
+        free(job_text);
     }
-    free(job_text);
-    free(image_url);
-    free(tar_object);
-    for (size_t i = 0; i < done.count; i++)
-        free(done.names[i]);
-out_auth:
+    for (size_t i = 0; i < d.done.count; i++)
+        free(d.done.names[i]);
     zvm_auth_free(&auth);
 out:
-    free(container);
+    free(d.container);
     json_decref(job);
     zpm_zapp_free(&z);
     zpm_zapp_file_free(&zf);

@@ -275,6 +275,7 @@ int zvm_guest_new(const zvm_guest_config *cfg, zvm_guest **out, zvm_error *err)
     if (!rc) rc = mount_fstab(g, nv, err);
     if (rc) { zvm_guest_free(g); return -1; }
     dev->readonly = true;                       /* devices come from the manifest only */
+    g->fs.count_metadata = true;                /* from here on the guest's own nodes cost */
 
     /* fds 0, 1, 2: the std channels (closed if the manifest has fewer); fd 3: "/", the
      * directory wasi-libc finds by scanning preopens from 3 up */

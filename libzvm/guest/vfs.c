@@ -13,35 +13,66 @@
 
 uint64_t vfs_now(const vfs *fs) { return fs->clock ? *fs->clock : 0; }
 
-static vfs_node *new_node(vfs *fs, enum vfs_kind kind, uint32_t mode)
+/* Takes n bytes of the budget for metadata; 0 when metadata is not counted (set-up). */
+static int charge_for(vfs *fs, uint64_t n, uint32_t *charged)
 {
+    *charged = 0;
+    if (!fs->count_metadata) return 0;
+    if (fs->bytes + n > fs->capacity || fs->bytes + n < fs->bytes) return WASI_ENOSPC;
+    fs->bytes += n;
+    *charged = (uint32_t)n;
+    return 0;
+}
+
+static vfs_node *new_node(vfs *fs, enum vfs_kind kind, uint32_t mode, int *e)
+{
+    uint32_t charged;
+    if ((*e = charge_for(fs, VFS_NODE_COST, &charged))) return NULL;
     vfs_node *n = calloc(1, sizeof *n);
-    if (!n) return NULL;
+    if (!n) { fs->bytes -= charged; *e = WASI_ENOMEM; return NULL; }
     n->kind = kind;
     n->ino = fs->next_ino++;
     n->mode = mode;
+    n->charge = charged;
     n->atim = n->mtim = n->ctim = vfs_now(fs);
     return n;
 }
 
+/* Frees a node nothing names or holds, and every such node below it.  Iterative: a guest can
+ * nest directories deeper than the host stack would allow recursion. */
 static void free_node(vfs *fs, vfs_node *n)
 {
-    if (n->kind == VFS_DIR) {
-        for (size_t i = 0; i < n->nentries; i++) {
-            vfs_node *child = n->entries[i].node;
-            free(n->entries[i].name);
-            if (child->kind == VFS_DIR || --child->nlink == 0) {
-                child->nlink = 0;
-                if (child->opens == 0) free_node(fs, child);
-                else if (child->kind == VFS_DIR) child->parent = child;   /* orphan kept by a descriptor */
+    vfs_node **todo = NULL;
+    size_t count = 0, cap = 0;
+    for (;;) {
+        if (n->kind == VFS_DIR) {
+            for (size_t i = 0; i < n->nentries; i++) {
+                vfs_node *child = n->entries[i].node;
+                fs->bytes -= n->entries[i].charge;
+                free(n->entries[i].name);
+                child->nlink--;
+                if (child->kind == VFS_DIR) child->parent = child;   /* orphaned; maybe kept by a descriptor */
+                if (child->nlink || child->opens) continue;
+                if (count == cap) {
+                    size_t more = cap ? cap * 2 : 16;
+                    vfs_node **bigger = realloc(todo, more * sizeof *bigger);
+                    if (!bigger) continue;          /* out of memory: leak the subtree, never crash */
+                    todo = bigger;
+                    cap = more;
+                }
+                todo[count++] = child;
             }
+            free(n->entries);
         }
-        free(n->entries);
+        if (n->data) fs->bytes -= n->size;
+        fs->bytes -= n->charge;
+        free(n->data);
+        free(n->target);
+        free(n);
+        if (count == 0) break;
+        n = todo[--count];
     }
-    if (n->data) fs->bytes -= n->size;
-    free(n->data);
-    free(n->target);
-    free(n);
+    free(todo);
 }
 
 /* Frees n if nothing names or holds it any more. */
@@ -66,8 +97,9 @@ int vfs_init(vfs *fs, const uint64_t *clock)
     fs->clock = clock;
     fs->next_ino = 1;
     fs->capacity = UINT64_MAX;
-    fs->root = new_node(fs, VFS_DIR, 0755);
-    if (!fs->root) return WASI_ENOMEM;
+    int e;
+    fs->root = new_node(fs, VFS_DIR, 0755, &e);
+    if (!fs->root) return e;
     fs->root->parent = fs->root;
     fs->root->nlink = 1;
     return 0;
@@ -111,23 +143,28 @@ vfs_node *vfs_lookup(vfs_node *dir, const char *name)
 
 static bool is_dot(const char *name) { return strcmp(name, ".") == 0 || strcmp(name, "..") == 0; }
 
-/* Adds name -> node to dir (the name must be free). */
-static int add_entry(vfs *fs, vfs_node *dir, const char *name, vfs_node *node)
+/* Adds name -> node to dir (the name must be free).  force: no budget check (undoing a rename). */
+static int add_entry(vfs *fs, vfs_node *dir, const char *name, vfs_node *node, bool force)
 {
     bool found;
     size_t i = find_slot(dir, name, &found);
     if (found) return WASI_EEXIST;
+    uint32_t charged = 0;
+    if (!force) {
+        int e = charge_for(fs, VFS_ENTRY_COST + strlen(name), &charged);
+        if (e) return e;
+    }
     if (dir->nentries == dir->cap) {
         size_t cap = dir->cap ? dir->cap * 2 : 8;
         vfs_dirent *bigger = realloc(dir->entries, cap * sizeof *bigger);
-        if (!bigger) return WASI_ENOMEM;
+        if (!bigger) { fs->bytes -= charged; return WASI_ENOMEM; }
         dir->entries = bigger;
         dir->cap = cap;
     }
     char *copy = strdup(name);
-    if (!copy) return WASI_ENOMEM;
+    if (!copy) { fs->bytes -= charged; return WASI_ENOMEM; }
     memmove(&dir->entries[i + 1], &dir->entries[i], (dir->nentries - i) * sizeof *dir->entries);
-    dir->entries[i] = (vfs_dirent){ copy, node };
+    dir->entries[i] = (vfs_dirent){ copy, node, charged };
     dir->nentries++;
     node->nlink++;
     if (node->kind == VFS_DIR) node->parent = dir;
@@ -139,6 +176,7 @@ static int add_entry(vfs *fs, vfs_node *dir, const char *name, vfs_node *node)
 static vfs_node *take_entry(vfs *fs, vfs_node *dir, size_t i)
 {
     vfs_node *node = dir->entries[i].node;
+    fs->bytes -= dir->entries[i].charge;
     free(dir->entries[i].name);
     memmove(&dir->entries[i], &dir->entries[i + 1], (dir->nentries - i - 1) * sizeof *dir->entries);
     dir->nentries--;
@@ -161,9 +199,9 @@ static int create(vfs *fs, vfs_node *dir, const char *name, enum vfs_kind kind, 
 {
     int e = check_new_name(dir, name);
     if (e) return e;
-    vfs_node *n = new_node(fs, kind, mode);
-    if (!n) return WASI_ENOMEM;
-    if ((e = add_entry(fs, dir, name, n))) { free(n); return e; }
+    vfs_node *n = new_node(fs, kind, mode, &e);
+    if (!n) return e;
+    if ((e = add_entry(fs, dir, name, n, false))) { free_node(fs, n); return e; }
     if (out) *out = n;
     return 0;
 }
@@ -183,10 +221,11 @@ int vfs_symlink(vfs *fs, vfs_node *dir, const char *name, const char *target, vf
     if (!target[0]) return WASI_ENOENT;
     int e = check_new_name(dir, name);
     if (e) return e;
-    vfs_node *n = new_node(fs, VFS_SYMLINK, 0777);
-    if (!n || !(n->target = strdup(target))) { free(n); return WASI_ENOMEM; }
+    vfs_node *n = new_node(fs, VFS_SYMLINK, 0777, &e);
+    if (!n) return e;
+    if (!(n->target = strdup(target))) { free_node(fs, n); return WASI_ENOMEM; }
     n->size = strlen(target);
-    if ((e = add_entry(fs, dir, name, n))) { free(n->target); free(n); return e; }
+    if ((e = add_entry(fs, dir, name, n, false))) { free_node(fs, n); return e; }
     if (out) *out = n;
     return 0;
 }
@@ -198,7 +237,7 @@ int vfs_link(vfs *fs, vfs_node *dir, const char *name, vfs_node *node)
     if (node->nlink == 0) return WASI_ENOENT;
     int e = check_new_name(dir, name);
     if (e) return e;
-    if ((e = add_entry(fs, dir, name, node))) return e;
+    if ((e = add_entry(fs, dir, name, node, false))) return e;
     node->ctim = vfs_now(fs);
     return 0;
 }
@@ -275,11 +314,11 @@ int vfs_rename(vfs *fs, vfs_node *from, const char *old_name, vfs_node *to, cons
     take_entry(fs, from, i);
     if (victim) {
         int e = victim->kind == VFS_DIR ? vfs_rmdir(fs, to, new_name) : vfs_unlink(fs, to, new_name);
-        if (e) { add_entry(fs, from, old_name, n); n->nlink--; return e; }
+        if (e) { add_entry(fs, from, old_name, n, true); n->nlink--; return e; }
     }
-    int e = add_entry(fs, to, new_name, n);
+    int e = add_entry(fs, to, new_name, n, false);
     n->nlink--;
-    if (e) { add_entry(fs, from, old_name, n); n->nlink--; return e; }
+    if (e) { add_entry(fs, from, old_name, n, true); n->nlink--; return e; }
     n->ctim = vfs_now(fs);
     return 0;
 }

@@ -7,8 +7,9 @@
  * merges its entries into the tree; what an `ro` image brings is read-only (EROFS).
  *
  * Everything returns a WASI errno (0 = success), because the only user is the WASI layer.
- * In-memory file bytes are counted; growing past the capacity the caller sets fails with
- * ENOSPC (the guest's Memory is shared by its linear memory and its files).
+ * In-memory file bytes (and, once the guest runs, what its nodes and names cost) are counted;
+ * growing past the capacity the caller sets fails with ENOSPC (the guest's Memory is shared by
+ * its linear memory and its files).
  */
 #ifndef ZVM_GUEST_VFS_H
 #define ZVM_GUEST_VFS_H
@@ -23,6 +24,9 @@
 #define VFS_MAX_SYMLINKS 40     /* resolutions per lookup before ELOOP, as Linux */
 #define VFS_NAME_MAX 255
 #define VFS_PATH_MAX 4096
+/* What a node and a name cost the budget once the guest runs (about what the host spends). */
+#define VFS_NODE_COST 160
+#define VFS_ENTRY_COST 32
 
 enum vfs_kind { VFS_DIR, VFS_FILE, VFS_SYMLINK, VFS_DEVICE };
 
@@ -32,6 +36,7 @@ typedef struct vfs_node vfs_node;
 typedef struct vfs_dirent {
     char *name;
     vfs_node *node;
+    uint32_t charge;            /* bytes of the budget this name holds */
 } vfs_dirent;
 
 struct vfs_node {
@@ -41,6 +46,7 @@ struct vfs_node {
     uint32_t nlink;             /* directory entries naming it */
     uint32_t opens;             /* descriptors holding it */
     bool readonly;              /* brought by a read-only image, or /dev */
+    uint32_t charge;            /* bytes of the budget the node itself holds */
     uint64_t atim, mtim, ctim;  /* nanoseconds */
     vfs_node *parent;           /* directories: the one holding it (root: itself) */
     /* VFS_DIR: entries sorted by name */
@@ -60,8 +66,10 @@ struct vfs_node {
 struct vfs {
     vfs_node *root;
     uint64_t next_ino;
-    uint64_t bytes;             /* in-memory file bytes */
+    uint64_t bytes;             /* in-memory file bytes, and the metadata the guest made */
     uint64_t capacity;          /* what bytes may reach (set by the caller before writes) */
+    bool count_metadata;        /* set once the guest runs: its nodes and names cost too, so
+                                   empty files and directories cannot fill host memory */
     const uint64_t *clock;      /* where "now" for timestamps is read (virtual ns), or NULL */
 };
 

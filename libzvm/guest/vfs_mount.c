@@ -117,9 +117,9 @@ int vfs_mount_image(vfs *fs, const char *mountpoint, const zvm_image *img, bool 
                 r = vfs_mkdir(fs, dir, base, e->mode, &n);
                 dir->readonly = ro;
                 if (!r) n->readonly = readonly;
-            } else {
+            } else if (!n->readonly) {
                 existed = true;        /* /tmp, /dev, a mount point: they keep their own state */
-            }
+            }                          /* else an image made it first (its entry comes late): take its mode */
             break;
         case ZVM_IMAGE_FILE:
             r = place(fs, dir, base, &n, VFS_FILE, NULL);

@@ -66,7 +66,7 @@ static int32_t transfer(zvm_guest *g, vfs_node *node, uint32_t iov, uint32_t cou
     *done = 0;
     uint32_t one = 0;
     uint32_t parts = nonempty(g, iov, count, &one);
-    if (parts == 0) return 0;             /* nothing to move: no channel operation either */
+    if (parts == 0 && !guest_node_channel(node)) return 0;   /* a channel still says EDQUOT when spent */
     /* a single buffer goes straight to guest memory; several share a bounce buffer */
     uint8_t *bounce = NULL, *buf;
     uint64_t size;

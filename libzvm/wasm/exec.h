@@ -138,6 +138,7 @@ struct zvm_runtime {
     struct obj *objects;
     uint64_t *stack, *stack_end, *stack_free;   /* the value stack; stack_free: where the next entry starts */
     struct frame *frames, *frames_end, *frame_free;
+    unsigned nesting;                    /* entries into guest code active now (host functions calling back) */
     const zvm_functype **types;          /* interned function types */
     uint32_t ntypes, types_cap;
 };
@@ -176,7 +177,7 @@ extern const struct handlers H;
  * stores [h][addr|val][offset]. */
 struct op_handlers {
     handler unary, ss, si, load, store;
-    handler load_add_ss, load_add_si, load_idx;   /* loads fused with their address arithmetic (interp.c) */
+    handler load_add_ss, load_add_si, load_idx, load_idxk;   /* loads fused with their address arithmetic (interp.c) */
     handler store_k, store_add_ss, store_add_si, store_idx;
 };
 extern const struct op_handlers OPS[256 + 32];

@@ -273,7 +273,8 @@ UN(i64_trunc_sat_f64_u, F, I, SAT(a, -1.0, 18446744073709551616.0, uint64_t, 0, 
  * add, or the shift and the add, that computed the address):
  *   _add_ss [h][dst|x][y|offset]        address (x + y) mod 2^32
  *   _add_si [h][dst|x][k|offset]        address (x + k) mod 2^32
- *   _idx    [h][dst|x][y|offset][k]     address (x + (y << k)) mod 2^32: an array element */
+ *   _idx    [h][dst|x][y|offset][k]     address (x + (y << k)) mod 2^32: an array element
+ *   _idxk   [h][dst|x][y|offset][k|c]   address (x + c + (y << k)) mod 2^32: an array in a struct */
 #define IS_STORE 0
 #define LOAD(name, T, conv) \
     HANDLER(h_##name) { T v; memcpy(&v, EA(sizeof(T)), sizeof(T)); SLOT(DST) = conv; NEXT(3); } \
@@ -285,6 +286,9 @@ UN(i64_trunc_sat_f64_u, F, I, SAT(a, -1.0, 18446744073709551616.0, uint64_t, 0, 
         T v; memcpy(&v, ACCESS(ea, sizeof(T)), sizeof(T)); SLOT(DST) = conv; NEXT(3); } \
     HANDLER(h_##name##_idx) { \
         uint64_t ea = (uint32_t)((uint32_t)SLOT(SRC) + ((uint32_t)SLOT(ip[2].u32[0]) << ip[3].u32[0])) + (uint64_t)ip[2].u32[1]; \
+        T v; memcpy(&v, ACCESS(ea, sizeof(T)), sizeof(T)); SLOT(DST) = conv; NEXT(4); } \
+    HANDLER(h_##name##_idxk) { \
+        uint64_t ea = (uint32_t)((uint32_t)SLOT(SRC) + ip[3].u32[1] + ((uint32_t)SLOT(ip[2].u32[0]) << ip[3].u32[0])) + (uint64_t)ip[2].u32[1]; \
         T v; memcpy(&v, ACCESS(ea, sizeof(T)), sizeof(T)); SLOT(DST) = conv; NEXT(4); }
 LOAD(i32_load, uint32_t, v)
 LOAD(i64_load, uint64_t, v)
@@ -344,7 +348,7 @@ STORE(i64_store32, uint32_t)
 #define ENTRY_ARITH_F(id) ENTRY_ARITH_i(id)
 #define ENTRY_MEMARG(id, p1, p2) ENTRY_MEMARG_##p2(id)
 #define ENTRY_MEMARG__(id) { .load = h_##id, .load_add_ss = h_##id##_add_ss, .load_add_si = h_##id##_add_si, \
-                             .load_idx = h_##id##_idx }
+                             .load_idx = h_##id##_idx, .load_idxk = h_##id##_idxk }
 #define ENTRY_MEMARG_i(id) { .store = h_##id, .store_k = h_##id##_k, .store_add_ss = h_##id##_add_ss, \
                              .store_add_si = h_##id##_add_si, .store_idx = h_##id##_idx }
 #define ENTRY_MEMARG_I(id) ENTRY_MEMARG_i(id)
@@ -784,6 +788,8 @@ static void locate(zvm_trap *trap, zvm_instance *inst, const cell *ip)
         trap->func_name = w->func_names[trap->func_index];
 }
 
+#define MAX_NESTING 100
+
 int exec_call(zvm_runtime *rt, zvm_func *f, const zvm_val *args, zvm_val *results, zvm_trap *trap)
 {
     memset(trap, 0, sizeof *trap);
@@ -808,7 +814,10 @@ int exec_call(zvm_runtime *rt, zvm_func *f, const zvm_val *args, zvm_val *result
 
     const struct code_func *cf = f->code;
     uint64_t *fp = rt->stack_free;
-    if (rt->frame_free == rt->frames_end || (size_t)(rt->stack_end - fp) < cf->frame_slots) {
+    /* Host functions may call back into the guest, which may call them again: that recursion
+     * is on the C stack, so it gets its own small bound. */
+    if (rt->frame_free == rt->frames_end || (size_t)(rt->stack_end - fp) < cf->frame_slots ||
+        rt->nesting >= MAX_NESTING) {
         exec_set_trap(trap, ZVM_TRAP_STACK_EXHAUSTED);
         trap->func_index = cf->func_index;
         return -1;
@@ -830,10 +839,12 @@ int exec_call(zvm_runtime *rt, zvm_func *f, const zvm_val *args, zvm_val *result
         x.jmp = &jb;
         memory_guard_thread();
         memory_guard_exec = &x;
+        rt->nesting++;
         if (sigsetjmp(jb, 0) == 0)
             rc = cf->entry->h(cf->entry, fp, memory_base(&x), &x);
         else
             rc = 1;                      /* the fault handler set trap->kind */
+        rt->nesting--;
         memory_guard_exec = outer;
     }
     if (rc) {

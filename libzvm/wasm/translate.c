@@ -26,7 +26,7 @@
  * arithmetic itself; anything else makes it an instruction (materialize).  x is a local or the
  * entry's own canonical slot, y always a local: nothing else can change them meanwhile. */
 enum { V_SLOT, V_CONST, V_ADDR };
-enum { A_SI, A_SS, A_IDX };
+enum { A_SI, A_SS, A_IDX, A_IDXK };     /* A_IDXK: x + k + (y << shift), y possibly a temporary */
 struct val {
     uint8_t kind;
     uint32_t slot;                       /* V_SLOT; x of V_ADDR */
@@ -268,15 +268,21 @@ static void emit_move(struct tr *t, uint32_t dst, const struct val *v)
         emit_const(t, dst, v->k);
     } else if (v->kind == V_ADDR) {
         handler h = v->form == A_SI ? OPS[0x6a].si : v->form == A_SS ? OPS[0x6a].ss : H.lea;
-        uint32_t i = emit(t, h, v->form == A_IDX ? 4 : 3);
+        uint32_t i = emit(t, h, v->form >= A_IDX ? 4 : 3);
         at(t, i + 1)->u32[0] = BYTES(dst);
         at(t, i + 1)->u32[1] = BYTES(v->slot);
         if (v->form == A_SI)
             at(t, i + 2)->u64 = (uint32_t)v->k;
         else
             at(t, i + 2)->u32[0] = BYTES(v->y);
-        if (v->form == A_IDX)
+        if (v->form >= A_IDX)
             at(t, i + 3)->u32[0] = v->shift;
+        if (v->form == A_IDXK) {                    /* then + k, in place */
+            uint32_t j = emit(t, OPS[0x6a].si, 3);
+            at(t, j + 1)->u32[0] = BYTES(dst);
+            at(t, j + 1)->u32[1] = BYTES(dst);
+            at(t, j + 2)->u64 = (uint32_t)v->k;
+        }
     } else if (v->slot != dst) {
         emit_copy(t, dst, v->slot);
     }
@@ -301,7 +307,7 @@ static void set_last(struct tr *t, uint32_t i, uint32_t op)
 static bool is_local_ref(const struct tr *t, const struct val *v)
 {
     if (v->kind == V_ADDR)
-        return v->slot < t->temp_base || v->form != A_SI;
+        return v->slot < t->temp_base || (v->form != A_SI && v->y < t->temp_base);
     return v->kind == V_SLOT && v->slot < t->temp_base;
 }
 
@@ -635,6 +641,21 @@ static bool defer_add(struct tr *t)
         t->ncells = (size_t)t->last;
         t->npos--;
         clear_last(t);
+    } else if (a->kind == V_ADDR && a->form == A_SI && t->p < t->end && *t->p >= 0x28 && *t->p <= 0x35 &&
+               !t->oom && t->last >= 0 && t->last_op == 0x74 && b->kind == V_SLOT &&
+               b->slot == CANON(t, h + 1) && t->cells[t->last].h == OPS[0x74].si &&
+               t->cells[t->last + 1].u32[0] == BYTES(b->slot)) {
+        /* (x + k) + (y << s) and the next instruction is the load that consumes it: y may be a
+         * temporary, nothing is pushed before the load reads it */
+        const cell *shl = &t->cells[t->last];
+        v.slot = a->slot;
+        v.k = a->k;
+        v.y = shl[1].u32[1] / 8;
+        v.shift = (uint8_t)(shl[2].u64 & 31);
+        v.form = A_IDXK;
+        t->ncells = (size_t)t->last;
+        t->npos--;
+        clear_last(t);
     } else {
         return false;
     }
@@ -655,14 +676,16 @@ static uint32_t emit_fused_access(struct tr *t, const struct op_handlers *oh, bo
 {
     handler h = addr->form == A_SI ? (store ? oh->store_add_si : oh->load_add_si)
               : addr->form == A_SS ? (store ? oh->store_add_ss : oh->load_add_ss)
-                                   : (store ? oh->store_idx : oh->load_idx);
-    uint32_t i = emit(t, h, addr->form == A_IDX ? 4 : 3);
+              : addr->form == A_IDX ? (store ? oh->store_idx : oh->load_idx) : oh->load_idxk;
+    uint32_t i = emit(t, h, addr->form >= A_IDX ? 4 : 3);
     at(t, i + 1)->u32[0] = store ? BYTES(addr->slot) : first;
     at(t, i + 1)->u32[1] = store ? first : BYTES(addr->slot);
     at(t, i + 2)->u32[0] = addr->form == A_SI ? (uint32_t)addr->k : BYTES(addr->y);
     at(t, i + 2)->u32[1] = offset;
-    if (addr->form == A_IDX)
+    if (addr->form >= A_IDX)
         at(t, i + 3)->u32[0] = addr->shift;
+    if (addr->form == A_IDXK)
+        at(t, i + 3)->u32[1] = (uint32_t)addr->k;
     return i;
 }
 
@@ -691,7 +714,7 @@ static void op_load(struct tr *t, uint32_t op, uint32_t offset)
 static void op_store(struct tr *t, uint32_t op, uint32_t offset)
 {
     struct val addr = t->stack[t->sp - 2], value = t->stack[t->sp - 1];
-    if (addr.kind == V_ADDR) {
+    if (addr.kind == V_ADDR && addr.form != A_IDXK) {
         uint32_t sv = need_slot(t, t->sp - 1);
         pop(t);
         pop(t);
@@ -778,7 +801,29 @@ static void op_local_set(struct tr *t, uint32_t local, bool tee)
         for (uint32_t i = 0; i + 1 < t->sp; i++)
             if (names_local(&t->stack[i], local))
                 others = true;
-    if (!others && t->last >= 0 && v.kind == V_SLOT && v.slot == CANON(t, t->sp - 1)) {
+    bool producer = !t->oom && t->last >= 0 && v.kind == V_SLOT && v.slot == CANON(t, t->sp - 1) &&
+                    t->ncells - (size_t)t->last <= 8;
+    if (producer && others) {
+        /* Entries below still read the old value: hold the producer back, let them take the
+         * old value first, then put it back.  It reads only its operands (locals, or temps
+         * above the entries being materialised), so the order change is invisible. */
+        cell held[8];
+        size_t len = t->ncells - (size_t)t->last;
+        memcpy(held, &t->cells[t->last], len * sizeof(cell));
+        uint32_t offset = t->offset, held_offset = t->pos[t->npos - 1].offset;
+        t->ncells = (size_t)t->last;
+        t->npos--;
+        clear_last(t);
+        protect_local(t, local, t->sp - 1);
+        t->offset = held_offset;
+        uint32_t i = emit(t, held[0].h, (unsigned)len);
+        t->offset = offset;
+        for (size_t k = 1; k < len; k++)
+            *at(t, i + k) = held[k];
+        t->last = i;
+        others = false;
+    }
+    if (!others && producer) {
         at(t, t->last + 1)->u32[0] = BYTES(local);   /* the producer writes the local directly */
         clear_last(t);
     } else {
@@ -1325,6 +1370,13 @@ int translate_module(wasm_module *m, zvm_error *err)
         snprintf(err->msg, sizeof err->msg, "out of memory translating the module");
         goto fail;
     }
+    /* the buffers were sized for the worst case: give the rest back */
+    cell *cells = realloc(t.cells, (t.ncells ? t.ncells : 1) * sizeof(cell));
+    struct code_pos *pos = realloc(t.pos, (t.npos ? t.npos : 1) * sizeof(struct code_pos));
+    if (cells)
+        t.cells = cells;
+    if (pos)
+        t.pos = pos;
     code->cells = t.cells;
     code->ncells = t.ncells;
     code->pos = t.pos;

@@ -305,6 +305,53 @@ static void test_link_errors(void **state)
     zvm_runtime_free(rt);
 }
 
+struct reenter {
+    zvm_runtime *rt;
+    zvm_func *target;
+};
+
+/* Calls the guest back: the target's result + 1, or a trap saying why the call failed. */
+static int host_reenter(zvm_call *call, void *user, const zvm_val *args, zvm_val *results)
+{
+    struct reenter *r = user;
+    zvm_val res[1];
+    zvm_trap trap;
+    if (zvm_func_call(r->rt, r->target, args, res, &trap) != 0)
+        return zvm_call_trap(call, "callback: %s", trap.msg);
+    results[0] = (uint32_t)(res[0] + 1);
+    return 0;
+}
+
+static void test_host_calls_back(void **state)
+{
+    zvm_runtime *rt;
+    zvm_error err;
+    zvm_trap trap;
+    assert_int_equal(zvm_runtime_new(NULL, &rt, &err), 0);
+    zvm_module *m = load("x_reenter", NULL);
+    static const uint8_t i[] = { ZVM_I32 };
+    zvm_functype t = { 1, 1, i, i };
+    struct reenter r = { rt, NULL };
+    zvm_extern imp = { .kind = ZVM_EXTERN_FUNC };
+    assert_int_equal(zvm_func_new_host(rt, &t, host_reenter, &r, &imp.u.func, &err), 0);
+    zvm_instance *inst;
+    assert_int_equal(zvm_instance_new(rt, m, &imp, 1, &inst, &trap, &err), 0);
+    r.target = export_func(inst, "inner");
+    zvm_val args[1] = { 5 }, res[1];
+    assert_int_equal(zvm_func_call(rt, export_func(inst, "outer"), args, res, &trap), 0);
+    assert_int_equal(res[0], 50 + 1 + 7);
+    /* endless guest -> host -> guest recursion ends in a trap, not a crash */
+    r.target = export_func(inst, "outer");
+    assert_int_equal(zvm_func_call(rt, export_func(inst, "outer"), args, res, &trap), -1);
+    assert_int_equal(trap.kind, ZVM_TRAP_HOST);
+    assert_non_null(strstr(trap.msg, "callback: "));        /* nested 100 deep, innermost "call stack exhausted" */
+    r.target = export_func(inst, "inner");                /* and the runtime still works */
+    assert_int_equal(zvm_func_call(rt, export_func(inst, "outer"), args, res, &trap), 0);
+    assert_int_equal(res[0], 58);
+    zvm_module_free(m);
+    zvm_runtime_free(rt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -318,6 +365,7 @@ int main(void)
         cmocka_unit_test(test_interrupt_start_function),
         cmocka_unit_test(test_cross_instance),
         cmocka_unit_test(test_link_errors),
+        cmocka_unit_test(test_host_calls_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -39,7 +39,7 @@ from urllib.parse import quote, urlencode
 
 from eventlet import GreenPile, Timeout
 from swift.common.bufferedhttp import http_connect
-from swift.common.exceptions import ChunkWriteTimeout, ConnectionTimeout
+from swift.common.exceptions import ChunkReadTimeout, ChunkWriteTimeout, ConnectionTimeout
 from swift.common.storage_policy import POLICIES
 from swift.common.swob import HTTPException, Request, Response, str_to_wsgi, wsgi_to_str
 from swift.common.utils import get_logger
@@ -103,6 +103,19 @@ class RequestData:
 
     def close(self):
         self.file.close()
+
+
+class TimedReader:
+    """The object server's answer, each read bounded by node_timeout (a stalled server is an
+    error, however long the outputs being stored take)."""
+
+    def __init__(self, resp, timeout):
+        self.resp = resp
+        self.timeout = timeout
+
+    def read(self, size=-1):
+        with ChunkReadTimeout(self.timeout):
+            return self.resp.read(size)
 
 
 class NodeResult:
@@ -448,8 +461,7 @@ class ProxyQueryMiddleware:
                 text = resp.read(2000).decode('utf-8', 'replace').strip()
                 return NodeResult(node.name, resp.status, text or 'object server answered %d'
                                   % resp.status)
-            with Timeout(self.timeout + self.node_timeout + 30):
-                return self.receive(req, node, resp)
+            return self.receive(req, node, TimedReader(resp, self.node_timeout))
         except JobError as e:
             return NodeResult(node.name, e.status, str(e))
         except (Exception, Timeout) as e:
