@@ -29,7 +29,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 CMDS     := zvm zvsh zpm
 TOOLS    := zvm-spec zvm-run
 
-.PHONY: fixtures unit-bin all deps check unit bats spec bench fuzz images install clean demo
+.PHONY: fixtures unit-bin all deps check unit bats spec bench fuzz images install clean demo demo-c
 all: $(CMDS:%=$(B)/%) $(TOOLS:%=$(B)/%)
 
 $(B)/obj/%.o: %.c
@@ -82,8 +82,14 @@ deps:
 	@sh pkg/deps.sh
 
 # The main job: a C hello world built with the guest compiler, run by zvm from a generated manifest.
+# The main job: python.tar built from Debian's CPython source, run through zvsh.
+demo: all images
+	@echo "\$$ build/zvsh --zvm-image build/images/python.tar python -c \"print('Hello from ZeroVM!')\""
+	@$(B)/zvsh --zvm-image build/images/python.tar python -c "print('Hello from ZeroVM!')"
+
+# The same idea with no image: a C hello world from the guest compiler, run by zvm from a manifest.
 DEMO_WASM := $(B)/fixtures/hello.wasm
-demo: all $(DEMO_WASM)
+demo-c: all $(DEMO_WASM)
 	@mkdir -p $(B)/demo
 	@printf '%s\n' 'Version = 20130611' 'Program = $(abspath $(DEMO_WASM))' 'Memory = 67108864,0' 'Timeout = 10' \
 	    'Channel = /dev/stdin,/dev/stdin,0,0,1000,1048576,0,0' \

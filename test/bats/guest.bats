@@ -281,3 +281,15 @@ OUT
     [ "$status" -ne 0 ]
     [[ "$(report_line 6)" == *"/dev/missing.tar"* ]]
 }
+
+@test "zvm -T traces every guest call with its arguments and result" {
+    channel "$tmp/data, /dev/data, 3, 0, 100, 100000, 100, 100000"
+    printf '[args]\nargs = g_wasi one two\n' > "$tmp/nvram"
+    manifest g_wasi
+    run build/zvm -T "$tmp/trace" "$tmp/manifest"
+    [ "$status" -eq 0 ]
+    grep -qx 'fd_prestat_get(3, [0-9]*) = 0' "$tmp/trace"
+    grep -qx 'sock_accept(1, 0, [0-9]*) = 58' "$tmp/trace"
+    grep -qx 'proc_raise(0) = 0' "$tmp/trace"
+    grep -qx 'proc_exit(7) exits 7' "$tmp/trace"
+}
