@@ -84,6 +84,17 @@ static const char *stream_uri(int fd, const char *name)
     return fstat(fd, &st) == 0 ? name : "/dev/null";
 }
 
+/* A ro image is read at random; a wo image is only written (the tar zvm writes back at exit). */
+static void append_image_channel(struct text *t, const struct zvsh_config *c, size_t n, const struct zvsh_image *im)
+{
+    char *alias = zvsh_channel_alias(n, im->path);
+    if (im->write_back)
+        append(t, "Channel = %s,%s,0,0,0,0,%lld,%lld\n", im->path, alias, (long long)c->writes, (long long)c->wbytes);
+    else
+        append(t, "Channel = %s,%s,3,0,%lld,%lld,0,0\n", im->path, alias, (long long)c->reads, (long long)c->rbytes);
+    free(alias);
+}
+
 char *zvsh_job_manifest(const struct zvsh_job *job)
 {
     const struct zvsh_config *c = job->cfg;
@@ -104,15 +115,8 @@ char *zvsh_job_manifest(const struct zvsh_job *job)
            (long long)c->reads, (long long)c->rbytes);
 
     size_t n = 0;
-    for (size_t i = 0; i < job->nconfig_images; i++) {
-        const struct zvsh_image *im = &job->images[i];
-        char *alias = zvsh_channel_alias(++n, im->path);
-        if (im->write_back)
-            append(&t, "Channel = %s,%s,0,0,0,0,%lld,%lld\n", im->path, alias, (long long)c->writes, (long long)c->wbytes);
-        else
-            append(&t, "Channel = %s,%s,3,0,%lld,%lld,0,0\n", im->path, alias, (long long)c->reads, (long long)c->rbytes);
-        free(alias);
-    }
+    for (size_t i = 0; i < job->nconfig_images; i++)
+        append_image_channel(&t, c, ++n, &job->images[i]);
     /* @files: random access both ways when the file is writable, as 2014 zvsh did */
     for (size_t i = 0; i < job->nfiles; i++) {
         char *alias = zvsh_channel_alias(++n, job->files[i]);
@@ -124,15 +128,8 @@ char *zvsh_job_manifest(const struct zvsh_job *job)
                    (long long)c->rbytes);
         free(alias);
     }
-    for (size_t i = job->nconfig_images; i < job->nimages; i++) {
-        const struct zvsh_image *im = &job->images[i];
-        char *alias = zvsh_channel_alias(++n, im->path);
-        if (im->write_back)
-            append(&t, "Channel = %s,%s,0,0,0,0,%lld,%lld\n", im->path, alias, (long long)c->writes, (long long)c->wbytes);
-        else
-            append(&t, "Channel = %s,%s,3,0,%lld,%lld,0,0\n", im->path, alias, (long long)c->reads, (long long)c->rbytes);
-        free(alias);
-    }
+    for (size_t i = job->nconfig_images; i < job->nimages; i++)
+        append_image_channel(&t, c, ++n, &job->images[i]);
     if (job->debug) {
         char cwd[4096];
         if (!getcwd(cwd, sizeof cwd)) snprintf(cwd, sizeof cwd, ".");

@@ -7,22 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int fail(zvm_cluster_error *err, long status, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-    va_end(ap);
-    err->http_status = status;
-    return -1;
-}
 
 /* Puts "what: " before the message already in err. */
 static int prefix(zvm_cluster_error *err, const char *what)
 {
     char was[sizeof err->msg];
     memcpy(was, err->msg, sizeof was);
-    return fail(err, err->http_status, "%s: %s", what, was);
+    return zvm_cluster_fail(err, err->http_status, "%s: %s", what, was);
 }
 
 static int given(const char *s) { return s && *s; }
@@ -70,24 +61,24 @@ const char *zvm_auth_version(const zvm_auth_options *o, zvm_cluster_error *err)
     if (given(v)) {
         if (!strcmp(v, "1") || !strcmp(v, "1.0") || !strcmp(v, "v1") || !strcmp(v, "v1.0")) {
             if (m1[0]) {
-                fail(err, 0, "auth 1.0 needs %s; set them or pass the options", m1);
+                zvm_cluster_fail(err, 0, "auth 1.0 needs %s; set them or pass the options", m1);
                 return NULL;
             }
             return "1.0";
         }
         if (!strcmp(v, "3") || !strcmp(v, "3.0") || !strcmp(v, "v3")) {
             if (m3[0]) {
-                fail(err, 0, "auth 3 needs %s; set them or pass the options", m3);
+                zvm_cluster_fail(err, 0, "auth 3 needs %s; set them or pass the options", m3);
                 return NULL;
             }
             return "3";
         }
         if (!strcmp(v, "2") || !strcmp(v, "2.0") || !strcmp(v, "v2") || !strcmp(v, "v2.0")) {
-            fail(err, 0, "auth 2.0 is not supported: Keystone removed its v2.0 API in 2018 (Queens); "
+            zvm_cluster_fail(err, 0, "auth 2.0 is not supported: Keystone removed its v2.0 API in 2018 (Queens); "
                          "use auth 3 (--auth-version 3, OS_AUTH_URL ending in /v3)");
             return NULL;
         }
-        fail(err, 0, "unknown auth version '%s'; use 1.0 (Swift tempauth) or 3 (Keystone)", v);
+        zvm_cluster_fail(err, 0, "unknown auth version '%s'; use 1.0 (Swift tempauth) or 3 (Keystone)", v);
         return NULL;
     }
     if (!m1[0])
@@ -95,13 +86,13 @@ const char *zvm_auth_version(const zvm_auth_options *o, zvm_cluster_error *err)
     if (!m3[0])
         return "3";
     if (touched_v1(o) && !touched_v3(o))
-        fail(err, 0, "incomplete credentials for auth 1.0: missing %s", m1);
+        zvm_cluster_fail(err, 0, "incomplete credentials for auth 1.0: missing %s", m1);
     else if (touched_v3(o) && !touched_v1(o))
-        fail(err, 0, "incomplete credentials for auth 3: missing %s", m3);
+        zvm_cluster_fail(err, 0, "incomplete credentials for auth 3: missing %s", m3);
     else if (touched_v1(o))
-        fail(err, 0, "incomplete credentials: auth 1.0 is missing %s; auth 3 is missing %s", m1, m3);
+        zvm_cluster_fail(err, 0, "incomplete credentials: auth 1.0 is missing %s; auth 3 is missing %s", m1, m3);
     else
-        fail(err, 0, "no credentials: auth 1.0 needs ST_AUTH, ST_USER and ST_KEY (or --auth, --user, --key); "
+        zvm_cluster_fail(err, 0, "no credentials: auth 1.0 needs ST_AUTH, ST_USER and ST_KEY (or --auth, --user, --key); "
                      "auth 3 needs OS_AUTH_URL, OS_USERNAME, OS_PASSWORD and OS_PROJECT_NAME (or --os-auth-url, "
                      "--os-username, --os-password, --os-project-name)");
     return NULL;
@@ -143,7 +134,7 @@ static int login_v1(const zvm_auth_options *o, zvm_auth *out, zvm_cluster_error 
         const char *token = zvm_http_header(&resp, "X-Auth-Token");
         const char *url = zvm_http_header(&resp, "X-Storage-Url");
         if (!token || !url) {
-            rc = fail(err, resp.status, "auth 1.0 at %s answered %ld without %s; is it a Swift auth URL "
+            rc = zvm_cluster_fail(err, resp.status, "auth 1.0 at %s answered %ld without %s; is it a Swift auth URL "
                       "(such as http://host:8080/auth/v1.0)?", o->auth_url, resp.status,
                       token ? "X-Storage-Url" : "X-Auth-Token");
         } else {
@@ -196,9 +187,9 @@ static int storage_url_from_catalog(const zvm_auth_options *o, json_t *body, cha
         }
     }
     if (given(o->os_region_name))
-        return fail(err, 0, "auth 3: the catalog has no %s object-store endpoint in region '%s' (it has: %s); "
+        return zvm_cluster_fail(err, 0, "auth 3: the catalog has no %s object-store endpoint in region '%s' (it has: %s); "
                     "check OS_REGION_NAME", interface, o->os_region_name, regions[0] ? regions : "none");
-    return fail(err, 0, "auth 3: the catalog from %s has no %s object-store (Swift) endpoint; ask the cloud's "
+    return zvm_cluster_fail(err, 0, "auth 3: the catalog from %s has no %s object-store (Swift) endpoint; ask the cloud's "
                 "operator to register Swift in Keystone", o->os_auth_url, interface);
 }
 
@@ -209,7 +200,7 @@ static int login_v3(const zvm_auth_options *o, zvm_auth *out, zvm_cluster_error 
     strip_slash(url);
     size_t n = strlen(url);
     if (n >= 5 && strcmp(url + n - 5, "/v2.0") == 0)
-        return fail(err, 0, "auth: %s is a Keystone v2.0 URL, and Keystone removed v2.0 in 2018 (Queens); "
+        return zvm_cluster_fail(err, 0, "auth: %s is a Keystone v2.0 URL, and Keystone removed v2.0 in 2018 (Queens); "
                     "use its /v3 URL", o->os_auth_url);
     if (!(n >= 3 && strcmp(url + n - 3, "/v3") == 0))
         snprintf(url + n, sizeof url - n, "/v3");
@@ -224,7 +215,7 @@ static int login_v3(const zvm_auth_options *o, zvm_auth *out, zvm_cluster_error 
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
     if (!text)
-        return fail(err, 0, "auth 3: out of memory");
+        return zvm_cluster_fail(err, 0, "auth 3: out of memory");
 
     const char *headers[] = { "Content-Type: application/json", "Accept: application/json", NULL };
     zvm_http_request req = { .method = "POST", .url = url, .headers = headers, .body = text,
@@ -263,10 +254,10 @@ static int login_v3(const zvm_auth_options *o, zvm_auth *out, zvm_cluster_error 
         json_t *reply = json_loadb(resp.body ? resp.body : "", resp.body_size, 0, &jerr);
         char *storage = NULL;
         if (!token)
-            rc = fail(err, resp.status, "auth 3: %s answered %ld without X-Subject-Token; is it Keystone?",
+            rc = zvm_cluster_fail(err, resp.status, "auth 3: %s answered %ld without X-Subject-Token; is it Keystone?",
                       url, resp.status);
         else if (!reply)
-            rc = fail(err, resp.status, "auth 3: %s answered with a body that is not JSON (%s)", url, jerr.text);
+            rc = zvm_cluster_fail(err, resp.status, "auth 3: %s answered with a body that is not JSON (%s)", url, jerr.text);
         else if (storage_url_from_catalog(o, reply, &storage, err) == 0) {
             out->token = strdup(token);
             out->storage_url = storage;
@@ -289,7 +280,7 @@ int zvm_auth_login(const zvm_auth_options *opt, zvm_auth *out, zvm_cluster_error
     int rc = strcmp(version, "1.0") == 0 ? login_v1(opt, out, err) : login_v3(opt, out, err);
     if (rc == 0 && (!out->token || !out->storage_url)) {
         zvm_auth_free(out);
-        return fail(err, 0, "auth: out of memory");
+        return zvm_cluster_fail(err, 0, "auth: out of memory");
     }
     return rc;
 }

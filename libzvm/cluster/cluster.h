@@ -23,6 +23,9 @@ typedef struct zvm_cluster_error {
     char msg[2048];
 } zvm_cluster_error;
 
+/* Fills err (the message from fmt, and the HTTP status or 0) and returns -1. */
+int zvm_cluster_fail(zvm_cluster_error *err, long status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* ---- HTTP ---- */
 
 typedef struct zvm_http_response {

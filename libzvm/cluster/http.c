@@ -302,3 +302,13 @@ void zvm_http_status_error(zvm_cluster_error *err, const char *what, const zvm_h
     set_error(err, resp->status, "%s: HTTP %ld%s%s%s%s", what, resp->status, *reason(resp->status) ? " " : "",
               reason(resp->status), n ? ": " : "", body);
 }
+
+int zvm_cluster_fail(zvm_cluster_error *err, long status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    err->http_status = status;
+    return -1;
+}

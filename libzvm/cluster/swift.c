@@ -7,15 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int fail(zvm_cluster_error *err, long status, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-    va_end(ap);
-    err->http_status = status;
-    return -1;
-}
 
 /* Percent-encodes a container or object name, keeping '/' (pseudo-directories) as it is. */
 static void append_escaped(char **buf, size_t *len, const char *name)
@@ -110,7 +101,7 @@ int zvm_swift_container_objects(const zvm_swift *sw, const char *container, long
 {
     char *url = object_url(sw, container, NULL);
     if (!url)
-        return fail(err, 0, "out of memory");
+        return zvm_cluster_fail(err, 0, "out of memory");
     zvm_http_response resp;
     int rc = call(sw, "HEAD", url, NULL, NULL, 0, NULL, 0, &resp, err);
     if (rc == 0) {
@@ -134,7 +125,7 @@ int zvm_swift_put_container(const zvm_swift *sw, const char *container, zvm_clus
 {
     char *url = object_url(sw, container, NULL);
     if (!url)
-        return fail(err, 0, "out of memory");
+        return zvm_cluster_fail(err, 0, "out of memory");
     zvm_http_response resp;
     int rc = call(sw, "PUT", url, NULL, NULL, 0, NULL, 0, &resp, err);
     if (rc == 0) {
@@ -154,7 +145,7 @@ int zvm_swift_put_object(const zvm_swift *sw, const char *container, const char 
 {
     char *url = object_url(sw, container, object);
     if (!url)
-        return fail(err, 0, "out of memory");
+        return zvm_cluster_fail(err, 0, "out of memory");
     zvm_http_response resp;
     int rc = call(sw, "PUT", url, content_type, data ? data : "", size, path, 1, &resp, err);
     if (rc == 0) {
@@ -174,7 +165,7 @@ int zvm_swift_get_object(const zvm_swift *sw, const char *container, const char 
 {
     char *url = object_url(sw, container, object);
     if (!url)
-        return fail(err, 0, "out of memory");
+        return zvm_cluster_fail(err, 0, "out of memory");
     int rc = call(sw, "GET", url, NULL, NULL, 0, NULL, 0, resp, err);
     if (rc == 0 && resp->status != 200) {
         char what[1200];
@@ -194,7 +185,7 @@ int zvm_swift_delete_object(const zvm_swift *sw, const char *container, const ch
 {
     char *url = object_url(sw, container, object);
     if (!url)
-        return fail(err, 0, "out of memory");
+        return zvm_cluster_fail(err, 0, "out of memory");
     zvm_http_response resp;
     int rc = call(sw, "DELETE", url, NULL, NULL, 0, NULL, 0, &resp, err);
     if (rc == 0) {
