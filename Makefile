@@ -98,7 +98,7 @@ demo-c: all $(DEMO_WASM)
 	@echo "zvm $(B)/demo/hello.manifest:"
 	@$(B)/zvm $(B)/demo/hello.manifest
 
-check: all fixtures unit-bin
+check: all fixtures unit-bin images
 	@sh test/run-all.sh
 
 bench: all $(B)/zvm-loadtime
