@@ -23,7 +23,7 @@ static int fail(zvm_error *err, const char *fmt, ...)
     return -1;
 }
 
-const char *wasm_valtype_name(uint8_t type)
+const char *zvm_valtype_name(uint8_t type)
 {
     switch (type) {
     case ZVM_I32: return "i32";
@@ -125,7 +125,7 @@ static int check_const_expr(const wasm_module *m, const wasm_const_expr *e, uint
     }
     if (type != want)
         return fail(err, "at byte 0x%zx: type mismatch: constant expression of type %s where %s is expected", e->offset,
-                    wasm_valtype_name(type), wasm_valtype_name(want));
+                    zvm_valtype_name(type), zvm_valtype_name(want));
     return 0;
 }
 
@@ -198,7 +198,7 @@ static int check_elems(const wasm_module *m, zvm_error *err)
                 return fail(err, "element segment %u: unknown table %u", i, e->table);
             if (m->tables[e->table].elemtype != e->elemtype)
                 return fail(err, "element segment %u: type mismatch: %s elements for a %s table", i,
-                            wasm_valtype_name(e->elemtype), wasm_valtype_name(m->tables[e->table].elemtype));
+                            zvm_valtype_name(e->elemtype), zvm_valtype_name(m->tables[e->table].elemtype));
             if (check_const_expr(m, &e->offset, ZVM_I32, err))
                 return -1;
         }

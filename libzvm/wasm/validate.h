@@ -16,7 +16,5 @@ int wasm_validate_function(const wasm_module *m, uint32_t index, zvm_error *err)
  * is also invalid, as the reference interpreter does. */
 bool wasm_scan_functions(const wasm_module *m, uint32_t from, zvm_error *err);
 
-/* "i32", "funcref", ...: for messages. */
-const char *wasm_valtype_name(uint8_t type);
 
 #endif

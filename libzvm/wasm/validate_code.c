@@ -72,7 +72,7 @@ static bool read_failed(validator *v)
 
 static const char *type_name(uint8_t t)
 {
-    return t == UNKNOWN ? "nothing" : wasm_valtype_name(t);
+    return t == UNKNOWN ? "nothing" : zvm_valtype_name(t);
 }
 
 static bool is_num(uint8_t t)
@@ -356,14 +356,14 @@ static bool read_table_immediates(validator *v, const wasm_op_info *info, uint8_
             return false;
         if (v->m->elems[a].elemtype != v->m->tables[b].elemtype)
             return fail(v, "type mismatch: table.init of %s elements into a %s table",
-                        wasm_valtype_name(v->m->elems[a].elemtype), wasm_valtype_name(v->m->tables[b].elemtype));
+                        zvm_valtype_name(v->m->elems[a].elemtype), zvm_valtype_name(v->m->tables[b].elemtype));
         return true;
     case WASM_IMM_TABLE_COPY:
         if (!read_table(v, &a) || !read_table(v, &b))
             return false;
         if (v->m->tables[a].elemtype != v->m->tables[b].elemtype)
             return fail(v, "type mismatch: table.copy from a %s table to a %s table",
-                        wasm_valtype_name(v->m->tables[b].elemtype), wasm_valtype_name(v->m->tables[a].elemtype));
+                        zvm_valtype_name(v->m->tables[b].elemtype), zvm_valtype_name(v->m->tables[a].elemtype));
         return true;
     case WASM_IMM_I32: { int32_t x; READ(wasm_read_s32(r, &x)); return true; }
     case WASM_IMM_I64: { int64_t x; READ(wasm_read_s64(r, &x)); return true; }
@@ -546,7 +546,7 @@ static bool validate_instr(validator *v, uint8_t op)
             return fail(v, "unknown table %u", table);
         if (m->tables[table].elemtype != ZVM_FUNCREF)
             return fail(v, "type mismatch: call_indirect through table %u of %s", table,
-                        wasm_valtype_name(m->tables[table].elemtype));
+                        zvm_valtype_name(m->tables[table].elemtype));
         if (x >= m->ntypes)
             return fail(v, "unknown type %u", x);
         return pop_expect(v, ZVM_I32, NULL) && validate_call(v, &m->types[x]);

@@ -36,6 +36,9 @@ enum zvm_valtype {
     ZVM_EXTERNREF = 0x6f,
 };
 
+/* "i32", "funcref" ...: for messages; "unknown" for a byte that is no value type. */
+const char *zvm_valtype_name(uint8_t type);
+
 enum zvm_extern_kind { ZVM_EXTERN_FUNC = 0, ZVM_EXTERN_TABLE = 1, ZVM_EXTERN_MEMORY = 2, ZVM_EXTERN_GLOBAL = 3 };
 
 /* A load or link error: a one-line message, already naming where (byte offset, function, import). */

@@ -123,7 +123,7 @@ static void invoke(runner *r, zvm_instance *inst, const json_t *action, action_r
         if (rc == 0 && v.type != type->params[i]) {
             rc = -1;
             snprintf(why, sizeof why, "argument %zu is %s, \"%s\" wants %s", i,
-                     valtype_name(v.type), field, valtype_name(type->params[i]));
+                     zvm_valtype_name(v.type), field, zvm_valtype_name(type->params[i]));
         }
         if (rc != 0) {
             res->status = rc > 0 ? ACTION_SKIP : ACTION_ERROR;

@@ -42,7 +42,6 @@ bool value_matches(const spec_value *expected, uint8_t type, zvm_val got);
 /* "i32:0x0000002a", "f32:1.5 (0x3fc00000)", "externref:7", "funcref:null" ... */
 void value_format(uint8_t type, zvm_val bits, char *buf, size_t size);
 void expect_format(const spec_value *expected, char *buf, size_t size);
-const char *valtype_name(uint8_t type);
 
 /* An externref "ref.extern N" crosses the API as the host word N + 1, because 0 is null. */
 zvm_val extern_ref(uint64_t n);

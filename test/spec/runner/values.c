@@ -13,20 +13,6 @@
 
 #include "runner.h"
 
-const char *valtype_name(uint8_t type)
-{
-    switch (type) {
-    case ZVM_I32: return "i32";
-    case ZVM_I64: return "i64";
-    case ZVM_F32: return "f32";
-    case ZVM_F64: return "f64";
-    case ZVM_V128: return "v128";
-    case ZVM_FUNCREF: return "funcref";
-    case ZVM_EXTERNREF: return "externref";
-    default: return "?";
-    }
-}
-
 static int valtype_parse(const char *s, uint8_t *out)
 {
     static const struct { const char *name; uint8_t type; } names[] = {
@@ -184,7 +170,7 @@ void value_format(uint8_t type, zvm_val bits, char *buf, size_t size)
             snprintf(buf, size, "externref:null");
         return;
     default:
-        snprintf(buf, size, "%s:0x%" PRIx64, valtype_name(type), bits);
+        snprintf(buf, size, "%s:0x%" PRIx64, zvm_valtype_name(type), bits);
     }
 }
 
@@ -195,10 +181,10 @@ void expect_format(const spec_value *expected, char *buf, size_t size)
         value_format(expected->type, expected->bits, buf, size);
         return;
     case EXPECT_NAN_CANONICAL:
-        snprintf(buf, size, "%s:nan:canonical", valtype_name(expected->type));
+        snprintf(buf, size, "%s:nan:canonical", zvm_valtype_name(expected->type));
         return;
     case EXPECT_NAN_ARITHMETIC:
-        snprintf(buf, size, "%s:nan:arithmetic", valtype_name(expected->type));
+        snprintf(buf, size, "%s:nan:arithmetic", zvm_valtype_name(expected->type));
         return;
     case EXPECT_NON_NULL:
         snprintf(buf, size, "funcref:non-null");
