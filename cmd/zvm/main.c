@@ -31,7 +31,8 @@ static const char usage_text[] =
     "  --version  the version\n"
     "\n"
     "Exit status: 0, or the errno of the first failure: 2 missing file, 4 trap or timeout, 5 I/O,\n"
-    "8 invalid program, 12 memory, 14 manifest, 22 bad command line, 23 too many channels.\n"
+    "8 invalid program, 12 memory, 14 manifest, 22 bad command line, 23 too many channels;\n"
+    "128+N when signal N (SIGINT, SIGTERM, SIGHUP, SIGPIPE) stopped the session.\n"
     "See zvm(1) and zvm-manifest(5).\n";
 
 static int bad_usage(const char *fmt, const char *arg)
@@ -119,8 +120,9 @@ int main(int argc, char **argv)
         snprintf(what, sizeof what, "cannot write the trace file %s: %s", trace_path, strerror(errno));
         return bad_usage("%s", what);
     }
-    /* The report goes to a stdout that may be a closed pipe: an error, never a death. */
-    signal(SIGPIPE, SIG_IGN);
+    /* SIGINT, SIGTERM, SIGHUP stop the session as a Timeout does; SIGPIPE too (a reader of an
+     * output went away), and the report going to a closed pipe is then an error, never a death. */
+    opt.stop = zvm_stop_on_signals();
 
     zvm_report report;
     int rc = zvm_session_run_file(manifest, &opt, &report);
@@ -133,10 +135,13 @@ int main(int argc, char **argv)
         free(text);
         fflush(stdout);
     }
-    if (rc != 0)
-        fprintf(stderr, "zvm: %s\n", report.state);
+    int sig = *opt.stop;
+    if (sig && rc == 0)
+        fprintf(stderr, "zvm: %s came after the session ended; its outputs are complete\n", zvm_signal_name(sig));
+    else if (rc != 0)
+        fprintf(stderr, "zvm: %s%s\n", report.state, sig ? "; no wo image was written back" : "");
     zvm_report_free(&report);
     if (opt.trace)
         fclose(opt.trace);
-    return rc;
+    return sig ? 128 + sig : rc;
 }

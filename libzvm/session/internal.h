@@ -32,13 +32,17 @@ typedef struct session_timer {
     struct timespec deadline;   /* CLOCK_MONOTONIC; moves on by 50 ms per resent signal */
     struct timespec due;        /* the Timeout itself */
     zvm_runtime *rt;            /* NULL until the runtime exists */
+    const volatile sig_atomic_t *stop_flag;   /* options->stop: watched every 50 ms; NULL: none */
+    int signal;                 /* the signal that stopped the session, 0 if none (kept after stop) */
     bool stop, fired, running;
 } session_timer;
 
-/* Starts the clock for the calling thread's session. */
-int session_timer_start(session_timer *t, int64_t seconds, zvm_error *err);
+/* Starts the clock for the calling thread's session; stop_flag may be NULL. */
+int session_timer_start(session_timer *t, int64_t seconds, const volatile sig_atomic_t *stop_flag, zvm_error *err);
 void session_timer_set_runtime(session_timer *t, zvm_runtime *rt);
 bool session_timer_fired(session_timer *t);
+/* The signal that stopped the session (it counts as fired too), or 0. */
+int session_timer_signal(session_timer *t);
 /* Milliseconds since the Timeout passed (negative before). */
 int64_t session_timer_overrun_ms(const session_timer *t);
 /* Stops the thread; returns whether the deadline passed. */

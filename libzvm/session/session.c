@@ -37,12 +37,17 @@ typedef struct session {
 } session;
 
 /* Records the failure (the report keeps the first one) and returns its exit code.  Once the
- * Timeout has passed, whatever stopped the session (an interrupted read, a trap) is the timeout. */
+ * Timeout has passed, whatever stopped the session (an interrupted read, a trap) is the timeout;
+ * once a stop signal came, it is the signal. */
 static int failed(session *s, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int failed(session *s, int code, const char *fmt, ...)
 {
     if (s->r->exit_code == 0 && session_timer_fired(&s->timer)) {
-        snprintf(s->r->state, sizeof s->r->state, "session timeout");
+        int sig = session_timer_signal(&s->timer);
+        if (sig)
+            snprintf(s->r->state, sizeof s->r->state, "stopped by %s", zvm_signal_name(sig));
+        else
+            snprintf(s->r->state, sizeof s->r->state, "session timeout");
         s->r->exit_code = code = ZVM_EXIT_TRAP;
     } else if (s->r->exit_code == 0) {
         va_list ap;
@@ -314,6 +319,19 @@ static int finish_guest(session *s)
     return 0;
 }
 
+/* A stop signal, whenever it came before the write-back: the session ends as stopped by it,
+ * even if the guest had finished (a signal seen first by the session's own thread). */
+static bool stopped_by_signal(session *s)
+{
+    if (s->opt->stop && *s->opt->stop && !session_timer_signal(&s->timer))
+        s->timer.signal = *s->opt->stop;
+    if (!session_timer_signal(&s->timer))
+        return false;
+    s->timer.fired = true;
+    failed(s, ZVM_EXIT_TRAP, "stopped");
+    return true;
+}
+
 static double seconds(struct timeval tv)
 {
     return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
@@ -361,12 +379,14 @@ int zvm_session_run(const zvm_manifest *m, const zvm_session_options *opt, zvm_r
           (long long)m->timeout, m->nchannels);
 
     zvm_error err;
-    if (session_timer_start(&s.timer, m->timeout, &err) != 0)
+    if (session_timer_start(&s.timer, m->timeout, s.opt->stop, &err) != 0)
         failed(&s, ZVM_EXIT_IO, "%s", err.msg);
     else if (load_program(&s) == 0 && open_channels(&s) == 0 && read_nvram(&s) == 0 && make_guest(&s) == 0)
         run_guest(&s);
     session_timer_stop(&s.timer);
-    if (!s.opt->check_only)
+    if (stopped_by_signal(&s))
+        trace(&s, "stopped by %s: no wo image written back", zvm_signal_name(session_timer_signal(&s.timer)));
+    else if (!s.opt->check_only)
         finish_guest(&s);
     cleanup(&s);
 

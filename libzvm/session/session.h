@@ -16,6 +16,12 @@
  * program has its own), so blocking reads of FIFOs and terminals return; run one session per
  * thread.
  *
+ * A session can also be stopped from outside, by a signal (zvm and zvsh on SIGINT, SIGTERM, SIGHUP
+ * and SIGPIPE): options->stop points at a flag a signal handler sets to the signal's number
+ * (zvm_stop_on_signals below installs such handlers).  The timer thread looks at it every 50 ms
+ * and stops the session as at the Timeout; the state then reads "stopped by SIGINT", the exit
+ * code is 4, and no `wo` image is written back (its file keeps what it held before).
+ *
  * The session never prints to stdout and never exits.  Warnings (skipped manifest lines, with
  * verbosity >= 1) and progress notes (verbosity >= 2) go to options->log; a trace of every stage
  * and host call goes to options->trace.
@@ -23,6 +29,7 @@
 #ifndef ZVM_SESSION_H
 #define ZVM_SESSION_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -35,6 +42,7 @@ typedef struct zvm_session_options {
     int verbosity;             /* -v N */
     FILE *log;                 /* warnings and notes; NULL: none */
     FILE *trace;               /* -T: one line per stage and per host call; NULL: none */
+    const volatile sig_atomic_t *stop;   /* a signal number once the session must stop; NULL: none */
 } zvm_session_options;
 
 /* The seven lines of DESIGN.md §4, as values. */
@@ -63,5 +71,12 @@ int zvm_session_run(const zvm_manifest *m, const zvm_session_options *opt, zvm_r
 char *zvm_report_text(const zvm_report *report);
 
 void zvm_report_free(zvm_report *report);
+
+/* Catches SIGINT, SIGTERM, SIGHUP and SIGPIPE (without SA_RESTART, so blocking calls return EINTR):
+ * the handler records the first one caught in a flag and does nothing else.  Returns that flag,
+ * for zvm_session_options.stop and for the caller to see which signal came (0: none yet). */
+const volatile sig_atomic_t *zvm_stop_on_signals(void);
+/* "SIGINT", "SIGTERM", "SIGHUP" or "SIGPIPE" (a constant string). */
+const char *zvm_signal_name(int sig);
 
 #endif

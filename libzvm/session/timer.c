@@ -8,6 +8,10 @@
  *     nobody writes) return EINTR, which the channels pass up instead of retrying.
  * It repeats the signal every 50 ms until the session stops, in case the first one arrived while
  * the thread was not inside a system call.
+ *
+ * A stop flag (session.h, options->stop) makes the thread also wake every 50 ms to look at it: a
+ * signal handler cannot signal a condition variable, and 50 ms is prompt for a person or a
+ * supervisor.  A set flag fires the timer early, the same two ways, and remembers the signal.
  */
 #include "session/internal.h"
 
@@ -20,6 +24,7 @@
 /* Far enough for any real job, near enough that the arithmetic cannot overflow. */
 #define MAX_TIMEOUT_SECONDS (100LL * 365 * 24 * 3600)
 #define RESEND_NS (50 * 1000 * 1000)
+#define STOP_POLL_NS (50 * 1000 * 1000)
 
 static void wake_up(int sig)
 {
@@ -48,16 +53,53 @@ static void add_ns(struct timespec *ts, long ns)
     }
 }
 
+static bool before(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/* True (once) when a signal handler has set the stop flag; it remembers the signal. */
+static bool stop_flag_set(session_timer *t)
+{
+    if (!t->stop_flag || !*t->stop_flag || t->signal)
+        return false;
+    t->signal = *t->stop_flag;
+    return true;
+}
+
+/* Until the deadline, or until the next look at the stop flag if that comes first.  Returns
+ * true when it is time to fire (the deadline passed, or the flag is set). */
+static bool wait_for_deadline(session_timer *t)
+{
+    if (stop_flag_set(t))
+        return true;
+    struct timespec until = t->deadline;
+    if (t->stop_flag && !t->fired) {
+        struct timespec look;
+        clock_gettime(CLOCK_MONOTONIC, &look);
+        add_ns(&look, STOP_POLL_NS);
+        if (before(&look, &until))
+            until = look;
+    }
+    int rc = pthread_cond_timedwait(&t->wake, &t->lock, &until);
+    if (t->stop)
+        return false;
+    if (stop_flag_set(t))
+        return true;
+    return rc == ETIMEDOUT && !before(&until, &t->deadline);
+}
+
 static void *timer_main(void *arg)
 {
     session_timer *t = arg;
     pthread_mutex_lock(&t->lock);
     while (!t->stop) {
-        int rc = pthread_cond_timedwait(&t->wake, &t->lock, &t->deadline);
-        if (rc != ETIMEDOUT || t->stop)
+        if (!wait_for_deadline(t))
             continue;
         if (!t->fired && t->rt)
             zvm_runtime_interrupt(t->rt);
+        if (!t->fired)   /* from now on, resend every 50 ms */
+            clock_gettime(CLOCK_MONOTONIC, &t->deadline);
         t->fired = true;
         pthread_kill(t->target, SIGURG);
         add_ns(&t->deadline, RESEND_NS);
@@ -66,10 +108,11 @@ static void *timer_main(void *arg)
     return NULL;
 }
 
-int session_timer_start(session_timer *t, int64_t seconds, zvm_error *err)
+int session_timer_start(session_timer *t, int64_t seconds, const volatile sig_atomic_t *stop_flag, zvm_error *err)
 {
     memset(t, 0, sizeof *t);
     t->target = pthread_self();
+    t->stop_flag = stop_flag;
     install_wake_handler();
     clock_gettime(CLOCK_MONOTONIC, &t->deadline);
     t->deadline.tv_sec += seconds > MAX_TIMEOUT_SECONDS ? MAX_TIMEOUT_SECONDS : seconds;
@@ -110,6 +153,16 @@ bool session_timer_fired(session_timer *t)
     bool fired = t->fired;
     pthread_mutex_unlock(&t->lock);
     return fired;
+}
+
+int session_timer_signal(session_timer *t)
+{
+    if (!t->running)
+        return t->signal;
+    pthread_mutex_lock(&t->lock);
+    int sig = t->signal;
+    pthread_mutex_unlock(&t->lock);
+    return sig;
 }
 
 int64_t session_timer_overrun_ms(const session_timer *t)
