@@ -22,7 +22,7 @@ WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -DZVM_VERSION='"$(VERSION)"' \
              -Ilibzvm -fno-strict-aliasing -MMD -MP
-LIBS     := -Wl,--as-needed $(shell pkg-config --libs libarchive libcurl jansson yaml-0.1 libcrypto 2>/dev/null) -lm -lpthread
+LIBS     := -Wl,--as-needed $(shell pkg-config --libs libarchive libcurl jansson yaml-0.1 libcrypto libedit 2>/dev/null) -lm -lpthread
 
 LIB_SRCS := $(shell find libzvm -name '*.c' | sort)
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)

@@ -41,18 +41,40 @@ static int copy_data(struct archive *a, const char *out_path, char *err, size_t 
     return 1;
 }
 
-int zvsh_extract_member(const char *image_path, const char *name, const char *out_path, char *err, size_t errsize)
+/* The image opened as zvm mounts it: a tar, compressed or not.  NULL with err on failure. */
+static struct archive *open_image(const char *image_path, char *err, size_t errsize)
 {
     struct archive *a = archive_read_new();
     archive_read_support_filter_all(a);
     archive_read_support_format_tar(a);
     archive_read_support_format_gnutar(a);
-    int rc = 0;
     if (archive_read_open_filename(a, image_path, 1 << 16) != ARCHIVE_OK) {
         snprintf(err, errsize, "image %s is not a readable tar archive: %s", image_path, archive_error_string(a));
         archive_read_free(a);
-        return -1;
+        return NULL;
     }
+    return a;
+}
+
+int zvsh_check_image(const char *image_path, char *err, size_t errsize)
+{
+    struct archive *a = open_image(image_path, err, errsize);
+    if (!a) return -1;
+    struct archive_entry *e;
+    int r, n = 0;
+    while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) n++;
+    if (r != ARCHIVE_EOF)
+        snprintf(err, errsize, "image %s is not a tar archive (%s after %d members); check the file, or rebuild it with tar",
+                 image_path, archive_error_string(a) ? archive_error_string(a) : "unreadable", n);
+    archive_read_free(a);
+    return r == ARCHIVE_EOF ? 0 : -1;
+}
+
+int zvsh_extract_member(const char *image_path, const char *name, const char *out_path, char *err, size_t errsize)
+{
+    struct archive *a = open_image(image_path, err, errsize);
+    if (!a) return -1;
+    int rc = 0;
     const char *want = strip_prefix(name);
     struct archive_entry *e;
     int r;

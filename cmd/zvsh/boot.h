@@ -9,4 +9,8 @@
  * (the image is missing or is not a tar archive). */
 int zvsh_extract_member(const char *image_path, const char *name, const char *out_path, char *err, size_t errsize);
 
+/* Reads every member header of the tar at image_path, as zvm will when it mounts it: 0, or -1
+ * with err naming the path when it is not a (complete) tar archive, compressed or not. */
+int zvsh_check_image(const char *image_path, char *err, size_t errsize);
+
 #endif

@@ -94,6 +94,15 @@ static int read_file(struct zvsh_config *cfg, const char *path, char *err, size_
         } else if (strcmp(section, "fstab") == 0) {
             set_pair(&cfg->fstab, &cfg->nfstab, key, value);
             continue;
+        } else if (strcmp(section, "images") == 0) {
+            if (strcmp(key, "path") != 0) {
+                snprintf(err, errsize, "%s:%d: unknown key '%s' in [images] (only 'path = DIR:DIR...')", path, lineno, key);
+                rc = -1;
+            } else {
+                free(cfg->image_path);
+                cfg->image_path = strdup(value);
+            }
+            continue;
         } else {
             continue;              /* other sections (2014's [zvapp]) are not ours */
         }
@@ -136,4 +145,5 @@ void zvsh_config_free(struct zvsh_config *cfg)
     for (size_t i = 0; i < cfg->nfstab; i++) { free(cfg->fstab[i].key); free(cfg->fstab[i].value); }
     free(cfg->env);
     free(cfg->fstab);
+    free(cfg->image_path);
 }

@@ -4,7 +4,8 @@
  * Files are read in this order, each overriding the keys the previous ones set (nearest wins):
  *   /etc/zvsh.cfg, ~/.zvsh.cfg, ./zvsh.cfg  (or only $ZVSH_CONFIG when it is set)
  * Sections: [manifest] Version Memory Node Timeout; [limits] reads rbytes writes wbytes;
- * [env] NAME = value; [fstab] /host/image.tar = /mountpoint ro|wo.
+ * [env] NAME = value; [fstab] /host/image.tar = /mountpoint ro|wo; [images] path = DIR:DIR
+ * (where an image named without a '/' is looked for; see images.h).
  */
 #ifndef ZVSH_CONFIG_H
 #define ZVSH_CONFIG_H
@@ -23,6 +24,7 @@ struct zvsh_config {
     size_t nenv;
     struct zvsh_pair *fstab;      /* image path -> "mountpoint access" */
     size_t nfstab;
+    char *image_path;             /* [images] path: NULL when no file set it */
 };
 
 /* Fills cfg with the defaults of DESIGN.md §5, then reads the config files.  On a bad file: -1 and

@@ -4,11 +4,16 @@
  *
  *   zvsh [--zvm-image PATH[,MOUNTPOINT[,ACCESS]]]... [--zvm-save-dir DIR] [--zvm-debug]
  *        [--zvm-trace] [--zvm-verbosity N] [--zvm-getrc] [--zvm-timeout N] [--zvm-memory N]
- *        COMMAND [ARGS...]
+ *        [--zvm-overwrite] [--zvm-no-edit] COMMAND [ARGS...]
  *
  * Exit status: the guest's code | (zvm's code << 4), or zvm's code alone with --zvm-getrc.
  * zvsh's own errors (before any session runs) exit with zvm's codes: 22 a bad command line,
- * 2 a missing file, 5 an unreadable image or save dir.
+ * 2 a missing file, 5 an unreadable or unwritable host file, 17 a `wo` target it will not
+ * replace.  SIGINT, SIGTERM, SIGHUP or SIGPIPE stop the session and exit 128+signal.
+ *
+ * Everything the session needs from the host is checked before it starts (checks.h), and
+ * whatever zvsh made for it (the temporary directory, @files it created) is removed again
+ * when it is interrupted.
  */
 #include <errno.h>
 #include <limits.h>
@@ -21,8 +26,11 @@
 #include <unistd.h>
 
 #include "boot.h"
+#include "checks.h"
 #include "config.h"
+#include "images.h"
 #include "job.h"
+#include "tty.h"
 #include "session/session.h"
 #include "version.h"
 
@@ -34,7 +42,7 @@ struct cli {
     char **image_specs;
     size_t nimage_specs;
     const char *save_dir;
-    bool debug, trace, getrc;
+    bool debug, trace, getrc, overwrite, no_edit;
     int verbosity;
     long long timeout, memory;      /* -1: from the config */
     const char *command;
@@ -55,9 +63,14 @@ static void usage(FILE *to)
             "  --zvm-getrc           exit with zvm's code alone instead of guest | zvm << 4\n"
             "  --zvm-timeout N       session Timeout in seconds (overrides zvsh.cfg)\n"
             "  --zvm-memory N        session Memory in bytes (overrides zvsh.cfg)\n"
+            "  --zvm-overwrite       let a wo image replace an existing non-empty file\n"
+            "  --zvm-no-edit         no line editing when stdin is a terminal (the guest reads it raw)\n"
             "  -h, --help            this help;  --version  the version\n"
             "ARGS: @path becomes a channel /dev/<n>.<basename> (created empty if missing); @NAME=value sets\n"
-            "an environment variable.  Config: /etc/zvsh.cfg, ~/.zvsh.cfg, ./zvsh.cfg (nearest wins). See zvsh(1).\n");
+            "an environment variable.  An image named without a '/' (python.tar, python) is looked for in\n"
+            "the current directory, then in $ZVM_IMAGE_PATH or zvsh.cfg's [images] path or PREFIX/share/zvm/images.\n"
+            "Config: /etc/zvsh.cfg, ~/.zvsh.cfg, ./zvsh.cfg (nearest wins).  Ctrl-C (SIGINT), SIGTERM, SIGHUP, SIGPIPE\n"
+            "end the session: exit 128+signal.  See zvsh(1).\n");
 }
 
 static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -114,6 +127,8 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
         else if (strcmp(key, "debug") == 0) cli->debug = true;
         else if (strcmp(key, "trace") == 0) cli->trace = true;
         else if (strcmp(key, "getrc") == 0) cli->getrc = true;
+        else if (strcmp(key, "overwrite") == 0) cli->overwrite = true;
+        else if (strcmp(key, "no-edit") == 0) cli->no_edit = true;
         else if (strcmp(key, "verbosity") == 0) {
             long long v = number(value);
             if (v < 0 || v > 9) return fail(EXIT_USAGE, "--zvm-verbosity takes 0 to 9, not '%s'", value);
@@ -144,8 +159,24 @@ static char *absolute(const char *path)
     return s;
 }
 
+/* A ro image: found (images.h), a regular file, a whole tar archive.  Its absolute path, or NULL. */
+static char *read_only_image(const struct zvsh_config *cfg, const char *name, int *rc)
+{
+    char err[3072];
+    char *found = zvsh_find_image(name, cfg, err, sizeof err);
+    if (!found) { *rc = fail(EXIT_NOENT, "%s", err); return NULL; }
+    struct stat st;
+    char *path = absolute(found);
+    free(found);
+    if (stat(path, &st) != 0) *rc = fail(EXIT_NOENT, "image %s: %s", path, strerror(errno));
+    else if (!S_ISREG(st.st_mode)) *rc = fail(EXIT_IO, "image %s is not a regular file (a tar archive is needed)", path);
+    else if (zvsh_check_image(path, err, sizeof err) != 0) *rc = fail(EXIT_IO, "%s", err);
+    if (*rc) { free(path); return NULL; }
+    return path;
+}
+
 /* "PATH[,MOUNTPOINT[,ACCESS]]" or the config's "PATH = MOUNTPOINT ACCESS". */
-static int add_image(struct zvsh_job *job, const char *path, const char *mountpoint, const char *access_)
+static int add_image(struct zvsh_job *job, bool overwrite, const char *path, const char *mountpoint, const char *access_)
 {
     struct zvsh_image *im = &job->images[job->nimages];
     if (!*path) return fail(EXIT_USAGE, "an image needs a path: --zvm-image PATH[,MOUNTPOINT[,ACCESS]]");
@@ -154,32 +185,52 @@ static int add_image(struct zvsh_job *job, const char *path, const char *mountpo
     im->write_back = access_ && strcmp(access_, "wo") == 0;
     if (mountpoint && *mountpoint && mountpoint[0] != '/')
         return fail(EXIT_USAGE, "image %s: the mount point must be absolute, not '%s'", path, mountpoint);
-    struct stat st;
-    if (!im->write_back) {
-        if (stat(path, &st) != 0) return fail(EXIT_NOENT, "image %s: %s", path, strerror(errno));
-        if (!S_ISREG(st.st_mode)) return fail(EXIT_IO, "image %s is not a regular file (a tar archive is needed)", path);
+    int rc = 0;
+    if (im->write_back) {
+        char err[PATH_MAX + 256];
+        im->path = absolute(path);
+        if ((rc = zvsh_check_wo_target(im->path, overwrite, err, sizeof err))) {
+            free(im->path);
+            return fail(rc, "%s", err);
+        }
+    } else if (!(im->path = read_only_image(job->cfg, path, &rc))) {
+        return rc;
     }
-    im->path = absolute(path);
     im->mountpoint = strdup(mountpoint && *mountpoint ? mountpoint : "/");
     job->nimages++;
     return 0;
 }
 
-static int add_image_spec(struct zvsh_job *job, const char *spec)
+static int add_image_spec(struct zvsh_job *job, bool overwrite, const char *spec)
 {
     char *copy = strdup(spec), *parts[3] = {copy, NULL, NULL}, *p = copy;
     for (int k = 1; k < 3 && (p = strchr(p, ',')); k++) { *p++ = '\0'; parts[k] = p; }
     if (p && strchr(p, ',')) { free(copy); return fail(EXIT_USAGE, "--zvm-image takes PATH[,MOUNTPOINT[,ACCESS]], not '%s'", spec); }
-    int rc = add_image(job, parts[0], parts[1], parts[2]);
+    int rc = add_image(job, overwrite, parts[0], parts[1], parts[2]);
     free(copy);
     return rc;
 }
 
-static int add_config_image(struct zvsh_job *job, const char *path, const char *value)
+static int add_config_image(struct zvsh_job *job, bool overwrite, const char *path, const char *value)
 {
     char mp[PATH_MAX] = "", acc[16] = "";
     if (sscanf(value, "%4095s %15s", mp, acc) < 1) return fail(EXIT_USAGE, "zvsh.cfg [fstab] %s: expected '= MOUNTPOINT ro|wo'", path);
-    return add_image(job, path, mp, acc);
+    return add_image(job, overwrite, path, mp, acc);
+}
+
+/* --zvm-debug and --zvm-trace write ./zvsh.log and ./zvsh.trace.log: writable, said before the run. */
+static int check_log_files(const struct cli *cli)
+{
+    const char *what[2] = {"--zvm-debug", "--zvm-trace"}, *name[2] = {"zvsh.log", "zvsh.trace.log"};
+    bool wanted[2] = {cli->debug, cli->trace};
+    for (int i = 0; i < 2; i++) {
+        if (!wanted[i]) continue;
+        char err[PATH_MAX + 256], *path = absolute(name[i]);
+        int rc = zvsh_check_writable(what[i], path, err, sizeof err);
+        free(path);
+        if (rc) return fail(rc, "%s (run it from a directory you can write to)", err);
+    }
+    return 0;
 }
 
 /* Creates (or reuses) the directory the session files go into. */
@@ -240,8 +291,9 @@ static int find_program(struct zvsh_job *job, const char *command, char **progra
     return EXIT_NOENT;
 }
 
-/* @NAME=value sets an environment variable; @path becomes a channel; others pass unchanged. */
-static int resolve_args(struct zvsh_job *job, struct zvsh_config *cfg, struct cli *cli)
+/* @NAME=value sets an environment variable; @path becomes a channel; others pass unchanged.
+ * created[k] says whether zvsh made the k-th @file (it is removed again if the run is stopped). */
+static int resolve_args(struct zvsh_job *job, struct zvsh_config *cfg, const struct cli *cli, bool *created)
 {
     job->args = calloc((size_t)cli->nargs + 1, sizeof *job->args);
     job->files = calloc((size_t)cli->nargs + 1, sizeof *job->files);
@@ -256,20 +308,56 @@ static int resolve_args(struct zvsh_job *job, struct zvsh_config *cfg, struct cl
             free(name);
             continue;
         }
-        const char *path = a + 1;
-        struct stat st;
-        if (stat(path, &st) != 0) {
-            /* as 2014 zvsh did: a missing file is created empty, so the guest can write to it */
-            FILE *f = fopen(path, "w");
-            if (!f) return fail(EXIT_IO, "argument %s: cannot create %s: %s", a, path, strerror(errno));
-            fclose(f);
-        } else if (S_ISDIR(st.st_mode)) {
-            return fail(EXIT_USAGE, "argument %s: %s is a directory; a channel must be a file, device or FIFO", a, path);
-        }
-        job->files[job->nfiles++] = absolute(path);
+        char err[PATH_MAX + 256], *path = absolute(a + 1);
+        int rc = zvsh_prepare_file_arg(a, path, &created[job->nfiles], err, sizeof err);
+        if (rc) { free(path); return fail(rc, "%s", err); }
+        job->files[job->nfiles++] = path;
         job->args[job->nargs++] = zvsh_channel_alias(job->nconfig_images + job->nfiles, path);
     }
     return 0;
+}
+
+/* What one run made on the host, to take down at the end (or when stopped). */
+struct run {
+    const struct cli *cli;
+    struct zvsh_job *job;
+    bool *created;                  /* per @file: zvsh created it */
+    char *dir;                      /* the session files' directory, once made */
+};
+
+/* Removes the temporary directory (not a --zvm-save-dir), and when the run did not finish, the
+ * @files zvsh created for it: a stopped run leaves nothing of its own behind. */
+static void take_down(struct run *r, bool finished)
+{
+    if (r->dir && !r->cli->save_dir) remove_dir(r->dir);
+    for (size_t i = 0; !finished && i < r->job->nfiles; i++)
+        if (r->created[i]) unlink(r->job->files[i]);
+}
+
+/* A stop signal came: one line, everything zvsh made removed, exit 128+signal. */
+static int stopped(struct run *r, int sig, bool during_session)
+{
+    take_down(r, false);
+    fprintf(stderr, "zvsh: %s: %s; nothing written back, temporary files removed\n", zvm_signal_name(sig),
+            during_session ? "session stopped" : "stopped before the session started");
+    return 128 + sig;
+}
+
+/* Runs manifest.1 in dir, with a line editor on the terminal when stdin is one. */
+static int run_session(const struct cli *cli, const char *dir, const volatile sig_atomic_t *stop, zvm_report *report)
+{
+    zvm_session_options opt = {.verbosity = cli->verbosity, .log = stderr, .stop = stop};
+    if (cli->trace && !(opt.trace = fopen("zvsh.trace.log", "w")))
+        fprintf(stderr, "zvsh: cannot write zvsh.trace.log (%s); running without a trace\n", strerror(errno));
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/manifest.1", dir);
+    fflush(stdout);
+    struct zvsh_tty *tty = NULL;
+    if (!cli->no_edit && isatty(0)) tty = zvsh_tty_start(stop);
+    int zvm_rc = zvm_session_run_file(path, &opt, report);
+    zvsh_tty_stop(tty);
+    if (opt.trace) fclose(opt.trace);
+    return zvm_rc;
 }
 
 int main(int argc, char **argv)
@@ -277,6 +365,9 @@ int main(int argc, char **argv)
     struct cli cli;
     int rc = parse_cli(argc, argv, &cli);
     if (rc) return rc < 0 ? 0 : rc;
+    /* From here on a Ctrl-C, SIGTERM, SIGHUP or SIGPIPE only sets this flag: zvsh stops at the
+     * next step (the session within 50 ms) and removes what it made. */
+    const volatile sig_atomic_t *stop = zvm_stop_on_signals();
 
     struct zvsh_config cfg;
     char err[1024];
@@ -286,53 +377,52 @@ int main(int argc, char **argv)
 
     struct zvsh_job job = {.cfg = &cfg, .debug = cli.debug, .verbosity = cli.verbosity};
     job.images = calloc(cfg.nfstab + cli.nimage_specs + 1, sizeof *job.images);
-    for (size_t i = 0; i < cfg.nfstab && rc == 0; i++) rc = add_config_image(&job, cfg.fstab[i].key, cfg.fstab[i].value);
+    for (size_t i = 0; i < cfg.nfstab && rc == 0; i++)
+        rc = add_config_image(&job, cli.overwrite, cfg.fstab[i].key, cfg.fstab[i].value);
     job.nconfig_images = job.nimages;
-    for (size_t i = 0; i < cli.nimage_specs && rc == 0; i++) rc = add_image_spec(&job, cli.image_specs[i]);
-    if (rc) return rc;
-    if ((rc = resolve_args(&job, &cfg, &cli))) return rc;
+    for (size_t i = 0; i < cli.nimage_specs && rc == 0; i++) rc = add_image_spec(&job, cli.overwrite, cli.image_specs[i]);
+    if (rc || (rc = check_log_files(&cli))) return rc;
+    struct run run = {.cli = &cli, .job = &job, .created = calloc((size_t)cli.nargs + 1, sizeof *run.created)};
+    if ((rc = resolve_args(&job, &cfg, &cli, run.created))) { take_down(&run, false); return rc; }
 
-    char *dir = prepare_dir(cli.save_dir);
-    if (!dir) return EXIT_IO;
-    job.dir = dir;
+    if (!(run.dir = prepare_dir(cli.save_dir))) { take_down(&run, false); return EXIT_IO; }
+    job.dir = run.dir;
     char *program = NULL;
-    if ((rc = find_program(&job, cli.command, &program))) {
-        if (!cli.save_dir) remove_dir(dir);
-        return rc;
-    }
+    if ((rc = find_program(&job, cli.command, &program))) { take_down(&run, false); return rc; }
     job.program = program;
     const char *slash = strrchr(cli.command, '/');
     job.argv0 = slash ? slash + 1 : cli.command;
 
     char *manifest = zvsh_job_manifest(&job), *nvram = zvsh_job_nvram(&job);
-    if (!manifest || !nvram) return fail(EXIT_IO, "out of memory");
-    if ((rc = write_text(dir, "manifest.1", manifest)) || (rc = write_text(dir, "nvram.1", nvram))) {
-        if (!cli.save_dir) remove_dir(dir);
+    if (!manifest || !nvram) { take_down(&run, false); return fail(EXIT_IO, "out of memory"); }
+    if ((rc = write_text(run.dir, "manifest.1", manifest)) || (rc = write_text(run.dir, "nvram.1", nvram))) {
+        take_down(&run, false);
         return rc;
     }
+    if (*stop) return stopped(&run, *stop, false);
 
-    zvm_session_options opt = {.verbosity = cli.verbosity, .log = stderr};
-    if (cli.trace && !(opt.trace = fopen("zvsh.trace.log", "w")))
-        fprintf(stderr, "zvsh: cannot write zvsh.trace.log (%s); running without a trace\n", strerror(errno));
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/manifest.1", dir);
-    fflush(stdout);
     zvm_report report;
-    int zvm_rc = zvm_session_run_file(path, &opt, &report);
-    if (opt.trace) fclose(opt.trace);
+    int zvm_rc = run_session(&cli, run.dir, stop, &report);
+    int sig = *stop;
+    if (sig && zvm_rc != 0) {
+        zvm_report_free(&report);
+        return stopped(&run, sig, true);
+    }
     if (zvm_rc != 0) {
         char *text = zvm_report_text(&report);
         if (text) fputs(text, stderr);
         free(text);
         fprintf(stderr, "ERROR: ZeroVM return code is %d\n", zvm_rc);
     }
-    int status = cli.getrc ? zvm_rc : (report.user_rc | (zvm_rc << 4));
+    if (sig) fprintf(stderr, "zvsh: %s came after the session ended; its outputs are complete\n", zvm_signal_name(sig));
+    int status = sig ? 128 + sig : cli.getrc ? zvm_rc : ((report.user_rc | (zvm_rc << 4)) & 0xff);
     zvm_report_free(&report);
-    if (!cli.save_dir) remove_dir(dir);
+    take_down(&run, true);
+    free(run.created);
     free(manifest);
     free(nvram);
     free(program);
-    free(dir);
+    free(run.dir);
     zvsh_config_free(&cfg);
-    return status & 0xff;
+    return status;
 }
