@@ -114,6 +114,13 @@ images: all
 ZC_PYVER := $(shell /usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
 ZC_PYDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/python3/dist-packages,$(PREFIX)/lib/python$(ZC_PYVER)/dist-packages)
 
+# The images built so far (make images), where zvsh looks for an image given by name (zvsh(1), IMAGES).
+IMAGES_BUILT = $(wildcard $(B)/images/*.tar)
+define install-images
+install -d $(DESTDIR)$(PREFIX)/share/zvm/images
+$(if $(IMAGES_BUILT),install -m 644 $(IMAGES_BUILT) $(DESTDIR)$(PREFIX)/share/zvm/images/,@echo "install: no image built yet (make images), none installed")
+endef
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
 	           $(DESTDIR)$(PREFIX)/include/zvm $(DESTDIR)$(PREFIX)/lib/zvm/sysroot/lib $(DESTDIR)$(PREFIX)/share/zvm
@@ -124,6 +131,7 @@ install: all
 	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	cp -R share/. $(DESTDIR)$(PREFIX)/share/zvm/
+	$(install-images)
 	install -d $(DESTDIR)$(ZC_PYDIR)/zerocloud
 	install -m 644 share/zerocloud/zerocloud/*.py $(DESTDIR)$(ZC_PYDIR)/zerocloud/
 
