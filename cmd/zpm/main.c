@@ -2,10 +2,12 @@
 #include "zpm.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "version.h"
 
@@ -160,13 +162,39 @@ bool zpm_print_help(const char *name)
     return true;
 }
 
+/* Where the whole manual is, told the way that works here: "man zpm" when make install put it
+ * beside this zpm (PREFIX/bin/zpm, PREFIX/share/man/man1/zpm.1), "man -l .../man/zpm.1" when
+ * this zpm runs from a build tree (build/zpm beside man/), else the manual's name alone. */
+static void print_manual_pointer(FILE *out)
+{
+    char exe[PATH_MAX], page[PATH_MAX + 32];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    char *slash = n > 0 ? (exe[n] = '\0', strrchr(exe, '/')) : NULL;
+    if (slash) {
+        *slash = '\0';
+        snprintf(page, sizeof page, "%s/../share/man/man1/zpm.1", exe);
+        if (access(page, R_OK) == 0) {
+            fprintf(out, "'man zpm' has it all.\n");
+            return;
+        }
+        snprintf(page, sizeof page, "%s/../man/zpm.1", exe);
+        char real[PATH_MAX];
+        if (access(page, R_OK) == 0 && realpath(page, real)) {
+            fprintf(out, "'man -l %s' has it all.\n", real);
+            return;
+        }
+    }
+    fprintf(out, "The zpm(1) manual (man/zpm.1 in zvm's sources; 'man zpm' after make install) has it all.\n");
+}
+
 static void print_overview(FILE *out)
 {
     fprintf(out, "usage: zpm COMMAND [ARGS...]\n\nCommands:\n");
     for (size_t i = 0; i < command_count; i++)
         fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\n'zpm help COMMAND' or 'zpm COMMAND --help' explains one; man zpm has it all.\n"
-                 "Exit status: 0 success, 1 failure, 2 usage error.\n");
+    fprintf(out, "\n'zpm help COMMAND' or 'zpm COMMAND --help' explains one.  ");
+    print_manual_pointer(out);
+    fprintf(out, "Exit status: 0 success, 1 failure, 2 usage error.\n");
 }
 
 static int cmd_version(int argc, char **argv)
