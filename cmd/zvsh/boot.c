@@ -64,8 +64,8 @@ int zvsh_check_image(const char *image_path, char *err, size_t errsize)
     int r, n = 0;
     while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) n++;
     if (r != ARCHIVE_EOF)
-        snprintf(err, errsize, "image %s is not a tar archive (%s after %d members); check the file, or rebuild it with tar",
-                 image_path, archive_error_string(a) ? archive_error_string(a) : "unreadable", n);
+        snprintf(err, errsize, "image %s is not a complete tar archive: %s (after %d member headers); check the file, "
+                 "or make it again with tar", image_path, archive_error_string(a) ? archive_error_string(a) : "unreadable", n);
     archive_read_free(a);
     return r == ARCHIVE_EOF ? 0 : -1;
 }

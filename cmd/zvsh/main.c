@@ -12,8 +12,8 @@
  * replace.  SIGINT, SIGTERM, SIGHUP or SIGPIPE stop the session and exit 128+signal.
  *
  * Everything the session needs from the host is checked before it starts (checks.h), and
- * whatever zvsh made for it (the temporary directory, @files it created) is removed again
- * when it is interrupted.
+ * whatever the run made (the temporary directory, @files zvsh created, `wo` images that did not
+ * exist) is removed again when it is interrupted.
  */
 #include <errno.h>
 #include <limits.h>
@@ -291,9 +291,16 @@ static int find_program(struct zvsh_job *job, const char *command, char **progra
     return EXIT_NOENT;
 }
 
-/* @NAME=value sets an environment variable; @path becomes a channel; others pass unchanged.
- * created[k] says whether zvsh made the k-th @file (it is removed again if the run is stopped). */
-static int resolve_args(struct zvsh_job *job, struct zvsh_config *cfg, const struct cli *cli, bool *created)
+/* What one run made on the host, to take down at the end (or when stopped). */
+struct run {
+    const struct cli *cli;
+    char *dir;                      /* the session files' directory, once made */
+    const char **made;              /* host files that did not exist before the run (not owned) */
+    size_t nmade;
+};
+
+/* @NAME=value sets an environment variable; @path becomes a channel; others pass unchanged. */
+static int resolve_args(struct zvsh_job *job, struct zvsh_config *cfg, const struct cli *cli, struct run *run)
 {
     job->args = calloc((size_t)cli->nargs + 1, sizeof *job->args);
     job->files = calloc((size_t)cli->nargs + 1, sizeof *job->files);
@@ -309,29 +316,30 @@ static int resolve_args(struct zvsh_job *job, struct zvsh_config *cfg, const str
             continue;
         }
         char err[PATH_MAX + 256], *path = absolute(a + 1);
-        int rc = zvsh_prepare_file_arg(a, path, &created[job->nfiles], err, sizeof err);
+        bool created;
+        int rc = zvsh_prepare_file_arg(a, path, &created, err, sizeof err);
         if (rc) { free(path); return fail(rc, "%s", err); }
         job->files[job->nfiles++] = path;
         job->args[job->nargs++] = zvsh_channel_alias(job->nconfig_images + job->nfiles, path);
+        if (created) run->made[run->nmade++] = path;
     }
     return 0;
 }
 
-/* What one run made on the host, to take down at the end (or when stopped). */
-struct run {
-    const struct cli *cli;
-    struct zvsh_job *job;
-    bool *created;                  /* per @file: zvsh created it */
-    char *dir;                      /* the session files' directory, once made */
-};
+/* `wo` images whose files do not exist yet: the session makes them. */
+static void note_new_wo_images(const struct zvsh_job *job, struct run *run)
+{
+    struct stat st;
+    for (size_t i = 0; i < job->nimages; i++)
+        if (job->images[i].write_back && stat(job->images[i].path, &st) != 0) run->made[run->nmade++] = job->images[i].path;
+}
 
-/* Removes the temporary directory (not a --zvm-save-dir), and when the run did not finish, the
- * @files zvsh created for it: a stopped run leaves nothing of its own behind. */
+/* Removes the temporary directory (not a --zvm-save-dir); when the run did not finish, also the
+ * files it made: a stopped run leaves nothing of its own behind. */
 static void take_down(struct run *r, bool finished)
 {
     if (r->dir && !r->cli->save_dir) remove_dir(r->dir);
-    for (size_t i = 0; !finished && i < r->job->nfiles; i++)
-        if (r->created[i]) unlink(r->job->files[i]);
+    for (size_t i = 0; !finished && i < r->nmade; i++) unlink(r->made[i]);
 }
 
 /* A stop signal came: one line, everything zvsh made removed, exit 128+signal. */
@@ -382,8 +390,9 @@ int main(int argc, char **argv)
     job.nconfig_images = job.nimages;
     for (size_t i = 0; i < cli.nimage_specs && rc == 0; i++) rc = add_image_spec(&job, cli.overwrite, cli.image_specs[i]);
     if (rc || (rc = check_log_files(&cli))) return rc;
-    struct run run = {.cli = &cli, .job = &job, .created = calloc((size_t)cli.nargs + 1, sizeof *run.created)};
-    if ((rc = resolve_args(&job, &cfg, &cli, run.created))) { take_down(&run, false); return rc; }
+    struct run run = {.cli = &cli, .made = calloc((size_t)cli.nargs + job.nimages + 1, sizeof *run.made)};
+    note_new_wo_images(&job, &run);
+    if ((rc = resolve_args(&job, &cfg, &cli, &run))) { take_down(&run, false); return rc; }
 
     if (!(run.dir = prepare_dir(cli.save_dir))) { take_down(&run, false); return EXIT_IO; }
     job.dir = run.dir;
@@ -418,7 +427,7 @@ int main(int argc, char **argv)
     int status = sig ? 128 + sig : cli.getrc ? zvm_rc : ((report.user_rc | (zvm_rc << 4)) & 0xff);
     zvm_report_free(&report);
     take_down(&run, true);
-    free(run.created);
+    free(run.made);
     free(manifest);
     free(nvram);
     free(program);

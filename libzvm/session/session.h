@@ -73,7 +73,8 @@ char *zvm_report_text(const zvm_report *report);
 void zvm_report_free(zvm_report *report);
 
 /* Catches SIGINT, SIGTERM, SIGHUP and SIGPIPE (without SA_RESTART, so blocking calls return EINTR):
- * the handler records the first one caught in a flag and does nothing else.  Returns that flag,
+ * the handler records the first one caught in a flag and does nothing else.  A signal already
+ * ignored (nohup's SIGHUP, a background job's SIGINT) stays ignored.  Returns that flag,
  * for zvm_session_options.stop and for the caller to see which signal came (0: none yet). */
 const volatile sig_atomic_t *zvm_stop_on_signals(void);
 /* "SIGINT", "SIGTERM", "SIGHUP" or "SIGPIPE" (a constant string). */

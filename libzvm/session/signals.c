@@ -19,8 +19,14 @@ const volatile sig_atomic_t *zvm_stop_on_signals(void)
     static const int caught[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
     struct sigaction sa = { .sa_handler = record_signal };
     sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < sizeof caught / sizeof caught[0]; i++)
+    for (size_t i = 0; i < sizeof caught / sizeof caught[0]; i++) {
+        struct sigaction old;
+        /* one ignored when the program started stays ignored: nohup's SIGHUP, a background
+         * job's SIGINT */
+        if (sigaction(caught[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+            continue;
         sigaction(caught[i], &sa, NULL);
+    }
     return &stop_signal;
 }
 
