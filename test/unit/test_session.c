@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,6 +150,43 @@ static void test_trace_names_the_stages(void **state)
     zvm_report_free(&r);
 }
 
+/* A stop flag already set when the session starts: the guest never gets to exit by itself. */
+static void test_a_set_stop_flag_stops_the_session(void **state)
+{
+    static volatile sig_atomic_t stop = SIGTERM;
+    zvm_session_options opt = { .stop = &stop };
+    zvm_report r;
+    const char *text = manifest_for("s_exit", 10);
+    assert_int_equal(zvm_session_run_text(text, strlen(text), &opt, &r), ZVM_EXIT_TRAP);
+    assert_string_equal(r.state, "stopped by SIGTERM");
+    zvm_report_free(&r);
+}
+
+static void *raise_flag_soon(void *flag)
+{
+    struct timespec pause = { 0, 200 * 1000 * 1000 };
+    nanosleep(&pause, NULL);
+    *(volatile sig_atomic_t *)flag = SIGINT;   /* what the signal handler does */
+    return NULL;
+}
+
+/* Set while the guest loops (Timeout 20 s): the session stops as stopped by the signal, not by
+ * the Timeout. */
+static void test_the_stop_flag_stops_a_running_loop(void **state)
+{
+    static volatile sig_atomic_t stop;
+    stop = 0;
+    zvm_session_options opt = { .stop = &stop };
+    pthread_t raiser;
+    assert_int_equal(pthread_create(&raiser, NULL, raise_flag_soon, (void *)&stop), 0);
+    zvm_report r;
+    const char *text = manifest_for("s_loop", 20);
+    assert_int_equal(zvm_session_run_text(text, strlen(text), &opt, &r), ZVM_EXIT_TRAP);
+    pthread_join(raiser, NULL);
+    assert_string_equal(r.state, "stopped by SIGINT");
+    zvm_report_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -157,6 +196,8 @@ int main(void)
         cmocka_unit_test(test_check_only_runs_nothing),
         cmocka_unit_test(test_timeout_stops_a_loop_within_100ms),
         cmocka_unit_test(test_trace_names_the_stages),
+        cmocka_unit_test(test_a_set_stop_flag_stops_the_session),
+        cmocka_unit_test(test_the_stop_flag_stops_a_running_loop),
     };
     return cmocka_run_group_tests_name("session", tests, make_dir, remove_dir);
 }
