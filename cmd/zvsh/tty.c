@@ -277,7 +277,8 @@ static bool start_relay(struct zvsh_tty *t)
 struct zvsh_tty *zvsh_tty_start(const volatile sig_atomic_t *stop)
 {
     int out_fd = isatty(2) ? 2 : isatty(1) ? 1 : -1;
-    if (!isatty(0) || out_fd < 0) return NULL;
+    /* a background job (zvsh ... &) must not touch the terminal's mode: it would be stopped */
+    if (!isatty(0) || out_fd < 0 || tcgetpgrp(0) != getpgrp()) return NULL;
     struct zvsh_tty *t = calloc(1, sizeof *t);
     if (!t) return NULL;
     t->stop = stop;

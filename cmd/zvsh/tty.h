@@ -19,8 +19,9 @@
 
 struct zvsh_tty;
 
-/* NULL (and nothing changed) when stdin is not a terminal, no output is one, or the pipes or
- * the thread cannot be made; the session then reads the terminal directly, as before.
+/* NULL (and nothing changed) when stdin is not a terminal, no output is one, zvsh is not in
+ * the terminal's foreground (a background job), or the pipes or the thread cannot be made; the
+ * session then reads the terminal directly, as before.
  * stop: the session's stop flag (a set flag ends editing). */
 struct zvsh_tty *zvsh_tty_start(const volatile sig_atomic_t *stop);
 
