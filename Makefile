@@ -27,7 +27,7 @@ LIBS     := -Wl,--as-needed $(shell pkg-config --libs libarchive libcurl jansson
 LIB_SRCS := $(shell find libzvm -name '*.c' | sort)
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 CMDS     := zvm zvsh zpm
-TOOLS    := zvm-spec zvm-run
+TOOLS    := zvm-spec zvm-run zvm-fuzz-exec
 
 .PHONY: fixtures unit-bin all deps check unit bats spec bench fuzz images install clean demo demo-c
 all: $(CMDS:%=$(B)/%) $(TOOLS:%=$(B)/%)
@@ -47,6 +47,10 @@ $(CMDS:%=$(B)/%): $(B)/%: $$(addprefix $(B)/obj/,$$(subst .c,.o,$$(wildcard cmd/
 
 # zvm-run: the engine alone with a minimal WASI, for measuring and debugging it.
 $(B)/zvm-run: $(B)/obj/test/tools/zvm-run.o $(B)/libzvm.a
+	$(CC) $(CFLAGS) -o $@ $< $(B)/libzvm.a $(LIBS)
+
+# zvm-fuzz-exec: the engine's side of the differential fuzzer (test/fuzz/diff.py).
+$(B)/zvm-fuzz-exec: $(B)/obj/test/tools/zvm-fuzz-exec.o $(B)/libzvm.a
 	$(CC) $(CFLAGS) -o $@ $< $(B)/libzvm.a $(LIBS)
 
 # The zvm-spec runner lives under test/ (it is a test tool, not a product command).
