@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "wasm/wasm.h"   /* zvm_error */
+#include "base.h"   /* zvm_error */
 
 enum zvm_channel_type {
     ZVM_CH_SEQ_SEQ = 0,    /* sequential read, sequential write */
@@ -37,6 +37,12 @@ typedef struct zvm_channel_spec {
     int64_t limits[4];         /* gets, get_size, puts, put_size */
     int line;                  /* manifest line, for messages */
 } zvm_channel_spec;
+
+/* A channel's direction follows from its quotas: readable iff gets and get_size are both
+ * non-zero, writable iff puts and put_size both are.  The manifest parser refuses a channel
+ * that is neither; zvm_channel_open opens the host side accordingly. */
+bool zvm_channel_spec_readable(const zvm_channel_spec *spec);
+bool zvm_channel_spec_writable(const zvm_channel_spec *spec);
 
 /* Opens the host side.  Write channels on regular files are created/truncated (never
  * preallocated; a channel that is also readable is created but not truncated).  Directories are

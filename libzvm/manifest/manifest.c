@@ -132,16 +132,6 @@ static void warn(zvm_manifest *m, int line, const char *fmt, ...)
     va_end(ap);
 }
 
-bool zvm_channel_spec_readable(const zvm_channel_spec *spec)
-{
-    return spec->limits[ZVM_LIMIT_GETS] > 0 && spec->limits[ZVM_LIMIT_GET_SIZE] > 0;
-}
-
-bool zvm_channel_spec_writable(const zvm_channel_spec *spec)
-{
-    return spec->limits[ZVM_LIMIT_PUTS] > 0 && spec->limits[ZVM_LIMIT_PUT_SIZE] > 0;
-}
-
 /* An alias is the guest's /dev/NAME: one path component, printable, no blanks (the report's
  * etag line separates aliases from digests by spaces). */
 static const char *alias_problem(span a)

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "wasm/wasm.h"   /* zvm_error */
+#include "base.h"   /* zvm_error */
 
 enum zvm_fstab_access { ZVM_FSTAB_RO, ZVM_FSTAB_WO };
 enum zvm_mapping_mode { ZVM_MAP_DEFAULT = 0, ZVM_MAP_CHAR, ZVM_MAP_FILE, ZVM_MAP_PIPE };

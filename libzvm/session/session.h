@@ -27,7 +27,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "manifest/manifest.h"   /* zvm_manifest, enum zvm_exit_code */
+#include "base.h"                /* zvm_error, enum zvm_exit_code */
+#include "manifest/manifest.h"   /* zvm_manifest */
 
 typedef struct zvm_session_options {
     bool skip_validation;      /* -s: report validator state 2 (the engine still validates: it must) */

@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base.h"   /* zvm_error */
+
 typedef uint64_t zvm_val;
 
 enum zvm_valtype {
@@ -40,11 +42,6 @@ enum zvm_valtype {
 const char *zvm_valtype_name(uint8_t type);
 
 enum zvm_extern_kind { ZVM_EXTERN_FUNC = 0, ZVM_EXTERN_TABLE = 1, ZVM_EXTERN_MEMORY = 2, ZVM_EXTERN_GLOBAL = 3 };
-
-/* A load or link error: a one-line message, already naming where (byte offset, function, import). */
-typedef struct zvm_error {
-    char msg[512];
-} zvm_error;
 
 /* Why a guest stopped.  The message texts of the spec's traps are the spec test suite's. */
 enum zvm_trap_kind {
