@@ -140,6 +140,10 @@ uint32_t zvm_module_import_count(const zvm_module *m);
 void zvm_module_import(const zvm_module *m, uint32_t i, zvm_import_desc *out);
 uint32_t zvm_module_export_count(const zvm_module *m);
 void zvm_module_export(const zvm_module *m, uint32_t i, zvm_export_desc *out);
+/* Memory index of the module (imported memories first, then its own), as declared, in 64 KiB
+ * pages; *max_pages = UINT64_MAX when it declares no maximum.  False when there is no such
+ * memory.  What a host checks against its own limits before instantiating. */
+bool zvm_module_memory_limits(const zvm_module *m, uint32_t index, uint64_t *min_pages, uint64_t *max_pages);
 
 /* ---- host objects ----------------------------------------------------- */
 
