@@ -16,13 +16,17 @@
 static zvm_module *load(const uint8_t *bytes, size_t size)
 {
     zvm_module *m = NULL;
-    zvm_error err = {{0}};
+    zvm_error err = { { 0 } };
     if (zvm_module_load(bytes, size, &m, &err) != 0)
         fail_msg("load failed: %s", err.msg);
     return m;
 }
 
-#define LOAD(...) ({ static const uint8_t b_[] = { __VA_ARGS__ }; load(b_, sizeof b_); })
+#define LOAD(...) \
+    ({ \
+        static const uint8_t b_[] = { __VA_ARGS__ }; \
+        load(b_, sizeof b_); \
+    })
 
 static void test_no_memory(void **state)
 {
@@ -48,8 +52,8 @@ static void test_defined_memory(void **state)
 static void test_imported_memory(void **state)
 {
     /* (import "env" "memory" (memory 300)): a minimum above 127 takes two LEB128 bytes */
-    zvm_module *m = LOAD(HEADER, 0x02, 0x10, 0x01, 0x03, 'e', 'n', 'v', 0x06, 'm', 'e', 'm', 'o', 'r', 'y',
-                         0x02, 0x00, 0xac, 0x02);
+    zvm_module *m =
+        LOAD(HEADER, 0x02, 0x10, 0x01, 0x03, 'e', 'n', 'v', 0x06, 'm', 'e', 'm', 'o', 'r', 'y', 0x02, 0x00, 0xac, 0x02);
     uint64_t min, max;
     assert_true(zvm_module_memory_limits(m, 0, &min, &max));
     assert_int_equal(min, 300);
