@@ -83,7 +83,6 @@ $(B)/zvm-loadtime: $(B)/obj/test/bench/loadtime.o $(B)/libzvm.a
 deps:
 	@sh pkg/deps.sh
 
-# The main job: a C hello world built with the guest compiler, run by zvm from a generated manifest.
 # The main job: python.tar built from Debian's CPython source, run through zvsh.
 demo: all images
 	@echo "\$$ build/zvsh --zvm-image build/images/python.tar python -c \"print('Hello from ZeroVM!')\""
