@@ -4,7 +4,7 @@
  *
  * The manifest declares channels (Channel = uri,alias,type,etag,gets,get_size,puts,put_size);
  * the session opens them before the guest runs and closes them after.  All guest I/O goes
- * through zvm_channel_read/zvm_channel_write, which apply the quota rules of DESIGN.md §4:
+ * through zvm_channel_read/zvm_channel_write, which apply the quota rules of man/zvm-manifest.5:
  * a call past the count limit, or with no bytes left, fails with -EDQUOT; a call that would
  * pass the byte limit is clipped to what is left.
  */

@@ -1,5 +1,5 @@
 /*
- * manifest.c — reads a ZeroVM manifest line by line and checks it against DESIGN.md §4.
+ * manifest.c — reads a ZeroVM manifest line by line and checks it against man/zvm-manifest.5.
  *
  * The parser works in two passes: the first takes each line apart (key = value, the channel's
  * eight fields) and catches what one line alone can get wrong; the second checks the manifest

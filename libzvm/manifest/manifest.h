@@ -2,8 +2,8 @@
  * manifest.h — a ZeroVM manifest (Version = 20130611), parsed and checked.
  *
  * The manifest is the whole description of a session: the program, its memory and time limits,
- * and the channels (host files, devices, FIFOs) that are its only I/O.  The rules are DESIGN.md §4
- * and man/zvm-manifest.5: one `key = value` per line (a line is used only if it has exactly one
+ * and the channels (host files, devices, FIFOs) that are its only I/O.  The rules are
+ * man/zvm-manifest.5's: one `key = value` per line (a line is used only if it has exactly one
  * `=`), case-sensitive keys, blanks and CR stripped, integers in decimal, 0x hex or leading-0 octal;
  * Version, Program, Memory and Timeout required and single; Channel repeatable with exactly eight
  * fields.  Errors read "MANIFEST <line>: <message>" (line 0 when no single line is at fault).

@@ -1,7 +1,7 @@
 /*
  * nvram.h — the guest's boot settings, read from the /dev/nvram channel before _start.
  *
- * INI-like (DESIGN.md §4): [section] lines; records are key=value pairs separated by ',' or a
+ * INI-like (man/zvm-manifest.5, NVRAM): [section] lines; records are key=value pairs separated by ',' or a
  * newline; '#' starts a comment; values unescape \x2c \x20 \x22 \x5c \x0a.  Sections: [args]
  * [env] [fstab] [mapping] [debug] [time] (and [random] seed=N, our addition).  Errors name the
  * line: "nvram 4: ...".
