@@ -5,6 +5,8 @@
 #   make bench      benchmarks (ratios against native code and node), printed as a table
 #   make fuzz       run the libFuzzer targets for a fixed time each
 #   make images     build guest images (build/images/python.tar)
+#   make format     rewrite the C sources in the house style (.clang-format, clang-format-19)
+#   make format-check  list the C files that differ from the house style, and fail if any does
 #   make install PREFIX=/usr/local
 #   make clean
 
@@ -29,7 +31,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 CMDS     := zvm zvsh zpm
 TOOLS    := zvm-spec zvm-run zvm-fuzz-exec
 
-.PHONY: fixtures unit-bin all deps check unit bats spec bench fuzz images install clean demo demo-c
+.PHONY: fixtures unit-bin all deps check unit bats spec bench fuzz images install clean demo demo-c format format-check
 all: $(CMDS:%=$(B)/%) $(TOOLS:%=$(B)/%)
 
 $(B)/obj/%.o: %.c
@@ -85,7 +87,6 @@ $(B)/zvm-loadtime: $(B)/obj/test/bench/loadtime.o $(B)/libzvm.a
 deps:
 	@sh pkg/deps.sh
 
-# The main job: a C hello world built with the guest compiler, run by zvm from a generated manifest.
 # The main job: python.tar built from Debian's CPython source, run through zvsh.
 demo: all images
 	@echo "\$$ build/zvsh --zvm-image build/images/python.tar python -c \"print('Hello from ZeroVM!')\""
@@ -110,6 +111,14 @@ bench: all $(B)/zvm-loadtime
 
 fuzz:
 	@sh test/fuzz/run.sh
+
+# The house style is .clang-format; every .c and .h of cmd/ libzvm/ test/ pkg/ follows it.
+CLANG_FORMAT ?= clang-format-19
+format:
+	$(CLANG_FORMAT) --style=file -i $(shell find cmd libzvm test pkg -name '*.[ch]' | sort)
+
+format-check:
+	@CLANG_FORMAT=$(CLANG_FORMAT) sh test/format-check.sh
 
 images: all
 	@$(MAKE) -f pkg/images/python/Makefile
