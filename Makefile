@@ -15,9 +15,16 @@ CC      := clang-19
 B       := build
 VERSION := 0.1.0
 
+# SAN=1: ASan+UBSan, explicit bounds checks, and the translator's invariants checked on every
+# function it emits (verify.c).  CHECK=1: the invariant checks alone, at full speed otherwise.
 ifeq ($(SAN),1)
 B      := build/asan
-CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -DZVM_EXPLICIT_BOUNDS
+CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
+          -DZVM_EXPLICIT_BOUNDS -DZVM_CHECK_TRANSLATION
+endif
+ifeq ($(CHECK),1)
+B      := build/check
+CFLAGS := -O2 -g -DZVM_CHECK_TRANSLATION
 endif
 
 WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
