@@ -24,7 +24,8 @@ int zvsh_check_writable(const char *what, const char *path, char *err, size_t er
         return ZVM_EXIT_IO;
     }
     close(fd);
-    if (!existed) unlink(path);
+    if (!existed)
+        unlink(path);
     return 0;
 }
 
@@ -32,8 +33,10 @@ int zvsh_check_wo_target(const char *path, bool overwrite, char *err, size_t err
 {
     struct stat st;
     if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && !overwrite) {
-        snprintf(err, errsize, "image %s (wo): the file exists and is not empty; the session would replace it "
-                 "with the tar of what the guest writes: name another file, remove it, or add --zvm-overwrite", path);
+        snprintf(err, errsize,
+                 "image %s (wo): the file exists and is not empty; the session would replace it "
+                 "with the tar of what the guest writes: name another file, remove it, or add --zvm-overwrite",
+                 path);
         return ZVSH_EXIT_EXISTS;
     }
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
@@ -48,7 +51,8 @@ int zvsh_prepare_file_arg(const char *arg, const char *path, bool *created, char
     struct stat st;
     *created = false;
     if (stat(path, &st) == 0) {
-        if (!S_ISDIR(st.st_mode)) return 0;
+        if (!S_ISDIR(st.st_mode))
+            return 0;
         snprintf(err, errsize, "argument %s: %s is a directory; a channel must be a file, device or FIFO", arg, path);
         return ZVM_EXIT_USAGE;
     }
@@ -64,7 +68,9 @@ int zvsh_prepare_file_arg(const char *arg, const char *path, bool *created, char
     }
     close(fd);
     *created = true;
-    fprintf(stderr, "zvsh: note: %s did not exist; created it empty for the guest to write (a typo? it stays, empty, "
-            "if the guest writes nothing)\n", path);
+    fprintf(stderr,
+            "zvsh: note: %s did not exist; created it empty for the guest to write (a typo? it stays, empty, "
+            "if the guest writes nothing)\n",
+            path);
     return 0;
 }

@@ -41,8 +41,10 @@ static void write_all(int fd, const char *buf, size_t n)
 {
     while (n > 0) {
         ssize_t w = write(fd, buf, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return;      /* the terminal went away: nothing left to show it */
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;      /* the terminal went away: nothing left to show it */
         buf += w;
         n -= (size_t)w;
     }
@@ -59,9 +61,11 @@ static char *prompt_of(EditLine *el)
  * only, and the editor starts with no prompt of its own. */
 static bool usable_prompt(const struct zvsh_tty *t)
 {
-    if (t->nprompt == 0 || t->nprompt >= PROMPT_MAX) return false;
+    if (t->nprompt == 0 || t->nprompt >= PROMPT_MAX)
+        return false;
     for (size_t i = 0; i < t->nprompt; i++)
-        if ((unsigned char)t->prompt[i] < 0x20 || t->prompt[i] == 0x7f) return false;
+        if ((unsigned char)t->prompt[i] < 0x20 || t->prompt[i] == 0x7f)
+            return false;
     return true;
 }
 
@@ -78,24 +82,29 @@ static void relay_output(struct zvsh_tty *t, const char *buf, size_t n)
     size_t room = PROMPT_MAX - t->nprompt, take = n < room ? n : room;
     memcpy(t->prompt + t->nprompt, buf, take);
     t->nprompt += take;
-    if (take < n) t->nprompt = PROMPT_MAX;     /* too long to be a prompt */
+    if (take < n)
+        t->nprompt = PROMPT_MAX;     /* too long to be a prompt */
     t->prompt[t->nprompt] = '\0';
-    if (t->editing) el_set(t->el, EL_REFRESH);   /* the line being edited, drawn again below it */
+    if (t->editing)
+        el_set(t->el, EL_REFRESH);   /* the line being edited, drawn again below it */
 }
 
 /* A key was pressed: libedit takes the terminal for a line, drawing the guest's prompt over
  * itself (a carriage return first, so the text the guest printed is written again in place). */
 static void start_line(struct zvsh_tty *t)
 {
-    if (usable_prompt(t)) write_all(t->term_out, "\r", 1);
-    else t->prompt[0] = '\0';
+    if (usable_prompt(t))
+        write_all(t->term_out, "\r", 1);
+    else
+        t->prompt[0] = '\0';
     el_set(t->el, EL_UNBUFFERED, 1);
     t->editing = true;
 }
 
 static void end_line(struct zvsh_tty *t)
 {
-    if (!t->editing) return;
+    if (!t->editing)
+        return;
     el_set(t->el, EL_UNBUFFERED, 0);
     tcsetattr(t->term_in, TCSANOW, &t->quiet);   /* libedit's "cooked" mode echoes: not between lines */
     t->editing = false;
@@ -106,7 +115,8 @@ static void end_line(struct zvsh_tty *t)
 static void queue_input(struct zvsh_tty *t, const char *s, size_t n)
 {
     char *more = realloc(t->pending, t->npending + n);
-    if (!more) return;                    /* out of memory: the line is lost, the session goes on */
+    if (!more)
+        return;                    /* out of memory: the line is lost, the session goes on */
     memcpy(more + t->npending, s, n);
     t->pending = more;
     t->npending += n;
@@ -114,7 +124,8 @@ static void queue_input(struct zvsh_tty *t, const char *s, size_t n)
 
 static void close_input(struct zvsh_tty *t)
 {
-    if (t->to_guest >= 0) close(t->to_guest);
+    if (t->to_guest >= 0)
+        close(t->to_guest);
     t->to_guest = -1;
     t->npending = 0;
 }
@@ -123,7 +134,8 @@ static void close_input(struct zvsh_tty *t)
  * empty line, or the terminal's end, closes the guest's stdin. */
 static void edit_key(struct zvsh_tty *t)
 {
-    if (!t->editing) start_line(t);
+    if (!t->editing)
+        start_line(t);
     int count = 0;
     const char *line = el_gets(t->el, &count);
     if (!line || count <= 0) {
@@ -139,11 +151,13 @@ static void edit_key(struct zvsh_tty *t)
         close_input(t);
         return;
     }
-    if (line[count - 1] != '\n') return;       /* still editing */
+    if (line[count - 1] != '\n')
+        return;       /* still editing */
     if (count > 1) {
         HistEvent ev;
         char *entry = strndup(line, (size_t)count - 1);
-        if (entry) history(t->hist, &ev, H_ENTER, entry);
+        if (entry)
+            history(t->hist, &ev, H_ENTER, entry);
         free(entry);
     }
     queue_input(t, line, (size_t)count);
@@ -153,8 +167,12 @@ static void edit_key(struct zvsh_tty *t)
 static void feed_guest(struct zvsh_tty *t)
 {
     ssize_t w = write(t->to_guest, t->pending, t->npending);
-    if (w < 0 && (errno == EAGAIN || errno == EINTR)) return;
-    if (w <= 0) { close_input(t); return; }   /* the guest's stdin is gone */
+    if (w < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (w <= 0) {
+        close_input(t);
+        return;
+    }   /* the guest's stdin is gone */
     memmove(t->pending, t->pending + w, t->npending - (size_t)w);
     t->npending -= (size_t)w;
 }
@@ -167,25 +185,32 @@ static void *relay_main(void *arg)
     char buf[4096];
     for (;;) {
         struct pollfd p[3] = {
-            {.fd = t->from_guest, .events = POLLIN},
-            {.fd = t->to_guest >= 0 ? t->term_in : -1, .events = POLLIN},
-            {.fd = t->npending ? t->to_guest : -1, .events = POLLOUT},
+            { .fd = t->from_guest, .events = POLLIN },
+            { .fd = t->to_guest >= 0 ? t->term_in : -1, .events = POLLIN },
+            { .fd = t->npending ? t->to_guest : -1, .events = POLLOUT },
         };
         int r = poll(p, 3, t->editing ? STOP_LOOK_MS : -1);
         if (*t->stop && t->to_guest >= 0) {   /* stopped: no more input; zvsh's message on a line of its own */
-            if (t->editing || t->nprompt) write_all(t->term_out, "\n", 1);
+            if (t->editing || t->nprompt)
+                write_all(t->term_out, "\n", 1);
             end_line(t);
             close_input(t);
         }
-        if (r < 0 && errno != EINTR) break;
-        if (r <= 0) continue;
+        if (r < 0 && errno != EINTR)
+            break;
+        if (r <= 0)
+            continue;
         if (p[0].revents) {
             ssize_t n = read(t->from_guest, buf, sizeof buf);
-            if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) break;
-            if (n > 0) relay_output(t, buf, (size_t)n);
+            if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+                break;
+            if (n > 0)
+                relay_output(t, buf, (size_t)n);
         }
-        if (p[1].revents && t->to_guest >= 0 && !*t->stop) edit_key(t);
-        if (p[2].revents && t->to_guest >= 0) feed_guest(t);
+        if (p[1].revents && t->to_guest >= 0 && !*t->stop)
+            edit_key(t);
+        if (p[2].revents && t->to_guest >= 0)
+            feed_guest(t);
     }
     end_line(t);
     return NULL;
@@ -227,10 +252,12 @@ static bool make_editor(struct zvsh_tty *t)
 {
     t->el_in = fdopen(t->term_in, "r");
     t->el_out = fdopen(dup(t->term_out), "w");
-    if (!t->el_in || !t->el_out) return false;
+    if (!t->el_in || !t->el_out)
+        return false;
     t->el = el_init("zvsh", t->el_in, t->el_out, t->el_out);
     t->hist = history_init();
-    if (!t->el || !t->hist) return false;
+    if (!t->el || !t->hist)
+        return false;
     HistEvent ev;
     history(t->hist, &ev, H_SETSIZE, HISTORY_SIZE);
     el_set(t->el, EL_CLIENTDATA, t);
@@ -245,15 +272,24 @@ static bool make_editor(struct zvsh_tty *t)
 static void free_tty(struct zvsh_tty *t)
 {
     put_back(t);
-    if (t->el) el_end(t->el);
-    if (t->have_mode) tcsetattr(t->term_in, TCSANOW, &t->mode);   /* the terminal as it was */
-    if (t->hist) history_end(t->hist);
-    if (t->el_in) fclose(t->el_in);
-    else if (t->term_in >= 0) close(t->term_in);
-    if (t->el_out) fclose(t->el_out);
-    if (t->term_out >= 0) close(t->term_out);
-    if (t->to_guest >= 0) close(t->to_guest);
-    if (t->from_guest >= 0) close(t->from_guest);
+    if (t->el)
+        el_end(t->el);
+    if (t->have_mode)
+        tcsetattr(t->term_in, TCSANOW, &t->mode);   /* the terminal as it was */
+    if (t->hist)
+        history_end(t->hist);
+    if (t->el_in)
+        fclose(t->el_in);
+    else if (t->term_in >= 0)
+        close(t->term_in);
+    if (t->el_out)
+        fclose(t->el_out);
+    if (t->term_out >= 0)
+        close(t->term_out);
+    if (t->to_guest >= 0)
+        close(t->to_guest);
+    if (t->from_guest >= 0)
+        close(t->from_guest);
     free(t->pending);
     free(t);
 }
@@ -278,25 +314,31 @@ struct zvsh_tty *zvsh_tty_start(const volatile sig_atomic_t *stop)
 {
     int out_fd = isatty(2) ? 2 : isatty(1) ? 1 : -1;
     /* a background job (zvsh ... &) must not touch the terminal's mode: it would be stopped */
-    if (!isatty(0) || out_fd < 0 || tcgetpgrp(0) != getpgrp()) return NULL;
+    if (!isatty(0) || out_fd < 0 || tcgetpgrp(0) != getpgrp())
+        return NULL;
     struct zvsh_tty *t = calloc(1, sizeof *t);
-    if (!t) return NULL;
+    if (!t)
+        return NULL;
     t->stop = stop;
     t->saved[0] = t->saved[1] = t->saved[2] = -1;
     t->term_in = fcntl(0, F_DUPFD_CLOEXEC, 3);
     t->term_out = fcntl(out_fd, F_DUPFD_CLOEXEC, 3);
     t->to_guest = t->from_guest = -1;
-    int in[2] = {-1, -1}, out[2] = {-1, -1};
+    int in[2] = { -1, -1 }, out[2] = { -1, -1 };
     bool ok = t->term_in >= 0 && t->term_out >= 0 && (t->have_mode = tcgetattr(t->term_in, &t->mode) == 0) &&
               pipe2(in, O_CLOEXEC) == 0 && pipe2(out, O_CLOEXEC) == 0 && make_editor(t) && quiet_terminal(t);
     t->to_guest = in[1];
     t->from_guest = out[0];
-    if (ok) fcntl(t->to_guest, F_SETFL, O_NONBLOCK);
+    if (ok)
+        fcntl(t->to_guest, F_SETFL, O_NONBLOCK);
     ok = ok && stand_in(t, 0, in[0]);
     for (int fd = 1; ok && fd <= 2; fd++)
-        if (isatty(fd)) ok = stand_in(t, fd, out[1]);
-    if (in[0] >= 0) close(in[0]);
-    if (out[1] >= 0) close(out[1]);
+        if (isatty(fd))
+            ok = stand_in(t, fd, out[1]);
+    if (in[0] >= 0)
+        close(in[0]);
+    if (out[1] >= 0)
+        close(out[1]);
     if (!ok || !start_relay(t)) {
         free_tty(t);
         return NULL;
@@ -306,7 +348,8 @@ struct zvsh_tty *zvsh_tty_start(const volatile sig_atomic_t *stop)
 
 void zvsh_tty_stop(struct zvsh_tty *tty)
 {
-    if (!tty) return;
+    if (!tty)
+        return;
     put_back(tty);            /* the output pipe's last writers gone: the relay drains it and ends */
     pthread_join(tty->thread, NULL);
     free_tty(tty);

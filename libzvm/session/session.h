@@ -20,7 +20,7 @@
  * and SIGPIPE): options->stop points at a flag a signal handler sets to the signal's number
  * (zvm_stop_on_signals below installs such handlers).  The timer thread looks at it every 50 ms
  * and stops the session as at the Timeout; the state then reads "stopped by SIGINT", the exit
- * code is 4, and no `wo` image is written back (its file keeps what it held before).
+ * code is 4, and no `wo` image is written back.
  *
  * The session never prints to stdout and never exits.  Warnings (skipped manifest lines, with
  * verbosity >= 1) and progress notes (verbosity >= 2) go to options->log; a trace of every stage
