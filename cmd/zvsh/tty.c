@@ -28,6 +28,7 @@ struct zvsh_tty {
     char prompt[PROMPT_MAX + 1]; /* the last unfinished line of output: the guest's prompt */
     size_t nprompt;
     bool editing;                /* libedit has the terminal (raw mode) for a line */
+    bool stopped;                /* the stop flag was seen: no more editing */
     struct termios mode;         /* the terminal's mode at start, put back at the end */
     struct termios quiet;        /* its mode between lines (see quiet_terminal) */
     bool have_mode;
@@ -186,15 +187,17 @@ static void *relay_main(void *arg)
     for (;;) {
         struct pollfd p[3] = {
             { .fd = t->from_guest, .events = POLLIN },
-            { .fd = t->to_guest >= 0 ? t->term_in : -1, .events = POLLIN },
+            { .fd = t->to_guest >= 0 && !t->stopped ? t->term_in : -1, .events = POLLIN },
             { .fd = t->npending ? t->to_guest : -1, .events = POLLOUT },
         };
         int r = poll(p, 3, t->editing ? STOP_LOOK_MS : -1);
-        if (*t->stop && t->to_guest >= 0) {   /* stopped: no more input; zvsh's message on a line of its own */
+        /* Stopped: no more editing, and zvsh's message on a line of its own.  The guest's stdin
+         * stays open: at its end Python would print a line of its own before it is stopped. */
+        if (*t->stop && !t->stopped) {
+            t->stopped = true;
             if (t->editing || t->nprompt)
                 write_all(t->term_out, "\n", 1);
             end_line(t);
-            close_input(t);
         }
         if (r < 0 && errno != EINTR)
             break;
@@ -207,7 +210,7 @@ static void *relay_main(void *arg)
             if (n > 0)
                 relay_output(t, buf, (size_t)n);
         }
-        if (p[1].revents && t->to_guest >= 0 && !*t->stop)
+        if (p[1].revents && t->to_guest >= 0 && !t->stopped)
             edit_key(t);
         if (p[2].revents && t->to_guest >= 0)
             feed_guest(t);

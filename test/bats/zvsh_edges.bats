@@ -219,6 +219,7 @@ wait_prompts() {
     in_tmux "$zvsh --zvm-image $image python"
     wait_prompts 1
     keys 'half a line'
+    wait_line ">>> half a line"               # shown by the editor (a ^C would drop unread keys)
     keys C-c
     wait_line "EXIT=130"
     run pane
