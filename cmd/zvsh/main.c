@@ -61,7 +61,7 @@ static void usage(FILE *to)
             "  --zvm-timeout N       session Timeout in seconds (overrides zvsh.cfg)\n"
             "  --zvm-memory N        session Memory in bytes (overrides zvsh.cfg)\n"
             "  --zvm-overwrite       let a wo image replace an existing non-empty file\n"
-            "  --zvm-no-edit         no line editing when stdin is a terminal (the guest reads it raw)\n"
+            "  --zvm-no-edit         no line editing when stdin is a terminal (the guest reads the terminal itself)\n"
             "  -h, --help            this help;  --version  the version\n"
             "ARGS: @path becomes a channel /dev/<n>.<basename> (created empty if missing); @NAME=value sets\n"
             "an environment variable.  An image named without a '/' (python.tar, python) is looked for in\n"

@@ -143,6 +143,24 @@ while True: pass"
     [ -z "$(ls t)" ]
 }
 
+@test "zvsh: a signal before the session starts ends the run the same way (143, one line, nothing left)" {
+    mkfifo cfg                                 # zvsh blocks opening its config until a writer comes
+    ZVSH_CONFIG=$tmp/cfg "$zvsh" "$fx/zvsh_echo.wasm" hi > out 2> err &
+    pid=$!
+    for _ in $(seq 600); do
+        [ "$(cat /proc/$pid/wchan 2>/dev/null)" = wait_for_partner ] && break
+        sleep 0.1
+    done
+    [ "$(cat /proc/$pid/wchan)" = wait_for_partner ]
+    kill -TERM "$pid"
+    exec 8<>cfg 8>&-                           # a writer that comes and goes: the open cannot hang
+    st=0; wait "$pid" || st=$?
+    [ "$st" -eq 143 ]
+    [ "$(cat err)" = "zvsh: SIGTERM: stopped before the session started; nothing written back, temporary files removed" ]
+    [ ! -s out ]
+    [ -z "$(ls t)" ]
+}
+
 @test "zvsh: a signal zvsh inherited as ignored (nohup) stays ignored" {
     rm -f fifo && mkfifo fifo
     exec 7<>fifo
