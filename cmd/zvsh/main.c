@@ -365,6 +365,36 @@ static int run_session(const struct cli *cli, const char *dir, const volatile si
     return zvm_rc;
 }
 
+/* The config's [fstab] images, then --zvm-image's, each found and checked (see add_image). */
+static int add_images(struct zvsh_job *job, const struct zvsh_config *cfg, const struct cli *cli)
+{
+    int rc = 0;
+    job->images = calloc(cfg->nfstab + cli->nimage_specs + 1, sizeof *job->images);
+    for (size_t i = 0; i < cfg->nfstab && rc == 0; i++)
+        rc = add_config_image(job, cli->overwrite, cfg->fstab[i].key, cfg->fstab[i].value);
+    job->nconfig_images = job->nimages;
+    for (size_t i = 0; i < cli->nimage_specs && rc == 0; i++) rc = add_image_spec(job, cli->overwrite, cli->image_specs[i]);
+    return rc;
+}
+
+/* After the session: zvsh's exit status, with the report on stderr when zvm failed. */
+static int session_status(struct run *r, int zvm_rc, zvm_report *report, int sig)
+{
+    if (sig && zvm_rc != 0) return stopped(r, sig, true);
+    if (zvm_rc != 0) {
+        char *text = zvm_report_text(report);
+        if (text) fputs(text, stderr);
+        free(text);
+        fprintf(stderr, "ERROR: ZeroVM return code is %d\n", zvm_rc);
+    }
+    take_down(r, true);
+    if (sig) {
+        fprintf(stderr, "zvsh: %s came after the session ended; its outputs are complete\n", zvm_signal_name(sig));
+        return 128 + sig;
+    }
+    return r->cli->getrc ? zvm_rc : ((report->user_rc | (zvm_rc << 4)) & 0xff);
+}
+
 int main(int argc, char **argv)
 {
     struct cli cli;
@@ -381,12 +411,7 @@ int main(int argc, char **argv)
     if (cli.memory > 0) cfg.memory = cli.memory;
 
     struct zvsh_job job = {.cfg = &cfg, .debug = cli.debug, .verbosity = cli.verbosity};
-    job.images = calloc(cfg.nfstab + cli.nimage_specs + 1, sizeof *job.images);
-    for (size_t i = 0; i < cfg.nfstab && rc == 0; i++)
-        rc = add_config_image(&job, cli.overwrite, cfg.fstab[i].key, cfg.fstab[i].value);
-    job.nconfig_images = job.nimages;
-    for (size_t i = 0; i < cli.nimage_specs && rc == 0; i++) rc = add_image_spec(&job, cli.overwrite, cli.image_specs[i]);
-    if (rc || (rc = check_log_files(&cli))) return rc;
+    if ((rc = add_images(&job, &cfg, &cli)) || (rc = check_log_files(&cli))) return rc;
     struct run run = {.cli = &cli, .made = calloc((size_t)cli.nargs + job.nimages + 1, sizeof *run.made)};
     note_new_wo_images(&job, &run);
     if ((rc = resolve_args(&job, &cfg, &cli, &run))) { take_down(&run, false); return rc; }
@@ -409,21 +434,8 @@ int main(int argc, char **argv)
 
     zvm_report report;
     int zvm_rc = run_session(&cli, run.dir, stop, &report);
-    int sig = *stop;
-    if (sig && zvm_rc != 0) {
-        zvm_report_free(&report);
-        return stopped(&run, sig, true);
-    }
-    if (zvm_rc != 0) {
-        char *text = zvm_report_text(&report);
-        if (text) fputs(text, stderr);
-        free(text);
-        fprintf(stderr, "ERROR: ZeroVM return code is %d\n", zvm_rc);
-    }
-    if (sig) fprintf(stderr, "zvsh: %s came after the session ended; its outputs are complete\n", zvm_signal_name(sig));
-    int status = sig ? 128 + sig : cli.getrc ? zvm_rc : ((report.user_rc | (zvm_rc << 4)) & 0xff);
+    int status = session_status(&run, zvm_rc, &report, *stop);
     zvm_report_free(&report);
-    take_down(&run, true);
     free(run.made);
     free(manifest);
     free(nvram);
