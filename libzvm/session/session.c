@@ -312,15 +312,6 @@ static int run_guest(session *s)
     return rc;
 }
 
-/* Stage 6: write `wo` images back (even after a trap: what the guest wrote up to then stays). */
-static int finish_guest(session *s)
-{
-    zvm_error err;
-    if (s->guest && zvm_guest_finish(s->guest, &err) != 0)
-        return failed(s, ZVM_EXIT_IO, "%s", err.msg);
-    return 0;
-}
-
 /* A stop signal, whenever it came before the write-back: the session ends as stopped by it,
  * even if the guest had finished (a signal seen first by the session's own thread). */
 static bool stopped_by_signal(session *s)
@@ -332,6 +323,20 @@ static bool stopped_by_signal(session *s)
     s->timer.fired = true;
     failed(s, ZVM_EXIT_TRAP, "stopped");
     return true;
+}
+
+/* Stage 6: write `wo` images back (even after a trap: what the guest wrote up to then stays;
+ * never after a stop signal: half of what the guest meant to write is worse than none). */
+static int finish_guest(session *s)
+{
+    zvm_error err;
+    if (stopped_by_signal(s)) {
+        trace(s, "stopped by %s: no wo image written back", zvm_signal_name(session_timer_signal(&s->timer)));
+        return 0;
+    }
+    if (s->guest && !s->opt->check_only && zvm_guest_finish(s->guest, &err) != 0)
+        return failed(s, ZVM_EXIT_IO, "%s", err.msg);
+    return 0;
 }
 
 static double seconds(struct timeval tv)
@@ -385,10 +390,7 @@ int zvm_session_run(const zvm_manifest *m, const zvm_session_options *opt, zvm_r
     else if (load_program(&s) == 0 && open_channels(&s) == 0 && read_nvram(&s) == 0 && make_guest(&s) == 0)
         run_guest(&s);
     session_timer_stop(&s.timer);
-    if (stopped_by_signal(&s))
-        trace(&s, "stopped by %s: no wo image written back", zvm_signal_name(session_timer_signal(&s.timer)));
-    else if (!s.opt->check_only)
-        finish_guest(&s);
+    finish_guest(&s);
     cleanup(&s);
 
     getrusage(RUSAGE_THREAD, &after);
