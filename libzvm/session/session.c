@@ -106,9 +106,33 @@ static int load_program(session *s)
     return 0;
 }
 
+/* Each channel holds a host descriptor: raise the soft limit to fit them (and what zvm itself
+ * needs besides), as far as the hard limit allows.  2014's 10,914 channels pass the usual soft
+ * limit of 1024, but not the usual hard one. */
+#define SPARE_DESCRIPTORS 64
+
+static int fit_descriptor_limit(session *s)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)s->m->nchannels + SPARE_DESCRIPTORS;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want)
+        return 0;
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want)
+        return failed(s, ZVM_EXIT_TOO_MANY, "%zu channels need about %llu host descriptors, but the hard limit is %llu; "
+                      "raise it (ulimit -Hn) or use fewer channels", s->m->nchannels, (unsigned long long)want,
+                      (unsigned long long)rl.rlim_max);
+    rl.rlim_cur = want;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return failed(s, ZVM_EXIT_TOO_MANY, "%zu channels need about %llu host descriptors: cannot raise the limit: %s",
+                      s->m->nchannels, (unsigned long long)want, strerror(errno));
+    return 0;
+}
+
 /* Stage 3a: open every channel, in the guest's order. */
 static int open_channels(session *s)
 {
+    if (fit_descriptor_limit(s))
+        return s->r->exit_code;
     s->channels = calloc(s->m->nchannels ? s->m->nchannels : 1, sizeof *s->channels);
     if (!s->channels)
         return failed(s, ZVM_EXIT_MEMORY, "out of memory opening channels");
@@ -355,8 +379,8 @@ int zvm_session_run(const zvm_manifest *m, const zvm_session_options *opt, zvm_r
     getrusage(RUSAGE_THREAD, &before);
     report_init(report);
     session s = { .m = m, .opt = opt ? opt : &no_options, .r = report };
-    for (size_t i = 0; i < m->nwarnings; i++)
-        note(&s, 1, "manifest line %d: %s", m->warnings[i].line, m->warnings[i].msg);
+    for (size_t i = 0; i < m->nwarnings; i++)   /* always: a skipped line is usually a mistake */
+        note(&s, 0, "manifest line %d: %s", m->warnings[i].line, m->warnings[i].msg);
     trace(&s, "manifest: program %s, Memory %llu, Timeout %lld, %zu channels", m->program, (unsigned long long)m->memory,
           (long long)m->timeout, m->nchannels);
 
