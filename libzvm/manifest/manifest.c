@@ -448,7 +448,8 @@ static int check_whole(zvm_manifest *m, const seen_keys *seen, zvm_error *err)
         return fail(err, ZVM_EXIT_MANIFEST, 0, "no %s key; add a line '%s'", hints[i][0], hints[i][1]);
     }
 
-    qsort(m->channels, m->nchannels, sizeof *m->channels, guest_order);
+    if (m->nchannels)   /* qsort wants an array, even of nothing */
+        qsort(m->channels, m->nchannels, sizeof *m->channels, guest_order);
     for (size_t i = 1; i < m->nchannels; i++) {
         const zvm_channel_spec *a = &m->channels[i - 1], *b = &m->channels[i];
         if (strcmp(a->alias, b->alias) == 0) {

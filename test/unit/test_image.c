@@ -104,7 +104,7 @@ static void test_plain_tar_is_indexed_in_place(void **state)
     int fd = open_file("plain.tar");
     zvm_image *img;
     zvm_error err;
-    if (zvm_image_open(fd, "/dev/1.plain.tar", &img, &err)) fail_msg("%s", err.msg);
+    if (zvm_image_open(fd, "/dev/1.plain.tar", 0, &img, &err)) fail_msg("%s", err.msg);
     assert_false(zvm_image_in_memory(img));
     check_content(img);
     /* the index did not move the descriptor */
@@ -118,7 +118,7 @@ static void test_gzip_tar_is_inflated_once(void **state)
     int fd = open_file("plain.tgz");
     zvm_image *img;
     zvm_error err;
-    assert_int_equal(zvm_image_open(fd, "/dev/1.plain.tgz", &img, &err), 0);
+    assert_int_equal(zvm_image_open(fd, "/dev/1.plain.tgz", 0, &img, &err), 0);
     assert_true(zvm_image_in_memory(img));
     close(fd);                       /* served from memory now */
     check_content(img);
@@ -133,7 +133,7 @@ static void test_tar_from_a_pipe(void **state)
     assert_non_null(p);
     zvm_image *img;
     zvm_error err;
-    assert_int_equal(zvm_image_open(fileno(p), "/dev/stdin", &img, &err), 0);
+    assert_int_equal(zvm_image_open(fileno(p), "/dev/stdin", 0, &img, &err), 0);
     pclose(p);
     check_content(img);
     zvm_image_free(img);
@@ -144,7 +144,7 @@ static void expect_error(const char *file, const char *words)
     int fd = open_file(file);
     zvm_image *img = (void *)1;
     zvm_error err;
-    assert_int_equal(zvm_image_open(fd, "/dev/1.bad.tar", &img, &err), -1);
+    assert_int_equal(zvm_image_open(fd, "/dev/1.bad.tar", 0, &img, &err), -1);
     assert_null(img);
     assert_non_null(strstr(err.msg, "/dev/1.bad.tar"));
     if (!strstr(err.msg, words)) fail_msg("message '%s' lacks '%s'", err.msg, words);
@@ -209,7 +209,7 @@ static void test_written_tar_reads_back_and_is_deterministic(void **state)
     fclose(f);
     int fd = open(path, O_RDONLY);
     zvm_image *img;
-    assert_int_equal(zvm_image_open(fd, "written", &img, &err), 0);
+    assert_int_equal(zvm_image_open(fd, "written", 0, &img, &err), 0);
     assert_int_equal(zvm_image_count(img), 3);
     const zvm_image_entry *e = find(img, "out/a.txt");
     char buf[4] = {0};
