@@ -141,6 +141,8 @@ static int mount_member(vfs *fs, const char *mountpoint, vfs_node *top, const zv
     vfs_node *dir, *n = NULL;
     const char *slash = strrchr(e->path, '/');
     const char *base = slash ? slash + 1 : e->path;
+    if (strlen(mountpoint) + 1 + strlen(e->path) > VFS_PATH_MAX)   /* the guest could not name it */
+        return mount_error(err, name, e->path, "the path with its mount point is longer than 4096 bytes");
     int r = member_dir(fs, top, e->path, readonly, &dir);
     if (r) return mount_error(err, name, e->path, r == WASI_ENOTDIR ? "a parent is not a directory" : place_problem(r));
     bool existed = false;
