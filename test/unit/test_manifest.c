@@ -193,6 +193,7 @@ static void test_std_channels_and_aliases(void **state)
                  ZVM_EXIT_MANIFEST, "MANIFEST 9:", "/dev/x used twice (first on line 8)");
     expect_error(HEAD STD_CHANNELS "Channel = /dev/null,/dev/stdin,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 8:",
                  "/dev/stdin used twice (first on line 5)");
+    expect_error(HEAD, ZVM_EXIT_MANIFEST, "MANIFEST 0:", "no /dev/stdin channel");   /* no channels at all (found by fuzz_manifest) */
 }
 
 static void test_too_many_channels(void **state)
