@@ -137,9 +137,11 @@ void guest_fd_release(zvm_guest *g, guest_fd *f)
 
 /* ---- building a guest ---------------------------------------------------------- */
 
+/* The message fmt with a and b, each cut to fit so that the reason after them is never lost. */
 static int fail(zvm_error *err, const char *fmt, const char *a, const char *b)
 {
-    snprintf(err->msg, sizeof err->msg, fmt, a, b);
+    char short_a[ZVM_IMAGE_SHOW], short_b[ZVM_IMAGE_SHOW];
+    snprintf(err->msg, sizeof err->msg, fmt, zvm_image_show(a, short_a), zvm_image_show(b, short_b));
     return -1;
 }
 

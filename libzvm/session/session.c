@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "guest/guest.h"
+#include "image/image.h"   /* zvm_image_show */
 #include "nvram/nvram.h"
 #include "session/internal.h"
 
@@ -179,9 +180,10 @@ static int open_channel(session *s, size_t i)
     int e = 0;
     if (is_wo_image(s, i) && (s->wo_temp[i] = wo_temporary(spec, &e)))
         redirected.uri = s->wo_temp[i];
+    char short_alias[ZVM_IMAGE_SHOW], short_uri[ZVM_IMAGE_SHOW];
     if (e)
-        return failed(s, ZVM_EXIT_IO, "channel %s: cannot make a temporary file beside %s for its tar: %s", spec->alias,
-                      spec->uri, strerror(e));
+        return failed(s, ZVM_EXIT_IO, "channel %s: cannot make a temporary file beside %s for its tar: %s",
+                      zvm_image_show(spec->alias, short_alias), zvm_image_show(spec->uri, short_uri), strerror(e));
     int rc = zvm_channel_open(&redirected, &s->channels[i], &err);
     if (rc == -ENOENT)
         return failed(s, ZVM_EXIT_NOENT, "%s", err.msg);
@@ -234,8 +236,10 @@ static void settle_wo_images(session *s, bool written)
         if (!s->wo_temp[i])
             continue;
         const zvm_channel_spec *spec = &s->m->channels[i];
+        char short_alias[ZVM_IMAGE_SHOW], short_uri[ZVM_IMAGE_SHOW];
         if (written && rename(s->wo_temp[i], spec->uri) != 0) {
-            failed(s, ZVM_EXIT_IO, "image %s: cannot put its tar in place at %s: %s", spec->alias, spec->uri, strerror(errno));
+            failed(s, ZVM_EXIT_IO, "image %s: cannot put its tar in place at %s: %s", zvm_image_show(spec->alias, short_alias),
+                   zvm_image_show(spec->uri, short_uri), strerror(errno));
             written = false;
         }
         if (!written)
