@@ -42,12 +42,13 @@ const char *zvm_image_show(const char *s, char buf[ZVM_IMAGE_SHOW])
 static const char *const CANNOT_HOLD = "the guest's file system cannot hold it: fix or leave out that member";
 static const char *const NOT_VALID = "check that the channel holds a valid tar archive";
 
-/* "image NAME: WHAT: DETAIL; ADVICE", the name and the detail cut so the rest always fits. */
+/* "image NAME: WHAT: DETAIL; ADVICE", the name and the detail cut so the rest always fits
+ * (WHAT names at most one member, cut too). */
 static int fail_with(zvm_error *err, const char *name, const char *what, const char *detail, const char *advice)
 {
-    char short_name[ZVM_IMAGE_SHOW], short_detail[ZVM_IMAGE_SHOW];
-    snprintf(err->msg, sizeof err->msg, "image %s: %s%s%s; %s", zvm_image_show(name, short_name), what,
-             detail ? ": " : "", detail ? zvm_image_show(detail, short_detail) : "", advice);
+    char short_name[ZVM_IMAGE_SHOW];   /* the detail is our reason or libarchive's: 200 bytes always fit */
+    snprintf(err->msg, sizeof err->msg, "image %s: %s%s%.200s; %s", zvm_image_show(name, short_name), what,
+             detail ? ": " : "", detail ? detail : "", advice);
     return -1;
 }
 
@@ -291,7 +292,10 @@ static int index_tar(zvm_image *img, const uint8_t *base, uint64_t size, zvm_err
             e.type = ZVM_IMAGE_HARDLINK;
             e.link = normalise_path(hard, &why);
             if (!e.link || !e.link[0]) {
-                rc = member_fail(err, img->name, e.path, why ? why : "its hard link names the image's root", CANNOT_HOLD);
+                char reason[ZVM_IMAGE_SHOW + 64], short_link[ZVM_IMAGE_SHOW];
+                snprintf(reason, sizeof reason, "its hard link target %s: %s", zvm_image_show(hard, short_link),
+                         why ? why : "the image's root is not a file");
+                rc = member_fail(err, img->name, e.path, reason, CANNOT_HOLD);
                 free(e.path);
                 free(e.link);
                 break;

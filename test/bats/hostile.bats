@@ -83,7 +83,7 @@ print(rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$tmp/report"
     image_manifest "$tmp/h.tar" /data s_file /data/h
     run zvm_run "$tmp/m"
     [ "$status" -eq 5 ]
-    [ "$(state)" = "image /dev/img: member h: path has '..' in it; the guest's file system cannot hold it: fix or leave out that member" ]
+    [ "$(state)" = "image /dev/img: member h: its hard link target ../x: path has '..' in it; the guest's file system cannot hold it: fix or leave out that member" ]
     for kind in hardmissing hardloop; do
         hostile_tar $kind "$tmp/h.tar"
         run zvm_run "$tmp/m"
