@@ -26,8 +26,6 @@
 
 #include <openssl/evp.h>
 
-#include "manifest/manifest.h"   /* zvm_channel_spec_readable/writable */
-
 /* Host reads and writes move at most this much per system call (Linux caps at ~2 GiB anyway). */
 #define MAX_IO (1u << 30)
 
@@ -41,6 +39,16 @@ struct zvm_channel {
     zvm_channel_stats stats;
     EVP_MD_CTX *md5;           /* NULL when etag is off */
 };
+
+bool zvm_channel_spec_readable(const zvm_channel_spec *spec)
+{
+    return spec->limits[ZVM_LIMIT_GETS] > 0 && spec->limits[ZVM_LIMIT_GET_SIZE] > 0;
+}
+
+bool zvm_channel_spec_writable(const zvm_channel_spec *spec)
+{
+    return spec->limits[ZVM_LIMIT_PUTS] > 0 && spec->limits[ZVM_LIMIT_PUT_SIZE] > 0;
+}
 
 static int open_fail(zvm_error *err, const zvm_channel_spec *spec, int errnum, const char *what)
 {

@@ -13,8 +13,9 @@
  *
  * Values cross this API as raw 64-bit cells (zvm_val): an i32 zero-extended, an
  * f32 as its bit pattern in the low 32 bits, an f64 as its bit pattern, a funcref
- * as a zvm_func pointer, an externref as an opaque host word.  0 is the null
- * reference for both reference types.
+ * as the function's reference number in its runtime (zvm_func_ref; never an
+ * address), an externref as an opaque host word the engine never dereferences.
+ * 0 is the null reference for both reference types.
  */
 #ifndef ZVM_WASM_H
 #define ZVM_WASM_H
@@ -23,6 +24,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "base.h"   /* zvm_error */
 
 typedef uint64_t zvm_val;
 
@@ -40,11 +43,6 @@ enum zvm_valtype {
 const char *zvm_valtype_name(uint8_t type);
 
 enum zvm_extern_kind { ZVM_EXTERN_FUNC = 0, ZVM_EXTERN_TABLE = 1, ZVM_EXTERN_MEMORY = 2, ZVM_EXTERN_GLOBAL = 3 };
-
-/* A load or link error: a one-line message, already naming where (byte offset, function, import). */
-typedef struct zvm_error {
-    char msg[512];
-} zvm_error;
 
 /* Why a guest stopped.  The message texts of the spec's traps are the spec test suite's. */
 enum zvm_trap_kind {
@@ -143,6 +141,10 @@ uint32_t zvm_module_import_count(const zvm_module *m);
 void zvm_module_import(const zvm_module *m, uint32_t i, zvm_import_desc *out);
 uint32_t zvm_module_export_count(const zvm_module *m);
 void zvm_module_export(const zvm_module *m, uint32_t i, zvm_export_desc *out);
+/* Memory index of the module (imported memories first, then its own), as declared, in 64 KiB
+ * pages; *max_pages = UINT64_MAX when it declares no maximum.  False when there is no such
+ * memory.  What a host checks against its own limits before instantiating. */
+bool zvm_module_memory_limits(const zvm_module *m, uint32_t index, uint64_t *min_pages, uint64_t *max_pages);
 
 /* ---- host objects ----------------------------------------------------- */
 
@@ -177,6 +179,10 @@ bool zvm_instance_export(const zvm_instance *inst, const char *name, zvm_extern 
 /* ---- using objects ---------------------------------------------------- */
 
 const zvm_functype *zvm_func_type(const zvm_func *f);
+/* A funcref value and back: the number that names f in its runtime (0 for NULL); the function
+ * a number names, or NULL for null and for a number that names no function of rt. */
+zvm_val zvm_func_ref(const zvm_func *f);
+zvm_func *zvm_ref_func(const zvm_runtime *rt, zvm_val ref);
 /* Calls f; args and results per its type.  On a trap returns -1 and fills *trap. */
 int zvm_func_call(zvm_runtime *rt, zvm_func *f, const zvm_val *args, zvm_val *results, zvm_trap *trap);
 
