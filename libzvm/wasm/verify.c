@@ -37,7 +37,8 @@ enum kind {
     K_COPY, K_CONST32, K_CONST64, K_BR, K_BR_IF, K_BR_TABLE, K_RET, K_UNREACHABLE, K_CALL, K_CALL_IMPORT,
     K_CALL_INDIRECT, K_SELECT, K_GLOBAL_GET, K_GLOBAL_SET, K_TABLE_GET, K_TABLE_SET, K_MEMORY_SIZE,
     K_MEMORY_GROW, K_REF_FUNC, K_MEMORY_INIT, K_SEGMENT_DROP, K_MEMORY_COPY, K_TABLE_INIT, K_TABLE_COPY,
-    K_TABLE_GROW, K_TABLE_SIZE, K_TABLE_FILL, K_REF_IS_NULL, K_LEA, K_ZERO_LOCALS,
+    K_TABLE_GROW, K_TABLE_SIZE, K_TABLE_FILL, K_REF_IS_NULL, K_LEA, K_ZERO_LOCALS, K_RETURN_CALL,
+    K_RETURN_CALL_IMPORT, K_RETURN_CALL_INDIRECT,
 };
 
 struct hinfo {
@@ -87,7 +88,7 @@ static struct hinfo *build_table(size_t *count)
     if (!t)
         return NULL;
     for (uint32_t op = 0; op < 256 + 32; op++) {
-        const struct op_handlers *o = &OPS[op];
+        const struct op_handlers *o = &wasm_op_handlers[op];
         add(t, &n, o->unary, K_UNARY, op);
         add(t, &n, o->ss, K_SS, op);
         add(t, &n, o->si, K_SI, op);
@@ -102,46 +103,49 @@ static struct hinfo *build_table(size_t *count)
         add(t, &n, o->store_add_si, K_STORE_ADD_SI, op);
         add(t, &n, o->store_idx, K_STORE_IDX, op);
         if (op < 256) {
-            add(t, &n, BR_OPS[op].br_ss, K_BR_SS, op);
-            add(t, &n, BR_OPS[op].brn_ss, K_BR_SS, op);
-            add(t, &n, BR_OPS[op].br_si, K_BR_SI, op);
-            add(t, &n, BR_OPS[op].brn_si, K_BR_SI, op);
+            add(t, &n, wasm_branch_handlers[op].br_ss, K_BR_SS, op);
+            add(t, &n, wasm_branch_handlers[op].brn_ss, K_BR_SS, op);
+            add(t, &n, wasm_branch_handlers[op].br_si, K_BR_SI, op);
+            add(t, &n, wasm_branch_handlers[op].brn_si, K_BR_SI, op);
         }
     }
-    add(t, &n, H.copy, K_COPY, 0);
-    add(t, &n, H.const32, K_CONST32, 0);
-    add(t, &n, H.const64, K_CONST64, 0);
-    add(t, &n, H.br, K_BR, 0);
-    add(t, &n, H.br_loop, K_BR, 0);
-    add(t, &n, H.br_if, K_BR_IF, 0);
-    add(t, &n, H.br_unless, K_BR_IF, 0);
-    add(t, &n, H.br_table, K_BR_TABLE, 0);
-    add(t, &n, H.ret, K_RET, 0);
-    add(t, &n, H.unreachable, K_UNREACHABLE, 0);
-    add(t, &n, H.call, K_CALL, 0);
-    add(t, &n, H.call_import, K_CALL_IMPORT, 0);
-    add(t, &n, H.call_indirect, K_CALL_INDIRECT, 0);
-    add(t, &n, H.select, K_SELECT, 0);
-    add(t, &n, H.global_get, K_GLOBAL_GET, 0);
-    add(t, &n, H.global_set, K_GLOBAL_SET, 0);
-    add(t, &n, H.table_get, K_TABLE_GET, 0);
-    add(t, &n, H.table_set, K_TABLE_SET, 0);
-    add(t, &n, H.memory_size, K_MEMORY_SIZE, 0);
-    add(t, &n, H.memory_grow, K_MEMORY_GROW, 0);
-    add(t, &n, H.ref_func, K_REF_FUNC, 0);
-    add(t, &n, H.memory_init, K_MEMORY_INIT, 0);
-    add(t, &n, H.data_drop, K_SEGMENT_DROP, 0);
-    add(t, &n, H.elem_drop, K_SEGMENT_DROP, 0);
-    add(t, &n, H.memory_copy, K_MEMORY_COPY, 0);
-    add(t, &n, H.memory_fill, K_MEMORY_COPY, 0);
-    add(t, &n, H.table_init, K_TABLE_INIT, 0);
-    add(t, &n, H.table_copy, K_TABLE_COPY, 0);
-    add(t, &n, H.table_grow, K_TABLE_GROW, 0);
-    add(t, &n, H.table_size, K_TABLE_SIZE, 0);
-    add(t, &n, H.table_fill, K_TABLE_FILL, 0);
-    add(t, &n, H.i64_eqz, K_REF_IS_NULL, 0);
-    add(t, &n, H.lea, K_LEA, 0);
-    add(t, &n, H.zero_locals, K_ZERO_LOCALS, 0);
+    add(t, &n, wasm_handlers.copy, K_COPY, 0);
+    add(t, &n, wasm_handlers.const32, K_CONST32, 0);
+    add(t, &n, wasm_handlers.const64, K_CONST64, 0);
+    add(t, &n, wasm_handlers.br, K_BR, 0);
+    add(t, &n, wasm_handlers.br_loop, K_BR, 0);
+    add(t, &n, wasm_handlers.br_if, K_BR_IF, 0);
+    add(t, &n, wasm_handlers.br_unless, K_BR_IF, 0);
+    add(t, &n, wasm_handlers.br_table, K_BR_TABLE, 0);
+    add(t, &n, wasm_handlers.ret, K_RET, 0);
+    add(t, &n, wasm_handlers.unreachable, K_UNREACHABLE, 0);
+    add(t, &n, wasm_handlers.call, K_CALL, 0);
+    add(t, &n, wasm_handlers.call_import, K_CALL_IMPORT, 0);
+    add(t, &n, wasm_handlers.call_indirect, K_CALL_INDIRECT, 0);
+    add(t, &n, wasm_handlers.select, K_SELECT, 0);
+    add(t, &n, wasm_handlers.global_get, K_GLOBAL_GET, 0);
+    add(t, &n, wasm_handlers.global_set, K_GLOBAL_SET, 0);
+    add(t, &n, wasm_handlers.table_get, K_TABLE_GET, 0);
+    add(t, &n, wasm_handlers.table_set, K_TABLE_SET, 0);
+    add(t, &n, wasm_handlers.memory_size, K_MEMORY_SIZE, 0);
+    add(t, &n, wasm_handlers.memory_grow, K_MEMORY_GROW, 0);
+    add(t, &n, wasm_handlers.ref_func, K_REF_FUNC, 0);
+    add(t, &n, wasm_handlers.memory_init, K_MEMORY_INIT, 0);
+    add(t, &n, wasm_handlers.data_drop, K_SEGMENT_DROP, 0);
+    add(t, &n, wasm_handlers.elem_drop, K_SEGMENT_DROP, 0);
+    add(t, &n, wasm_handlers.memory_copy, K_MEMORY_COPY, 0);
+    add(t, &n, wasm_handlers.memory_fill, K_MEMORY_COPY, 0);
+    add(t, &n, wasm_handlers.table_init, K_TABLE_INIT, 0);
+    add(t, &n, wasm_handlers.table_copy, K_TABLE_COPY, 0);
+    add(t, &n, wasm_handlers.table_grow, K_TABLE_GROW, 0);
+    add(t, &n, wasm_handlers.table_size, K_TABLE_SIZE, 0);
+    add(t, &n, wasm_handlers.table_fill, K_TABLE_FILL, 0);
+    add(t, &n, wasm_handlers.i64_eqz, K_REF_IS_NULL, 0);
+    add(t, &n, wasm_handlers.lea, K_LEA, 0);
+    add(t, &n, wasm_handlers.zero_locals, K_ZERO_LOCALS, 0);
+    add(t, &n, wasm_handlers.return_call, K_RETURN_CALL, 0);
+    add(t, &n, wasm_handlers.return_call_import, K_RETURN_CALL_IMPORT, 0);
+    add(t, &n, wasm_handlers.return_call_indirect, K_RETURN_CALL_INDIRECT, 0);
     qsort(t, n, sizeof *t, by_handler);
     *count = n;
     return t;
@@ -176,7 +180,7 @@ static uint32_t length(const struct hinfo *hi, const cell *c)
     switch (hi->kind) {
     case K_UNARY: case K_COPY: case K_CONST32: case K_BR: case K_BR_IF: case K_CALL_IMPORT: case K_GLOBAL_GET:
     case K_GLOBAL_SET: case K_MEMORY_SIZE: case K_MEMORY_GROW: case K_REF_FUNC: case K_SEGMENT_DROP:
-    case K_TABLE_SIZE: case K_REF_IS_NULL: case K_ZERO_LOCALS:
+    case K_TABLE_SIZE: case K_REF_IS_NULL: case K_ZERO_LOCALS: case K_RETURN_CALL_IMPORT:
         return 2;
     case K_RET: case K_UNREACHABLE:
         return 1;
@@ -297,11 +301,11 @@ static void flow_to(struct verifier *v, const uint8_t *st, int64_t cell_index)
 
 static const zvm_functype *call_type(struct verifier *v, const struct hinfo *hi, const cell *c, uint32_t *frame)
 {
-    if (hi->kind == K_CALL) {
+    if (hi->kind == K_CALL || hi->kind == K_RETURN_CALL) {
         *frame = c[2].u32[0];
         return wasm_func_type(v->m, ((const struct code_func *)c[1].ptr)->func_index);
     }
-    if (hi->kind == K_CALL_IMPORT) {
+    if (hi->kind == K_CALL_IMPORT || hi->kind == K_RETURN_CALL_IMPORT) {
         *frame = c[1].u32[1];
         return wasm_func_type(v->m, c[1].u32[0]);
     }
@@ -383,6 +387,15 @@ static bool step(struct verifier *v, const struct hinfo *hi, const cell *c, uint
         return false;
     case K_UNREACHABLE:
         return false;
+    case K_RETURN_CALL: case K_RETURN_CALL_IMPORT: case K_RETURN_CALL_INDIRECT: {
+        uint32_t frame;                          /* the arguments, then our caller gets the results */
+        const zvm_functype *ft = call_type(v, hi, c, &frame);
+        if (hi->kind == K_RETURN_CALL_INDIRECT)
+            rd(v, st, c[2].u32[0], I32);
+        for (uint32_t p = 0; p < ft->nparams; p++)
+            rd(v, st, frame + 8 * p, ft->params[p]);
+        return false;
+    }
     case K_CALL: case K_CALL_IMPORT: case K_CALL_INDIRECT: {
         uint32_t frame;
         const zvm_functype *ft = call_type(v, hi, c, &frame);
@@ -548,7 +561,7 @@ static void free_verifier(struct verifier *v)
     free(v->table);
 }
 
-int code_verify_function(const wasm_module *m, const struct code_func *cf, const cell *code, uint32_t ncells,
+int wasm_verify_function(const wasm_module *m, const struct code_func *cf, const cell *code, uint32_t ncells,
                          char *msg, size_t msg_size)
 {
     struct verifier v = { .m = m, .cf = cf, .code = code, .ncells = ncells, .nslots = cf->frame_slots,

@@ -183,8 +183,10 @@ class Gen:
             self.block(f, stack, labels)
         elif k < 0.90 and labels:
             self.branch(f, stack, labels)
-        elif k < 0.95:
+        elif k < 0.93:
             self.call(f, stack)
+        elif k < 0.95:
+            self.tail_call(f, stack)
         else:
             self.push_value(f, stack, r.choice(NUM))
 
@@ -269,6 +271,23 @@ class Gen:
         else:
             self.emit(f'call $f{g.index}')
         stack.extend(g.results)
+
+    def tail_call(self, f, stack):
+        """return_call(_indirect) of an earlier function returning what this one returns."""
+        r = self.r
+        callees = [g for g in self.funcs[:f.index] if g.results == f.results]
+        if not callees:
+            return
+        g = r.choice(callees)
+        for t in g.params:
+            self.push_value(f, stack, t)
+        if r.random() < 0.3:
+            self.emit(f'i32.const {g.index}')
+            self.emit(f'return_call_indirect (type $t{g.index})')
+        else:
+            self.emit(f'return_call $f{g.index}')
+        stack.clear()
+        stack.append('dead')
 
     def fit(self, f, stack, want):
         """Makes the stack exactly `want`: drops what does not fit, pushes what is missing."""
