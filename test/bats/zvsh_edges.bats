@@ -128,6 +128,7 @@ while True: pass"
     exec 7>&-
     [ "$st" -eq 143 ]
     [ "$(cat old.tar)" = precious ]            # the file as it was: no partial tar
+    [ -z "$(ls -A | grep zvm-wo)" ]            # nor a temporary one beside it
 }
 
 @test "zvsh: SIGHUP and SIGPIPE stop the session too (129, 141)" {
