@@ -21,7 +21,7 @@ setup() {
     unset ZVM_IMAGE_PATH
 }
 teardown() {
-    [ -z "${sock:-}" ] || tmux -L "$sock" kill-server 2>/dev/null || true
+    [ -z "${sock:-}" ] || tmux -S "$sock" kill-server 2>/dev/null || true
     cd /; rm -rf "$tmp"
 }
 
@@ -181,12 +181,12 @@ while True: pass"
 # in_tmux COMMAND: runs it in a detached tmux pane of its own server; ends by printing EXIT=status.
 in_tmux() {
     command -v tmux > /dev/null || skip "tmux is not installed (make deps installs it)"
-    sock=zvsh-edges-$$
-    tmux -L "$sock" -f /dev/null new-session -d -x 120 -y 40 \
+    sock=$tmp/tmux.socket                      # a server of the test's own, gone with $tmp
+    tmux -S "$sock" -f /dev/null new-session -d -x 120 -y 40 \
         "cd '$tmp' && TMPDIR='$tmp/t' HOME='$tmp' ZVSH_CONFIG='$tmp/none.cfg' $1; echo EXIT=\$?; stty -a | grep -o ' -*icanon\|  *-*echo ' | tr -d ' ' | tr '\n' ' '; echo; sleep 600"
 }
-pane() { tmux -L "$sock" capture-pane -p; }
-keys() { tmux -L "$sock" send-keys "$@"; }
+pane() { tmux -S "$sock" capture-pane -p; }
+keys() { tmux -S "$sock" send-keys "$@"; }
 # until the pane shows TEXT on a line of its own (fixed string, whole line), at most 60 s
 wait_line() {
     for _ in $(seq 600); do
