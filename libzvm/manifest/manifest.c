@@ -177,12 +177,15 @@ static int parse_channel(zvm_manifest *m, int line, span value, zvm_error *err)
                     ZVM_MANIFEST_MAX_CHANNELS);
 
     span uri = f[0], alias = f[1];
-    if (uri.n >= 4 && memcmp(uri.p, "tcp:", 4) == 0)
-        return fail(err, ZVM_EXIT_MANIFEST, line, "network channel '%s': tcp: channels are not supported yet",
-                    span_show(uri, show, sizeof show));
+    char *uri_text = span_dup(uri);
+    bool network = uri_text && zvm_channel_uri_is_network(uri_text);
+    const char *net_problem = network ? zvm_channel_network_uri_problem(uri_text) : NULL;
+    free(uri_text);
+    if (net_problem)
+        return fail(err, ZVM_EXIT_MANIFEST, line, "network channel '%s': %s", span_show(uri, show, sizeof show), net_problem);
     if (uri.n == 0)
         return fail(err, ZVM_EXIT_MANIFEST, line, "Channel has an empty uri; give an absolute host path");
-    if (uri.p[0] != '/')
+    if (uri.p[0] != '/' && !network)
         return fail(err, ZVM_EXIT_MANIFEST, line, "channel uri '%s' is not an absolute path; write it from /",
                     span_show(uri, show, sizeof show));
     const char *why = alias_problem(alias);
@@ -210,6 +213,10 @@ static int parse_channel(zvm_manifest *m, int line, span value, zvm_error *err)
     if (!readable && !writable)
         return fail(err, ZVM_EXIT_MANIFEST, line,
                     "channel %s can be neither read nor written: make gets and get_size, or puts and put_size, above 0",
+                    span_show(alias, show, sizeof show));
+    if (network && (type != ZVM_CH_SEQ_SEQ || readable == writable || span_is(alias, "/dev/nvram")))
+        return fail(err, ZVM_EXIT_MANIFEST, line,
+                    "network channel %s must be type 0 and either read or written, not both (and not /dev/nvram)",
                     span_show(alias, show, sizeof show));
     if (readable && writable && type == ZVM_CH_SEQ_SEQ)
         return fail(err, ZVM_EXIT_MANIFEST, line,

@@ -159,7 +159,15 @@ static void test_channel_fields(void **state)
     expect_error(HEAD "Channel = /dev/null,/dev/x,0,0,1,1,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "has 7 fields, needs exactly 8");
     expect_error(HEAD "Channel = /dev/null,/dev/x,0,0,1,1,0,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "has 9 fields");
     expect_error(HEAD "Channel = tmp/f,/dev/x,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "not an absolute path");
-    expect_error(HEAD "Channel = tcp:host:80,/dev/x,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "not supported yet");
+    expect_error(HEAD "Channel = tcp:host:80,/dev/x,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "needed a name service");
+    expect_error(HEAD "Channel = tcp://host:80,/dev/x,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "no /TOKEN after the port");
+    expect_error(HEAD "Channel = tcp://host:99999/t,/dev/x,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "1 to 65535");
+    expect_error(HEAD "Channel = tcp://host/t,/dev/x,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "no :PORT");
+    expect_error(HEAD "Channel = tcp-listen://[::1:80/t,/dev/x,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "closing ']'");
+    expect_error(HEAD "Channel = tcp://h:1/a b,/dev/x,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "the token may hold only");
+    expect_error(HEAD "Channel = tcp://h:1/t,/dev/x,1,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "must be type 0");
+    expect_error(HEAD "Channel = tcp://h:1/t,/dev/x,0,0,1,1,1,1\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "either read or written");
+    expect_error(HEAD "Channel = tcp://h:1/t,/dev/nvram,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "not /dev/nvram");
     expect_error(HEAD "Channel = /dev/null,x,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "must be /dev/NAME");
     expect_error(HEAD "Channel = /dev/null,/dev/a/b,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "no further '/'");
     expect_error(HEAD "Channel = /dev/null,/dev/a b,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "blanks");
