@@ -143,18 +143,23 @@ bool zvm_channel_spec_writable(const zvm_channel_spec *spec)
 }
 
 /* An alias is the guest's /dev/NAME: one path component, printable, no blanks (the report's
- * etag line separates aliases from digests by spaces). */
+ * etag line separates aliases from digests by spaces).  /dev/in/NAME and /dev/out/NAME are the
+ * ends of a connected job's channels (2014's names), so those two directories are allowed. */
 static const char *alias_problem(span a)
 {
     if (a.n <= 5 || memcmp(a.p, "/dev/", 5) != 0)
         return "must be /dev/NAME";
     span name = { a.p + 5, a.n - 5 };
+    if (name.n > 3 && memcmp(name.p, "in/", 3) == 0)
+        name = (span){ name.p + 3, name.n - 3 };
+    else if (name.n > 4 && memcmp(name.p, "out/", 4) == 0)
+        name = (span){ name.p + 4, name.n - 4 };
     if (span_is(name, ".") || span_is(name, ".."))
         return "must name a file, not . or ..";
     for (size_t i = 0; i < name.n; i++) {
         unsigned char c = (unsigned char)name.p[i];
         if (c == '/')
-            return "must be /dev/NAME with no further '/'";
+            return "must be /dev/NAME with no further '/' (only /dev/in/NAME and /dev/out/NAME have one)";
         if (c <= ' ' || c == 0x7f)
             return "must not contain blanks or control characters";
     }

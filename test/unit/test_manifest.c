@@ -170,6 +170,8 @@ static void test_channel_fields(void **state)
     expect_error(HEAD "Channel = tcp://h:1/t,/dev/nvram,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "not /dev/nvram");
     expect_error(HEAD "Channel = /dev/null,x,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "must be /dev/NAME");
     expect_error(HEAD "Channel = /dev/null,/dev/a/b,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "no further '/'");
+    expect_error(HEAD "Channel = /dev/null,/dev/in/a/b,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "no further '/'");
+    expect_error(HEAD "Channel = /dev/null,/dev/in/,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "no further '/'");
     expect_error(HEAD "Channel = /dev/null,/dev/a b,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "blanks");
     expect_error(HEAD "Channel = /dev/null,/dev/x,4,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "type '4'");
     expect_error(HEAD "Channel = /dev/null,/dev/x,0,2,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "etag '2'");

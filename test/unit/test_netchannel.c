@@ -141,12 +141,13 @@ static void test_uri_rules(void **state)
     /* a manifest takes a well-formed network channel */
     const char *text = "Version = 20130611\nProgram = /p\nMemory = 1,0\nTimeout = 1\n"
                        "Channel = /dev/stdin,/dev/stdin,0,0,1,1,0,0\nChannel = /dev/stdout,/dev/stdout,0,0,0,0,1,1\n"
-                       "Channel = /dev/stderr,/dev/stderr,0,0,0,0,1,1\nChannel = tcp://10.0.0.2:7000/job-1,/dev/out,0,1,0,0,9,9\n";
+                       "Channel = /dev/stderr,/dev/stderr,0,0,0,0,1,1\nChannel = tcp://10.0.0.2:7000/job-1,/dev/out/reduce,0,1,0,0,9,9\n";
     zvm_manifest m;
     zvm_error err;
     assert_int_equal(zvm_manifest_parse(text, strlen(text), &m, &err), 0);
     assert_int_equal(m.nchannels, 4);
     assert_string_equal(m.channels[3].uri, "tcp://10.0.0.2:7000/job-1");
+    assert_string_equal(m.channels[3].alias, "/dev/out/reduce");     /* 2014's connect names */
     zvm_manifest_free(&m);
 }
 
