@@ -335,12 +335,12 @@ static int finish_guest(session *s)
     s->past_due = session_timer_overrun_ms(&s->timer) >= 0;
     const char *broken = network_wait(s);
     if (*broken)
-        rc = failed(s, ZVM_EXIT_IO, "%s", broken);
+        rc = failed(s, ZVM_EXIT_PEER, "%s", broken);
     for (size_t i = 0; s->channels && i < s->m->nchannels && s->channels[i]; i++) {
         if (s->r->exit_code != 0 || s->r->user_rc != 0)
             zvm_channel_abort(s->channels[i]);
         else if (zvm_channel_finish(s->channels[i], &err) != 0)
-            rc = failed(s, ZVM_EXIT_IO, "%s", err.msg);
+            rc = failed(s, ZVM_EXIT_PEER, "%s", err.msg);
     }
     return rc;
 }

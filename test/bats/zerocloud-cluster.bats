@@ -96,3 +96,104 @@ host_word_count() {
     cdr=$(zc_hdr X-Nexe-Cdr-Line)
     echo "$cdr"
 }
+
+@test "zerocloud cluster: a pipeline split -> upper x3 -> merge moves 50 MB, fan-out and fan-in, etag checked" {
+    zc_need_zvm
+    zc_mkcontainer big
+    zc_mkcontainer results
+    head -c 37500000 /dev/urandom | base64 -w 100 | head -c 50000000 > "$tmp/big"
+    curl -s -f -X PUT -H "X-Auth-Token: $OS_AUTH_TOKEN" -T "$tmp/big" "$OS_STORAGE_URL/big/data"
+    cat > "$tmp/job" <<'JOB'
+[{"name": "split", "exec": {"path": "file://tools:mr", "args": "split"},
+  "devices": [{"name": "stdin", "path": "swift://~/big/data"}], "connect": ["upper"]},
+ {"name": "upper", "exec": {"path": "file://tools:mr", "args": "upper"}, "count": 3,
+  "connect": ["merge"]},
+ {"name": "merge", "exec": {"path": "file://tools:mr", "args": "merge"},
+  "devices": [{"name": "stdout", "path": "swift://~/results/big.upper"}]}]
+JOB
+    zc_post / application/json "$tmp/job"
+    [ "$code" = 200 ]
+    [ "$(zc_hdr X-Nexe-System)" = "split,upper-1,upper-2,upper-3,merge" ]
+    [ "$(zc_hdr X-Nexe-Status)" = "ok,ok,ok,ok,ok" ]
+    md5=$(tr a-z A-Z < "$tmp/big" | md5sum | cut -d' ' -f1)
+    etags=$(zc_hdr X-Nexe-Etag)
+    cdr=$(zc_hdr X-Nexe-Cdr-Line)
+    [[ "$etags" == *"/dev/stdout $md5"* ]]
+    # the stored object is the host's computation; Swift checked it against zvm's etag
+    zc_head results/big.upper
+    [ "$(zc_hdr Etag)" = "$md5" ]
+    # each channel's etag is the same at both ends: split's /dev/out/upper-2 is upper-2's /dev/in/split
+    split_out=$(echo "$etags" | cut -d, -f1 | grep -o '/dev/out/upper-2 [0-9a-f]*' | cut -d' ' -f2)
+    upper_in=$(echo "$etags" | cut -d, -f3 | grep -o '/dev/in/split [0-9a-f]*' | cut -d' ' -f2)
+    [ -n "$split_out" ] && [ "$split_out" = "$upper_in" ]
+    # 50 MB crossed the network channels: split's network writes, merge's network reads
+    read -r -a f <<< "$(echo "$cdr" | cut -d, -f3)"
+    [ "${f[9]}" -eq 50000000 ]
+    read -r -a f <<< "$(echo "$cdr" | cut -d, -f11)"
+    [ "${f[7]}" -eq 50000000 ]
+}
+
+@test "zerocloud cluster: a mapper that traps fails the job at once, per node, and nothing is stored" {
+    zc_need_zvm
+    zc_mkcontainer results
+    zc_put trapwc/a "some words"
+    zc_put trapwc/b "more __trap__ words"
+    zc_put trapwc/c "last words"
+    word_count_job trapwc trapped.txt > "$tmp/job"
+    zc_post / application/json "$tmp/job"
+    [ "$(zc_hdr X-Nexe-System)" = "map-1,map-2,map-3,reduce" ]
+    errors=$(zc_hdr X-Nexe-Error)
+    [[ "$errors" == *"map-2: trap: unreachable"* ]]
+    [[ "$errors" == *"reduce: channel /dev/in/map-2: the writer's stream ended without its end frame"* ]]
+    [[ "$errors" == *"job: no output was stored"* ]]
+    [ "$(zc_hdr X-Nexe-Status | cut -d, -f1)" = ok ]
+    run zc_get results/trapped.txt
+    [ "$status" -ne 0 ]
+}
+
+@test "zerocloud cluster: a reducer that exits early while mappers write: EPIPE, no hang, nothing stored" {
+    zc_need_zvm
+    zc_mkcontainer results
+    cat > "$tmp/job" <<'JOB'
+[{"name": "map", "exec": {"path": "file://tools:mr", "args": "flood 64"}, "count": 3,
+  "connect": ["reduce"]},
+ {"name": "reduce", "exec": {"path": "file://tools:mr", "args": "early"},
+  "devices": [{"name": "stdout", "path": "swift://~/results/early.txt"}]}]
+JOB
+    zc_post / application/json "$tmp/job"
+    [ "$(zc_hdr X-Nexe-Retcode)" = "1,1,1,0" ]
+    [ "$(zc_hdr X-Nexe-Status)" = "$(printf 'channel /dev/out/reduce: sending data: the reader is gone (it ended or failed),%.0s' 1 2 3)ok" ]
+    [[ "$(zc_hdr X-Nexe-Error)" == *"job: no output was stored"* ]]
+    run zc_get results/early.txt
+    [ "$status" -ne 0 ]
+}
+
+@test "zerocloud cluster: 20 concurrent map-reduce jobs from 20 accounts, each gets its own result" {
+    zc_need_zvm
+    for i in $(seq 1 20); do
+        (
+            token=$(zc_token "acct$i:u" "k$i")
+            url=$ZVM_SWIFT_URL/v1/AUTH_acct$i
+            for c in in results; do curl -s -f -X PUT -H "X-Auth-Token: $token" "$url/$c"; done
+            for j in 1 2 3; do
+                printf 'account%s %s account%s\n' "$i" "word$j" "$i" |
+                    curl -s -f -X PUT -H "X-Auth-Token: $token" --data-binary @- "$url/in/o$j"
+            done
+            echo "$token" > "$tmp/token$i"
+        ) &
+    done
+    wait
+    word_count_job in count.txt > "$tmp/job"
+    for i in $(seq 1 20); do
+        curl -s -o "$tmp/body$i" -D "$tmp/hdrs$i" -X POST -H "X-Auth-Token: $(cat "$tmp/token$i")" \
+            -H "X-Zerovm-Execute: 1.0" -H "Content-Type: application/json" --data-binary @"$tmp/job" \
+            "$ZVM_SWIFT_URL/v1/AUTH_acct$i" &
+    done
+    wait
+    for i in $(seq 1 20); do
+        grep -i '^X-Nexe-Status' "$tmp/hdrs$i"
+        tr -d '\r' < "$tmp/hdrs$i" | grep -qx 'X-Nexe-Status: ok,ok,ok,ok'
+        got=$(curl -s -f -H "X-Auth-Token: $(cat "$tmp/token$i")" "$ZVM_SWIFT_URL/v1/AUTH_acct$i/results/count.txt")
+        [ "$got" = "$(printf 'account%s 6\nword1 1\nword2 1\nword3 1' "$i")" ]
+    done
+}

@@ -104,7 +104,7 @@ run_pair() {
     net_manifest "$tmp/r" "tcp-listen://127.0.0.1:$port/t" "$tmp/copy"
     run_pair
     [ "$w_rc" -eq 4 ]
-    [ "$r_rc" -eq 5 ]
+    [ "$r_rc" -eq 32 ]
     [[ "$(sed -n 6p "$tmp/r.report")" == *"channel /dev/stdin"*"ended without its end frame"* ]]
     grep -q "s_cat: read: I/O error" "$tmp/r.err"
 }

@@ -110,6 +110,24 @@ class SessionBody:
             self.session_dir = None
 
 
+def refuse_late(sock, until):
+    """After its session: accepts and drops whatever still connects to a listening socket, so a
+    writer that comes after its reader ended fails at once (EPIPE) instead of retrying a refused
+    connect until its own Timeout; then closes it."""
+    try:
+        while True:
+            left = until - time.time()
+            if left <= 0:
+                break
+            sock.settimeout(left)
+            conn, _addr = sock.accept()
+            conn.close()
+    except (OSError, socket.timeout):
+        pass
+    finally:
+        sock.close()
+
+
 class ConnectedBody:
     """The answer of a connected job's node: `ports.json` at once (which sends the headers, with
     the ports, on their way), then zvm runs, then result.json and the outputs as SessionBody."""
@@ -133,6 +151,9 @@ class ConnectedBody:
                                                                   self.session_dir, self.listeners)
             except HTTPException as e:
                 exit_code, out, err, killed = None, b'', (e.body or b''), False
+            for sock in self.listeners.values():
+                eventlet.spawn_n(refuse_late, sock, time.time() + self.server.timeout)
+            self.listeners = {}
             result = self.server.result(self.plan, exit_code, out, err, killed,
                                         time.time() - started)
             self.release()
@@ -542,8 +563,8 @@ class ObjectQueryMiddleware:
             self.slots.release()
 
     def run_zvm(self, manifest_path, session_dir, listeners=None):
-        """zvm on the manifest (the listening sockets passed down, then closed here); (exit code,
-        stdout, stderr, killed by us)."""
+        """zvm on the manifest, with the listening sockets passed down; (exit code, stdout,
+        stderr, killed by us).  The sockets stay open here until zvm ends (see refuse_late)."""
         fds = tuple(sock.fileno() for sock in (listeners or {}).values())
         try:
             proc = subprocess.Popen([self.zerovm_path, manifest_path], cwd=session_dir,
@@ -553,9 +574,6 @@ class ObjectQueryMiddleware:
             raise http_error(500, 'zerocloud: cannot run zvm (%s): %s; set zerovm_path in '
                              'the [filter] section' % (self.zerovm_path, os.strerror(e.errno)
                                                        if e.errno else e))
-        finally:
-            for sock in (listeners or {}).values():
-                sock.close()       # zvm has them now: a reader that ended refuses its writers
         killed = False
         try:
             with eventlet.Timeout(self.timeout + self.kill_timeout):
