@@ -197,3 +197,57 @@ JOB
         [ "$got" = "$(printf 'account%s 6\nword1 1\nword2 1\nword3 1' "$i")" ]
     done
 }
+
+# The last two tests kill object servers: they run last, on what the others left.
+
+@test "zerocloud cluster: an object server killed before the job: mappers use the other replica" {
+    zc_need_zvm
+    set -- $ZVM_OBJECT_SERVER_PIDS
+    kill -KILL "$1"
+    dead=$(echo $ZVM_OBJECT_SERVERS | cut -d' ' -f1)
+    word_count_job wc after-kill.txt > "$tmp/job"
+    zc_post / application/json "$tmp/job"
+    [ "$code" = 200 ]
+    [ "$(zc_hdr X-Nexe-Status)" = "$(printf 'ok,%.0s' $(seq 12))ok" ]
+    [[ ",$(zc_hdr X-Nexe-Server)," != *",$dead,"* ]]
+    IFS=, read -r -a servers <<< "$(zc_hdr X-Nexe-Server)"
+    for i in $(seq 1 12); do
+        holders=$(servers_holding "$(printf 'object%02d-marker' "$i")")
+        echo "$holders" | grep -qx "${servers[$((i - 1))]%:*}"
+    done
+    [ "$(zc_get results/after-kill.txt)" = "$(zc_get results/count.txt)" ]
+}
+
+@test "zerocloud cluster: an object server killed during the job: it fails in its timeout, per node, nothing stored" {
+    zc_need_zvm
+    cat > "$tmp/job" <<'JOB'
+[{"name": "spin", "exec": {"path": "file://tools:mr", "args": "spin"}, "connect": ["reduce"]},
+ {"name": "reduce", "exec": {"path": "file://tools:mr", "args": "reduce"},
+  "devices": [{"name": "stdout", "path": "swift://~/results/killed.txt"}]}]
+JOB
+    zc_post / application/json "$tmp/job" > "$tmp/log" 2>&1 &
+    post=$!
+    # the spinning node's zvm runs in a session directory of its object server's device
+    victim=""
+    for _ in $(seq 1 100); do
+        for pid in $(pgrep -f "^$PWD/build/zvm $ZVM_CLUSTER_DIR/srv/obj" || true); do
+            if grep -q '^args = spin spin$' "$(dirname "$(tr '\0' ' ' < /proc/$pid/cmdline | cut -d' ' -f2)")/nvram" 2> /dev/null; then
+                victim=$(tr '\0' ' ' < /proc/$pid/cmdline | sed 's|.*/srv/obj\([0-9]*\)/.*|\1|')
+            fi
+        done
+        [ -n "$victim" ] && break
+        sleep 0.1
+    done
+    [ -n "$victim" ]
+    set -- $ZVM_OBJECT_SERVER_PIDS
+    eval "kill -KILL -- -\${$victim}"   # the server and its sessions, as when a machine dies
+    wait $post
+    cat "$tmp/log"
+    [ "${code:-$(sed -n 's/^POST .* -> //p' "$tmp/log")}" -ge 500 ]
+    errors=$(tr -d '\r' < "$tmp/hdrs" | sed -n 's/^X-Nexe-Error: //p')
+    [[ "$errors" == *"spin: node spin on 127.0.0.$((victim + 1)):"*"failed"* ]]
+    [[ ",$(tr -d '\r' < "$tmp/hdrs" | sed -n 's/^X-Nexe-Server: //p')," == *",127.0.0.$((victim + 1)):"* ]]
+    [[ "$errors" == *"job: no output was stored"* ]]
+    run zc_get results/killed.txt
+    [ "$status" -ne 0 ]
+}

@@ -476,6 +476,7 @@ class ProxyQueryMiddleware:
             plan, members = self.plan(req, node, local if path else None, data, wiring, addresses)
             result = self.send(req, node, dev, part, path or '', policy_index, plan, members, wiring)
             if result is not None:
+                result.server = '%s:%s' % (dev['ip'], dev['port'])
                 return result
         return NodeResult(node.name, 503, 'no object server could run the node')
 
@@ -533,7 +534,8 @@ class ProxyQueryMiddleware:
                 finally:
                     f.close()
             r.held = []
-        if all_well or not any(r.report is not None for r in results):
+        if all_well or not any(d.path is not None and d.kind.writable
+                               for n in nodes for d in n.devices):
             return None
         return 'job: no output was stored, since not every node ended ok with return code 0'
 
@@ -577,9 +579,7 @@ class ProxyQueryMiddleware:
                 reader = TimedReader(resp, self.timeout + self.kill_timeout + self.node_timeout)
             else:
                 reader = TimedReader(resp, self.node_timeout)
-            result = self.receive(req, node, reader, held=wiring is not None)
-            result.server = '%s:%s' % (dev['ip'], dev['port'])
-            return result
+            return self.receive(req, node, reader, held=wiring is not None)
         except JobError as e:
             return NodeResult(node.name, e.status, str(e))
         except (Exception, Timeout) as e:
