@@ -81,6 +81,7 @@ struct zvm_module {
 
 struct zvm_func {
     struct obj hdr;
+    uint32_t ref;                        /* its reference number: 1 + its index in rt->func_refs */
     const zvm_functype *type;            /* interned in the runtime: equal types, equal pointers */
     zvm_instance *inst;                  /* NULL for a host function */
     const struct code_func *code;        /* wasm functions */
@@ -141,6 +142,11 @@ struct zvm_runtime {
     unsigned nesting;                    /* entries into guest code active now (host functions calling back) */
     const zvm_functype **types;          /* interned function types */
     uint32_t ntypes, types_cap;
+    /* Every function made in the runtime, in order: a funcref value is 1 + an index here (0 is
+     * null), never a host address, so a value of the wrong type reaching a call_indirect can
+     * only name one of these (then its type is checked) or be refused.  RATIONALE.md tells why. */
+    zvm_func **func_refs;
+    uint32_t nfunc_refs, func_refs_cap;
 };
 
 /* The state of one entry into guest code (zvm_func_call); lives on the C stack. */
@@ -199,6 +205,11 @@ extern __thread struct exec *memory_guard_exec;
 
 /* instance.c */
 const zvm_functype *runtime_intern_type(zvm_runtime *rt, const zvm_functype *t);
+/* The function a reference value names, or NULL for null and for any number that names none. */
+static inline zvm_func *runtime_func_of_ref(const zvm_runtime *rt, uint64_t ref)
+{
+    return ref - 1 < rt->nfunc_refs ? rt->func_refs[ref - 1] : NULL;
+}
 int table_grow_by(zvm_table *t, uint32_t delta, zvm_val init);
 
 #endif

@@ -33,6 +33,27 @@ static int oom(zvm_error *err, const char *what)
     return -1;
 }
 
+/* A new function object, registered so that references can name it by number. */
+static zvm_func *new_func(zvm_runtime *rt)
+{
+    if (rt->nfunc_refs == rt->func_refs_cap) {
+        if (rt->func_refs_cap >= UINT32_MAX / 2)
+            return NULL;
+        uint32_t cap = rt->func_refs_cap ? rt->func_refs_cap * 2 : 64;
+        zvm_func **refs = realloc(rt->func_refs, cap * sizeof *refs);
+        if (!refs)
+            return NULL;
+        rt->func_refs = refs;
+        rt->func_refs_cap = cap;
+    }
+    zvm_func *f = rt_alloc(rt, OBJ_FUNC, sizeof *f);
+    if (!f)
+        return NULL;
+    rt->func_refs[rt->nfunc_refs++] = f;
+    f->ref = rt->nfunc_refs;
+    return f;
+}
+
 /* ---- runtime ---- */
 
 int zvm_runtime_new(const zvm_runtime_config *cfg, zvm_runtime **out, zvm_error *err)
@@ -110,6 +131,7 @@ void zvm_runtime_free(zvm_runtime *rt)
     for (uint32_t i = 0; i < rt->ntypes; i++)
         free((void *)rt->types[i]);
     free(rt->types);
+    free(rt->func_refs);
     free(rt->stack);
     free(rt->frames);
     free(rt);
@@ -226,7 +248,7 @@ void zvm_module_export(const zvm_module *m, uint32_t i, zvm_export_desc *out)
 int zvm_func_new_host(zvm_runtime *rt, const zvm_functype *type, zvm_host_fn fn, void *user, zvm_func **out, zvm_error *err)
 {
     const zvm_functype *t = runtime_intern_type(rt, type);
-    zvm_func *f = t ? rt_alloc(rt, OBJ_FUNC, sizeof *f) : NULL;
+    zvm_func *f = t ? new_func(rt) : NULL;
     if (!f)
         return oom(err, "host function");
     f->type = t;
@@ -371,7 +393,7 @@ static zvm_val eval_const(const zvm_instance *inst, const wasm_const_expr *e)
 {
     switch (e->opcode) {
     case 0x23: return inst->globals[e->value]->value;
-    case 0xd2: return (zvm_val)(uintptr_t)inst->funcs[e->value];
+    case 0xd2: return inst->funcs[e->value]->ref;
     case 0xd0: return 0;
     case 0x41: return (uint32_t)e->value;
     default: return e->value;
@@ -439,7 +461,7 @@ int zvm_instance_new(zvm_runtime *rt, const zvm_module *cm, const zvm_extern *im
     }
     const struct code *code = w->code;
     for (uint32_t i = w->nfunc_imports; i < w->nfuncs; i++) {
-        zvm_func *f = rt_alloc(rt, OBJ_FUNC, sizeof *f);
+        zvm_func *f = new_func(rt);
         if (!f)
             return oom(err, "functions");
         f->type = inst->types[w->func_type[i]];
@@ -536,6 +558,8 @@ bool zvm_instance_export(const zvm_instance *inst, const char *name, zvm_extern 
 /* ---- using objects ---- */
 
 const zvm_functype *zvm_func_type(const zvm_func *f) { return f->type; }
+zvm_val zvm_func_ref(const zvm_func *f) { return f ? f->ref : 0; }
+zvm_func *zvm_ref_func(const zvm_runtime *rt, zvm_val ref) { return runtime_func_of_ref(rt, ref); }
 
 int zvm_func_call(zvm_runtime *rt, zvm_func *f, const zvm_val *args, zvm_val *results, zvm_trap *trap)
 {

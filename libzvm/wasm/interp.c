@@ -558,8 +558,11 @@ HANDLER(h_call_indirect)
     zvm_table *t = x->inst->tables[ip[1].u32[1]];
     uint32_t i = (uint32_t)SLOT(ip[2].u32[0]);
     if (UNLIKELY(i >= t->size)) TRAP(ZVM_TRAP_UNDEFINED_ELEMENT);
-    zvm_func *f = (zvm_func *)(uintptr_t)t->elems[i];
-    if (UNLIKELY(!f)) TRAP(ZVM_TRAP_NULL_ELEMENT);
+    uint64_t ref = t->elems[i];
+    if (UNLIKELY(!ref)) TRAP(ZVM_TRAP_NULL_ELEMENT);
+    /* a reference is a number the runtime checks, never an address: see runtime_func_of_ref */
+    zvm_func *f = runtime_func_of_ref(x->rt, ref);
+    if (UNLIKELY(!f)) TRAP(ZVM_TRAP_SIGNATURE);
     if (UNLIKELY(f->type != x->inst->types[ip[1].u32[0]])) TRAP(ZVM_TRAP_SIGNATURE);
     uint64_t *nfp = (uint64_t *)((char *)fp + ip[2].u32[1]);
     const cell *next = invoke(x, f, ip, ip + 3, fp, &nfp, &mem);
@@ -606,7 +609,7 @@ HANDLER(h_zero_locals)
 /* global.get [h][dst|index]; global.set [h][src|index]; ref.func [h][dst|index] */
 HANDLER(h_global_get) { SLOT(DST) = x->globals[SRC]->value; NEXT(2); }
 HANDLER(h_global_set) { x->globals[SRC]->value = SLOT(DST); NEXT(2); }
-HANDLER(h_ref_func) { SLOT(DST) = (uint64_t)(uintptr_t)x->funcs[SRC]; NEXT(2); }
+HANDLER(h_ref_func) { SLOT(DST) = x->funcs[SRC]->ref; NEXT(2); }
 
 /* ---- memory size and bulk operations ---- */
 /* memory.size [h][dst]; memory.grow [h][dst|delta] */

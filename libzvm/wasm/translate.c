@@ -33,6 +33,16 @@ struct val {
     uint64_t k;                          /* V_CONST; k of A_SI */
     uint32_t y;                          /* A_SS, A_IDX */
     uint8_t form, shift;                 /* V_ADDR */
+    /* The instruction that computed this entry into its canonical slot (first cell, or -1) and
+     * its opcode.  Fusions may rewrite that instruction (retarget its write, merge it into a
+     * branch or a load) only while it is still the last one emitted AND this entry is still on
+     * top: the tag lives on the entry, so a drop, a select or a block end that pops the entry
+     * takes the permission with it (the bug of issue 12: a dropped value's producer was
+     * retargeted onto the value below it). */
+    int32_t producer;
+    uint32_t producer_op;                /* opcode, 256 + n for 0xFC n */
+    int32_t shl;                         /* i32.add only: the i32.shl (by a constant) that computed
+                                            one of its operands, emitted just before it, or -1 */
 };
 
 enum { C_FUNC, C_BLOCK, C_LOOP, C_IF, C_ELSE };
@@ -72,10 +82,8 @@ struct tr {
     uint32_t temp_base;                  /* slot of operand height 0 */
     uint32_t nresults;                   /* of the function */
     uint32_t nlocal_refs;                /* stack entries naming a local */
-    int64_t last;                        /* first cell of the last instruction if its only result is the top slot */
-    uint32_t last_op;                    /* its opcode (256 + n for 0xFC n) */
-    int64_t prev;                        /* the same for the instruction just before it */
-    uint32_t prev_op;
+    int32_t last;                        /* first cell of the last instruction emitted, -1 after a label */
+    int32_t prev;                        /* the same for the instruction just before it */
     uint32_t offset;                     /* file offset of the instruction being translated */
     const uint8_t *p, *end, *code_start;
     size_t code_offset;
@@ -216,15 +224,14 @@ static bool grow(void **p, size_t *cap, size_t need, size_t size)
 /* Appends an instruction of n cells (zeroed) and returns the index of its first cell. */
 static uint32_t emit(struct tr *t, handler h, unsigned n)
 {
-    t->prev = t->last;
-    t->prev_op = t->last_op;
-    t->last = -1;
     if (t->oom || !grow((void **)&t->cells, &t->cap, t->ncells + n, sizeof(cell)) ||
         !grow((void **)&t->pos, &t->poscap, t->npos + 1, sizeof(struct code_pos))) {
         t->oom = true;
         return 0;
     }
     uint32_t first = (uint32_t)t->ncells;
+    t->prev = t->last;
+    t->last = (int32_t)first;
     memset(&t->cells[first], 0, n * sizeof(cell));
     t->cells[first].h = h;
     t->ncells += n;
@@ -288,18 +295,32 @@ static void emit_move(struct tr *t, uint32_t dst, const struct val *v)
     }
 }
 
-/* Forgets the producers: at labels, and when a producer was retargeted. */
+/* Forgets the producers: at labels (control flow merges there, so no instruction before them
+ * may be rewritten), and when instructions were taken back. */
 static void clear_last(struct tr *t)
 {
     t->last = -1;
     t->prev = -1;
 }
 
-/* Records that the instruction at cell i leaves its only result in the top slot. */
+/* Records that the instruction at cell i computed the top entry (just pushed) into its slot. */
 static void set_last(struct tr *t, uint32_t i, uint32_t op)
 {
-    t->last = i;
-    t->last_op = op;
+    struct val *v = &t->stack[t->sp - 1];
+    v->producer = (int32_t)i;
+    v->producer_op = op;
+}
+
+/* The top entry, if the instruction that computed it may still be rewritten: it is the last
+ * instruction emitted, and the entry sits in its canonical slot.  NULL otherwise. */
+static const struct val *top_with_producer(const struct tr *t)
+{
+    if (t->oom || t->sp == 0)
+        return NULL;
+    const struct val *v = &t->stack[t->sp - 1];
+    if (v->kind != V_SLOT || v->slot != CANON(t, t->sp - 1) || v->producer < 0 || v->producer != t->last)
+        return NULL;
+    return v;
 }
 
 /* ---- the operand stack image ---- */
@@ -333,7 +354,7 @@ static void push_canon(struct tr *t)
         t->oom = true;
         return;
     }
-    t->stack[t->sp] = (struct val){ .kind = V_SLOT, .slot = CANON(t, t->sp) };
+    t->stack[t->sp] = (struct val){ .kind = V_SLOT, .slot = CANON(t, t->sp), .producer = -1, .shl = -1 };
     t->sp++;
     if (t->sp > t->max_sp)
         t->max_sp = t->sp;
@@ -354,7 +375,7 @@ static void push_const(struct tr *t, uint64_t k)
     push_canon(t);
     if (t->oom)
         return;
-    t->stack[t->sp - 1] = (struct val){ .kind = V_CONST, .k = k };
+    t->stack[t->sp - 1] = (struct val){ .kind = V_CONST, .k = k, .producer = -1, .shl = -1 };
 }
 
 static struct val pop(struct tr *t)
@@ -381,7 +402,7 @@ static void materialize(struct tr *t, uint32_t i)
     struct val old = *v;
     if (is_local_ref(t, &old))
         t->nlocal_refs--;
-    *v = (struct val){ .kind = V_SLOT, .slot = canon };
+    *v = (struct val){ .kind = V_SLOT, .slot = canon, .producer = -1, .shl = -1 };
     emit_move(t, canon, &old);
 }
 
@@ -516,9 +537,9 @@ static void emit_br(struct tr *t, uint32_t l)
  * the comparison that produced it when it can.  Returns where the distance goes via *cell/half/base. */
 static void emit_cond_branch(struct tr *t, bool negate, uint32_t *cell_out, uint8_t *half_out, uint32_t *base_out)
 {
-    struct val cond = t->stack[t->sp - 1];
-    if (!t->oom && t->last >= 0 && cond.kind == V_SLOT && cond.slot == CANON(t, t->sp - 1)) {
-        uint32_t li = (uint32_t)t->last, op = t->last_op;
+    const struct val *cond = top_with_producer(t);
+    if (cond) {
+        uint32_t li = (uint32_t)cond->producer, op = cond->producer_op;
         const cell *old = &t->cells[li];
         handler fused = NULL;
         uint32_t a = 0;
@@ -567,12 +588,12 @@ static void emit_cond_branch(struct tr *t, bool negate, uint32_t *cell_out, uint
  * the results consumed by the load and nothing else. */
 static bool fuse_load(struct tr *t, uint32_t op, uint32_t offset)
 {
-    if (t->oom || t->last < 0 || t->last_op != 0x6a)
+    const struct val *addr = top_with_producer(t);
+    if (!addr || addr->producer_op != 0x6a)
         return false;
     uint32_t top = CANON(t, t->sp - 1);
-    const struct val *addr = &t->stack[t->sp - 1];
-    const cell *add = &t->cells[t->last];
-    if (addr->kind != V_SLOT || addr->slot != top || add[1].u32[0] != BYTES(top))
+    const cell *add = &t->cells[addr->producer];
+    if (add[1].u32[0] != BYTES(top))
         return false;
     uint32_t x = add[1].u32[1], y = 0, shift = 0;
     uint32_t cut = (uint32_t)t->last, dropped = 1;
@@ -583,7 +604,7 @@ static bool fuse_load(struct tr *t, uint32_t op, uint32_t offset)
     } else {
         h = OPS[op].load_add_ss;
         y = add[2].u32[0];
-        const cell *shl = t->prev >= 0 && t->prev_op == 0x74 ? &t->cells[t->prev] : NULL;
+        const cell *shl = addr->shl >= 0 && addr->shl == t->prev ? &t->cells[t->prev] : NULL;
         if (shl && shl[0].h == OPS[0x74].si && shl[1].u32[0] >= BYTES(t->temp_base) &&
             (shl[1].u32[0] == y || shl[1].u32[0] == x)) {
             if (shl[1].u32[0] == x)
@@ -611,11 +632,21 @@ static bool fuse_load(struct tr *t, uint32_t op, uint32_t offset)
     return true;
 }
 
+/* The i32.shl by a constant that computed the top entry, if it may still be taken back. */
+static const cell *shl_of_top(const struct tr *t)
+{
+    const struct val *v = top_with_producer(t);
+    if (!v || v->producer_op != 0x74 || t->cells[v->producer].h != OPS[0x74].si)
+        return NULL;
+    return &t->cells[v->producer];
+}
+
 /* i32.add: deferred as an address (V_ADDR) when its operands allow; see struct val. */
 static bool defer_add(struct tr *t)
 {
     uint32_t h = t->sp - 2;
     struct val *a = &t->stack[h], *b = &t->stack[h + 1];
+    const cell *shl = shl_of_top(t);           /* b = y << k, just computed */
     struct val v = { .kind = V_ADDR, .form = A_SI };
     bool a_slot = a->kind == V_SLOT && (a->slot < t->temp_base || a->slot == CANON(t, h));
     bool b_local = b->kind == V_SLOT && b->slot < t->temp_base;
@@ -629,11 +660,8 @@ static bool defer_add(struct tr *t)
         v.slot = a->slot;
         v.y = b->slot;
         v.form = A_SS;
-    } else if (a_slot && !t->oom && t->last >= 0 && t->last_op == 0x74 && b->kind == V_SLOT &&
-               b->slot == CANON(t, h + 1) && t->cells[t->last].h == OPS[0x74].si &&
-               t->cells[t->last + 1].u32[0] == BYTES(b->slot) &&
-               t->cells[t->last + 1].u32[1] < BYTES(t->temp_base)) {
-        const cell *shl = &t->cells[t->last];               /* local << k, taken back */
+    } else if (a_slot && shl && shl[1].u32[1] < BYTES(t->temp_base)) {
+        /* x + (local << k): the shift is taken back */
         v.slot = a->slot;
         v.y = shl[1].u32[1] / 8;
         v.shift = (uint8_t)(shl[2].u64 & 31);
@@ -641,13 +669,9 @@ static bool defer_add(struct tr *t)
         t->ncells = (size_t)t->last;
         t->npos--;
         clear_last(t);
-    } else if (a->kind == V_ADDR && a->form == A_SI && t->p < t->end && *t->p >= 0x28 && *t->p <= 0x35 &&
-               !t->oom && t->last >= 0 && t->last_op == 0x74 && b->kind == V_SLOT &&
-               b->slot == CANON(t, h + 1) && t->cells[t->last].h == OPS[0x74].si &&
-               t->cells[t->last + 1].u32[0] == BYTES(b->slot)) {
+    } else if (a->kind == V_ADDR && a->form == A_SI && t->p < t->end && *t->p >= 0x28 && *t->p <= 0x35 && shl) {
         /* (x + k) + (y << s) and the next instruction is the load that consumes it: y may be a
          * temporary, nothing is pushed before the load reads it */
-        const cell *shl = &t->cells[t->last];
         v.slot = a->slot;
         v.k = a->k;
         v.y = shl[1].u32[1] / 8;
@@ -751,6 +775,19 @@ static void push_ctrl(struct tr *t, uint8_t kind, uint32_t np, uint32_t nr)
 
 /* ---- one function ---- */
 
+/* Before an i32.add of two slots: the i32.shl by a constant, emitted just before, that computed
+ * one of its operands into a temporary (a load through the sum may take both back), or -1. */
+static int32_t shl_operand(const struct tr *t)
+{
+    for (uint32_t e = t->sp - 2; e < t->sp; e++) {
+        const struct val *v = &t->stack[e];
+        if (v->kind == V_SLOT && v->slot == CANON(t, e) && v->producer >= 0 && v->producer == t->last &&
+            v->producer_op == 0x74 && t->cells[v->producer].h == OPS[0x74].si)
+            return v->producer;
+    }
+    return -1;
+}
+
 static void op_binary(struct tr *t, uint32_t op)
 {
     const struct op_handlers *oh = &OPS[op];
@@ -759,6 +796,7 @@ static void op_binary(struct tr *t, uint32_t op)
                        op == 0x6c || (op >= 0x71 && op <= 0x73) || op == 0x7c || op == 0x7e ||
                        (op >= 0x83 && op <= 0x85);
     uint32_t i, sa;
+    int32_t shl = -1;
     if (b->kind == V_CONST && a->kind == V_SLOT) {
         i = emit(t, oh->si, 3);
         sa = a->slot;
@@ -770,6 +808,8 @@ static void op_binary(struct tr *t, uint32_t op)
     } else {
         sa = need_slot(t, t->sp - 2);
         uint32_t sb = need_slot(t, t->sp - 1);
+        if (op == 0x6a)
+            shl = shl_operand(t);
         i = emit(t, oh->ss, 3);
         at(t, i + 2)->u32[0] = BYTES(sb);
     }
@@ -779,6 +819,8 @@ static void op_binary(struct tr *t, uint32_t op)
     at(t, i + 1)->u32[1] = BYTES(sa);
     push_canon(t);
     set_last(t, i, op);
+    if (!t->oom)
+        t->stack[t->sp - 1].shl = shl;
 }
 
 static void op_unary(struct tr *t, handler h, uint32_t op)
@@ -801,8 +843,7 @@ static void op_local_set(struct tr *t, uint32_t local, bool tee)
         for (uint32_t i = 0; i + 1 < t->sp; i++)
             if (names_local(&t->stack[i], local))
                 others = true;
-    bool producer = !t->oom && t->last >= 0 && v.kind == V_SLOT && v.slot == CANON(t, t->sp - 1) &&
-                    t->ncells - (size_t)t->last <= 8;
+    bool producer = top_with_producer(t) && t->ncells - (size_t)t->last <= 8;
     if (producer && others) {
         /* Entries below still read the old value: hold the producer back, let them take the
          * old value first, then put it back.  It reads only its operands (locals, or temps
@@ -820,7 +861,6 @@ static void op_local_set(struct tr *t, uint32_t local, bool tee)
         t->offset = offset;
         for (size_t k = 1; k < len; k++)
             *at(t, i + k) = held[k];
-        t->last = i;
         others = false;
     }
     if (!others && producer) {

@@ -13,8 +13,9 @@
  *
  * Values cross this API as raw 64-bit cells (zvm_val): an i32 zero-extended, an
  * f32 as its bit pattern in the low 32 bits, an f64 as its bit pattern, a funcref
- * as a zvm_func pointer, an externref as an opaque host word.  0 is the null
- * reference for both reference types.
+ * as the function's reference number in its runtime (zvm_func_ref; never an
+ * address), an externref as an opaque host word the engine never dereferences.
+ * 0 is the null reference for both reference types.
  */
 #ifndef ZVM_WASM_H
 #define ZVM_WASM_H
@@ -177,6 +178,10 @@ bool zvm_instance_export(const zvm_instance *inst, const char *name, zvm_extern 
 /* ---- using objects ---------------------------------------------------- */
 
 const zvm_functype *zvm_func_type(const zvm_func *f);
+/* A funcref value and back: the number that names f in its runtime (0 for NULL); the function
+ * a number names, or NULL for null and for a number that names no function of rt. */
+zvm_val zvm_func_ref(const zvm_func *f);
+zvm_func *zvm_ref_func(const zvm_runtime *rt, zvm_val ref);
 /* Calls f; args and results per its type.  On a trap returns -1 and fills *trap. */
 int zvm_func_call(zvm_runtime *rt, zvm_func *f, const zvm_val *args, zvm_val *results, zvm_trap *trap);
 

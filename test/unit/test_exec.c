@@ -352,6 +352,48 @@ static void test_host_calls_back(void **state)
     zvm_runtime_free(rt);
 }
 
+/* A funcref is a number the runtime checks, never an address (issue 12): a number that names no
+ * function, put in a table by whatever means, traps at call_indirect instead of being jumped to,
+ * and the references the guest sees are small numbers, not host pointers. */
+static void test_references_are_checked_numbers(void **state)
+{
+    zvm_runtime *rt;
+    zvm_error err;
+    zvm_trap trap;
+    assert_int_equal(zvm_runtime_new(NULL, &rt, &err), 0);
+    zvm_module *m = load("x_refs", NULL);
+    zvm_table *table;
+    assert_int_equal(zvm_table_new(rt, ZVM_FUNCREF, 4, 4, 0x4141414141414141ull, &table, &err), 0);
+    zvm_extern imp = { .kind = ZVM_EXTERN_TABLE, .u.table = table };
+    zvm_instance *inst;
+    assert_int_equal(zvm_instance_new(rt, m, &imp, 1, &inst, &trap, &err), 0);
+    zvm_extern call, ref, set, seven;
+    assert_true(zvm_instance_export(inst, "call", &call));
+    assert_true(zvm_instance_export(inst, "ref", &ref));
+    assert_true(zvm_instance_export(inst, "set", &set));
+    assert_true(zvm_instance_export(inst, "seven", &seven));
+
+    zvm_val arg = 0, res = 0;
+    assert_int_equal(zvm_func_call(rt, call.u.func, &arg, &res, &trap), -1);
+    assert_int_equal(trap.kind, ZVM_TRAP_SIGNATURE);
+
+    assert_int_equal(zvm_func_call(rt, ref.u.func, NULL, &res, &trap), 0);
+    assert_int_equal(res, zvm_func_ref(seven.u.func));
+    assert_ptr_equal(zvm_ref_func(rt, res), seven.u.func);
+    assert_true(res < 1000);                       /* a number in the runtime, not an address */
+    assert_null(zvm_ref_func(rt, 0));
+    assert_null(zvm_ref_func(rt, 0x4141414141414141ull));
+    assert_null(zvm_ref_func(rt, (zvm_val)(uintptr_t)seven.u.func));
+
+    zvm_val args[2] = { 1, res };
+    assert_int_equal(zvm_func_call(rt, set.u.func, args, NULL, &trap), 0);
+    arg = 1;
+    assert_int_equal(zvm_func_call(rt, call.u.func, &arg, &res, &trap), 0);
+    assert_int_equal(res, 7);
+    zvm_module_free(m);
+    zvm_runtime_free(rt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -366,6 +408,7 @@ int main(void)
         cmocka_unit_test(test_cross_instance),
         cmocka_unit_test(test_link_errors),
         cmocka_unit_test(test_host_calls_back),
+        cmocka_unit_test(test_references_are_checked_numbers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -161,7 +161,7 @@ void value_format(uint8_t type, zvm_val bits, char *buf, size_t size)
         return;
     }
     case ZVM_FUNCREF:
-        snprintf(buf, size, bits ? "funcref:%p" : "funcref:null", (void *)(uintptr_t)bits);
+        snprintf(buf, size, bits ? "funcref:%llu" : "funcref:null", (unsigned long long)bits);
         return;
     case ZVM_EXTERNREF:
         if (bits)
