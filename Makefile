@@ -5,6 +5,8 @@
 #   make bench      benchmarks (ratios against native code and node), printed as a table
 #   make fuzz       run the libFuzzer targets for a fixed time each
 #   make images     build guest images (build/images/python.tar)
+#   make format     rewrite the C sources in the house style (.clang-format, clang-format-19)
+#   make format-check  list the C files that differ from the house style, and fail if any does
 #   make install PREFIX=/usr/local
 #   make clean
 
@@ -13,9 +15,16 @@ CC      := clang-19
 B       := build
 VERSION := 0.1.0
 
+# SAN=1: ASan+UBSan, explicit bounds checks, and the translator's invariants checked on every
+# function it emits (verify.c).  CHECK=1: the invariant checks alone, at full speed otherwise.
 ifeq ($(SAN),1)
 B      := build/asan
-CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -DZVM_EXPLICIT_BOUNDS
+CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
+          -DZVM_EXPLICIT_BOUNDS -DZVM_CHECK_TRANSLATION
+endif
+ifeq ($(CHECK),1)
+B      := build/check
+CFLAGS := -O2 -g -DZVM_CHECK_TRANSLATION
 endif
 
 WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
@@ -27,9 +36,9 @@ LIBS     := -Wl,--as-needed $(shell pkg-config --libs libarchive libcurl jansson
 LIB_SRCS := $(shell find libzvm -name '*.c' | sort)
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 CMDS     := zvm zvsh zpm
-TOOLS    := zvm-spec zvm-run
+TOOLS    := zvm-spec zvm-run zvm-fuzz-exec
 
-.PHONY: fixtures unit-bin all deps check unit bats spec bench fuzz images install clean demo demo-c
+.PHONY: fixtures unit-bin all deps check unit bats spec bench fuzz images install clean demo demo-c format format-check
 all: $(CMDS:%=$(B)/%) $(TOOLS:%=$(B)/%)
 
 $(B)/obj/%.o: %.c
@@ -47,6 +56,10 @@ $(CMDS:%=$(B)/%): $(B)/%: $$(addprefix $(B)/obj/,$$(subst .c,.o,$$(wildcard cmd/
 
 # zvm-run: the engine alone with a minimal WASI, for measuring and debugging it.
 $(B)/zvm-run: $(B)/obj/test/tools/zvm-run.o $(B)/libzvm.a
+	$(CC) $(CFLAGS) -o $@ $< $(B)/libzvm.a $(LIBS)
+
+# zvm-fuzz-exec: the engine's side of the differential fuzzer (test/fuzz/diff.py).
+$(B)/zvm-fuzz-exec: $(B)/obj/test/tools/zvm-fuzz-exec.o $(B)/libzvm.a
 	$(CC) $(CFLAGS) -o $@ $< $(B)/libzvm.a $(LIBS)
 
 # The zvm-spec runner lives under test/ (it is a test tool, not a product command).
@@ -81,7 +94,6 @@ $(B)/zvm-loadtime: $(B)/obj/test/bench/loadtime.o $(B)/libzvm.a
 deps:
 	@sh pkg/deps.sh
 
-# The main job: a C hello world built with the guest compiler, run by zvm from a generated manifest.
 # The main job: python.tar built from Debian's CPython source, run through zvsh.
 demo: all images
 	@echo "\$$ build/zvsh --zvm-image build/images/python.tar python -c \"print('Hello from ZeroVM!')\""
@@ -106,6 +118,14 @@ bench: all $(B)/zvm-loadtime
 
 fuzz:
 	@sh test/fuzz/run.sh
+
+# The house style is .clang-format; every .c and .h of cmd/ libzvm/ test/ pkg/ follows it.
+CLANG_FORMAT ?= clang-format-19
+format:
+	$(CLANG_FORMAT) --style=file -i $(shell find cmd libzvm test pkg -name '*.[ch]' | sort)
+
+format-check:
+	@CLANG_FORMAT=$(CLANG_FORMAT) sh test/format-check.sh
 
 images: all
 	@$(MAKE) -f pkg/images/python/Makefile

@@ -5,10 +5,10 @@
 set -eu
 
 PKGS="build-essential pkg-config make git ca-certificates
- clang-19 lld-19 llvm-19 libclang-rt-19-dev wasi-libc libclang-rt-19-dev-wasm32 wabt
+ clang-19 lld-19 llvm-19 libclang-rt-19-dev wasi-libc libclang-rt-19-dev-wasm32 wabt clang-format-19
  libarchive-dev libcurl4-openssl-dev libjansson-dev libyaml-dev libssl-dev zlib1g-dev
  libcmocka-dev bats man-db groff-base curl
- python3 python3.11 dpkg-dev tcl
+ python3 python3.11 dpkg-dev tcl pyflakes3
  swift swift-proxy swift-account swift-container swift-object memcached python3-swiftclient
  keystone python3-keystonemiddleware uwsgi uwsgi-plugin-python3"
 

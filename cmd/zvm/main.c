@@ -58,7 +58,8 @@ static void report_to_syslog(const zvm_report *r, const char *manifest)
 {
     openlog("zvm", LOG_PID, LOG_USER);
     syslog(r->exit_code ? LOG_ERR : LOG_INFO,
-           "manifest=%s validator=%d daemon=%d rc=%d etags=%s accounting=%.2f %.2f %lld %lld %lld %lld %lld %lld %lld %lld state=%s",
+           "manifest=%s validator=%d daemon=%d rc=%d etags=%s "
+           "accounting=%.2f %.2f %lld %lld %lld %lld %lld %lld %lld %lld state=%s",
            manifest, r->validator_state, r->daemon, r->user_rc, r->etags && r->etags[0] ? r->etags : "disable",
            r->sys_seconds, r->user_seconds, (long long)r->local_reads, (long long)r->local_read_bytes,
            (long long)r->local_writes, (long long)r->local_write_bytes, (long long)r->net_reads,

@@ -25,7 +25,7 @@ struct zvsh_config {
     size_t nfstab;
 };
 
-/* Fills cfg with the defaults of DESIGN.md §5, then reads the config files.  On a bad file: -1 and
+/* Fills cfg with the defaults of man/zvsh.1 (CONFIGURATION), then reads the config files.  On a bad file: -1 and
  * "FILE:LINE: what" in err. */
 int zvsh_config_load(struct zvsh_config *cfg, char *err, size_t errsize);
 /* Sets (or replaces) NAME in the env list. */

@@ -1,6 +1,6 @@
 /*
  * job.h — what one zvsh invocation asks for, turned into the manifest and nvram texts that
- * zvm reads (DESIGN.md §4–5).  Channels are numbered in one 1-based sequence shared by the
+ * zvm reads (man/zvm-manifest.5, man/zvsh.1).  Channels are numbered in one 1-based sequence shared by the
  * config's [fstab] images, then the @file arguments, then the --zvm-image images:
  *   zvsh --zvm-image python.tar python @hello.py  →  /dev/1.hello.py, /dev/2.python.tar
  */

@@ -20,15 +20,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base.h"   /* enum zvm_exit_code */
 #include "boot.h"
 #include "config.h"
 #include "job.h"
 #include "session/session.h"
 #include "version.h"
-
-#define EXIT_USAGE 22
-#define EXIT_NOENT 2
-#define EXIT_IO 5
 
 struct cli {
     char **image_specs;
@@ -105,9 +102,9 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
         if (takes_value) {
             if (eq) value = eq + 1;
             else if (i + 1 < argc) value = argv[++i];
-            else return fail(EXIT_USAGE, "option --zvm-%s needs a value; try 'zvsh --help'", key);
+            else return fail(ZVM_EXIT_USAGE, "option --zvm-%s needs a value; try 'zvsh --help'", key);
         } else if (eq) {
-            return fail(EXIT_USAGE, "option --zvm-%s takes no value; try 'zvsh --help'", key);
+            return fail(ZVM_EXIT_USAGE, "option --zvm-%s takes no value; try 'zvsh --help'", key);
         }
         if (strcmp(key, "image") == 0) cli->image_specs[cli->nimage_specs++] = (char *)value;
         else if (strcmp(key, "save-dir") == 0) cli->save_dir = value;
@@ -116,17 +113,17 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
         else if (strcmp(key, "getrc") == 0) cli->getrc = true;
         else if (strcmp(key, "verbosity") == 0) {
             long long v = number(value);
-            if (v < 0 || v > 9) return fail(EXIT_USAGE, "--zvm-verbosity takes 0 to 9, not '%s'", value);
+            if (v < 0 || v > 9) return fail(ZVM_EXIT_USAGE, "--zvm-verbosity takes 0 to 9, not '%s'", value);
             cli->verbosity = (int)v;
         } else if (strcmp(key, "timeout") == 0) {
-            if ((cli->timeout = number(value)) < 1) return fail(EXIT_USAGE, "--zvm-timeout takes whole seconds >= 1, not '%s'", value);
+            if ((cli->timeout = number(value)) < 1) return fail(ZVM_EXIT_USAGE, "--zvm-timeout takes whole seconds >= 1, not '%s'", value);
         } else if (strcmp(key, "memory") == 0) {
-            if ((cli->memory = number(value)) < 1) return fail(EXIT_USAGE, "--zvm-memory takes a number of bytes >= 1, not '%s'", value);
+            if ((cli->memory = number(value)) < 1) return fail(ZVM_EXIT_USAGE, "--zvm-memory takes a number of bytes >= 1, not '%s'", value);
         } else {
-            return fail(EXIT_USAGE, "unknown option '%s'; try 'zvsh --help'", a);
+            return fail(ZVM_EXIT_USAGE, "unknown option '%s'; try 'zvsh --help'", a);
         }
     }
-    if (i >= argc) return fail(EXIT_USAGE, "no COMMAND given; try 'zvsh --help'");
+    if (i >= argc) return fail(ZVM_EXIT_USAGE, "no COMMAND given; try 'zvsh --help'");
     cli->command = argv[i];
     cli->args = argv + i + 1;
     cli->nargs = argc - i - 1;
@@ -148,16 +145,16 @@ static char *absolute(const char *path)
 static int add_image(struct zvsh_job *job, const char *path, const char *mountpoint, const char *access_)
 {
     struct zvsh_image *im = &job->images[job->nimages];
-    if (!*path) return fail(EXIT_USAGE, "an image needs a path: --zvm-image PATH[,MOUNTPOINT[,ACCESS]]");
+    if (!*path) return fail(ZVM_EXIT_USAGE, "an image needs a path: --zvm-image PATH[,MOUNTPOINT[,ACCESS]]");
     if (access_ && *access_ && strcmp(access_, "ro") != 0 && strcmp(access_, "wo") != 0)
-        return fail(EXIT_USAGE, "image %s: access must be ro or wo, not '%s'", path, access_);
+        return fail(ZVM_EXIT_USAGE, "image %s: access must be ro or wo, not '%s'", path, access_);
     im->write_back = access_ && strcmp(access_, "wo") == 0;
     if (mountpoint && *mountpoint && mountpoint[0] != '/')
-        return fail(EXIT_USAGE, "image %s: the mount point must be absolute, not '%s'", path, mountpoint);
+        return fail(ZVM_EXIT_USAGE, "image %s: the mount point must be absolute, not '%s'", path, mountpoint);
     struct stat st;
     if (!im->write_back) {
-        if (stat(path, &st) != 0) return fail(EXIT_NOENT, "image %s: %s", path, strerror(errno));
-        if (!S_ISREG(st.st_mode)) return fail(EXIT_IO, "image %s is not a regular file (a tar archive is needed)", path);
+        if (stat(path, &st) != 0) return fail(ZVM_EXIT_NOENT, "image %s: %s", path, strerror(errno));
+        if (!S_ISREG(st.st_mode)) return fail(ZVM_EXIT_IO, "image %s is not a regular file (a tar archive is needed)", path);
     }
     im->path = absolute(path);
     im->mountpoint = strdup(mountpoint && *mountpoint ? mountpoint : "/");
@@ -169,7 +166,7 @@ static int add_image_spec(struct zvsh_job *job, const char *spec)
 {
     char *copy = strdup(spec), *parts[3] = {copy, NULL, NULL}, *p = copy;
     for (int k = 1; k < 3 && (p = strchr(p, ',')); k++) { *p++ = '\0'; parts[k] = p; }
-    if (p && strchr(p, ',')) { free(copy); return fail(EXIT_USAGE, "--zvm-image takes PATH[,MOUNTPOINT[,ACCESS]], not '%s'", spec); }
+    if (p && strchr(p, ',')) { free(copy); return fail(ZVM_EXIT_USAGE, "--zvm-image takes PATH[,MOUNTPOINT[,ACCESS]], not '%s'", spec); }
     int rc = add_image(job, parts[0], parts[1], parts[2]);
     free(copy);
     return rc;
@@ -178,7 +175,7 @@ static int add_image_spec(struct zvsh_job *job, const char *spec)
 static int add_config_image(struct zvsh_job *job, const char *path, const char *value)
 {
     char mp[PATH_MAX] = "", acc[16] = "";
-    if (sscanf(value, "%4095s %15s", mp, acc) < 1) return fail(EXIT_USAGE, "zvsh.cfg [fstab] %s: expected '= MOUNTPOINT ro|wo'", path);
+    if (sscanf(value, "%4095s %15s", mp, acc) < 1) return fail(ZVM_EXIT_USAGE, "zvsh.cfg [fstab] %s: expected '= MOUNTPOINT ro|wo'", path);
     return add_image(job, path, mp, acc);
 }
 
@@ -189,16 +186,16 @@ static char *prepare_dir(const char *save_dir)
         const char *tmp = getenv("TMPDIR");
         char templ[PATH_MAX];
         snprintf(templ, sizeof templ, "%s/zvsh.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        if (!mkdtemp(templ)) { fail(EXIT_IO, "cannot make a temporary directory in %s: %s", tmp ? tmp : "/tmp", strerror(errno)); return NULL; }
+        if (!mkdtemp(templ)) { fail(ZVM_EXIT_IO, "cannot make a temporary directory in %s: %s", tmp ? tmp : "/tmp", strerror(errno)); return NULL; }
         return strdup(templ);
     }
     if (mkdir(save_dir, 0755) != 0 && errno != EEXIST) {
-        fail(EXIT_IO, "cannot create save dir %s: %s", save_dir, strerror(errno));
+        fail(ZVM_EXIT_IO, "cannot create save dir %s: %s", save_dir, strerror(errno));
         return NULL;
     }
     struct stat st;
-    if (stat(save_dir, &st) != 0 || !S_ISDIR(st.st_mode)) { fail(EXIT_IO, "save dir %s is not a directory", save_dir); return NULL; }
-    if (access(save_dir, W_OK | X_OK) != 0) { fail(EXIT_IO, "save dir %s is not writable: %s", save_dir, strerror(errno)); return NULL; }
+    if (stat(save_dir, &st) != 0 || !S_ISDIR(st.st_mode)) { fail(ZVM_EXIT_IO, "save dir %s is not a directory", save_dir); return NULL; }
+    if (access(save_dir, W_OK | X_OK) != 0) { fail(ZVM_EXIT_IO, "save dir %s is not writable: %s", save_dir, strerror(errno)); return NULL; }
     return absolute(save_dir);
 }
 
@@ -207,7 +204,7 @@ static int write_text(const char *dir, const char *name, const char *text)
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "w");
-    if (!f || fputs(text, f) == EOF || fclose(f) != 0) return fail(EXIT_IO, "cannot write %s: %s", path, strerror(errno));
+    if (!f || fputs(text, f) == EOF || fclose(f) != 0) return fail(ZVM_EXIT_IO, "cannot write %s: %s", path, strerror(errno));
     return 0;
 }
 
@@ -227,17 +224,17 @@ static int find_program(struct zvsh_job *job, const char *command, char **progra
     for (size_t i = 0; i < job->nimages; i++) {
         if (job->images[i].write_back) continue;
         int r = zvsh_extract_member(job->images[i].path, command, boot, err, sizeof err);
-        if (r < 0) return fail(EXIT_IO, "%s", err);
+        if (r < 0) return fail(ZVM_EXIT_IO, "%s", err);
         if (r == 1) { *program = strdup(boot); return 0; }
     }
     struct stat st;
     if (stat(command, &st) == 0 && S_ISREG(st.st_mode)) { *program = absolute(command); return 0; }
     if (job->nimages == 0)
-        return fail(EXIT_NOENT, "%s: no such program (not a file; no --zvm-image given to look in)", command);
+        return fail(ZVM_EXIT_NOENT, "%s: no such program (not a file; no --zvm-image given to look in)", command);
     fprintf(stderr, "zvsh: %s: not a member of", command);
     for (size_t i = 0; i < job->nimages; i++) fprintf(stderr, "%s %s", i ? "," : "", job->images[i].path);
     fprintf(stderr, " and not a file\n");
-    return EXIT_NOENT;
+    return ZVM_EXIT_NOENT;
 }
 
 /* @NAME=value sets an environment variable; @path becomes a channel; others pass unchanged. */
@@ -261,10 +258,10 @@ static int resolve_args(struct zvsh_job *job, struct zvsh_config *cfg, struct cl
         if (stat(path, &st) != 0) {
             /* as 2014 zvsh did: a missing file is created empty, so the guest can write to it */
             FILE *f = fopen(path, "w");
-            if (!f) return fail(EXIT_IO, "argument %s: cannot create %s: %s", a, path, strerror(errno));
+            if (!f) return fail(ZVM_EXIT_IO, "argument %s: cannot create %s: %s", a, path, strerror(errno));
             fclose(f);
         } else if (S_ISDIR(st.st_mode)) {
-            return fail(EXIT_USAGE, "argument %s: %s is a directory; a channel must be a file, device or FIFO", a, path);
+            return fail(ZVM_EXIT_USAGE, "argument %s: %s is a directory; a channel must be a file, device or FIFO", a, path);
         }
         job->files[job->nfiles++] = absolute(path);
         job->args[job->nargs++] = zvsh_channel_alias(job->nconfig_images + job->nfiles, path);
@@ -280,7 +277,7 @@ int main(int argc, char **argv)
 
     struct zvsh_config cfg;
     char err[1024];
-    if (zvsh_config_load(&cfg, err, sizeof err) != 0) return fail(EXIT_USAGE, "%s", err);
+    if (zvsh_config_load(&cfg, err, sizeof err) != 0) return fail(ZVM_EXIT_USAGE, "%s", err);
     if (cli.timeout > 0) cfg.timeout = cli.timeout;
     if (cli.memory > 0) cfg.memory = cli.memory;
 
@@ -293,7 +290,7 @@ int main(int argc, char **argv)
     if ((rc = resolve_args(&job, &cfg, &cli))) return rc;
 
     char *dir = prepare_dir(cli.save_dir);
-    if (!dir) return EXIT_IO;
+    if (!dir) return ZVM_EXIT_IO;
     job.dir = dir;
     char *program = NULL;
     if ((rc = find_program(&job, cli.command, &program))) {
@@ -305,7 +302,7 @@ int main(int argc, char **argv)
     job.argv0 = slash ? slash + 1 : cli.command;
 
     char *manifest = zvsh_job_manifest(&job), *nvram = zvsh_job_nvram(&job);
-    if (!manifest || !nvram) return fail(EXIT_IO, "out of memory");
+    if (!manifest || !nvram) return fail(ZVM_EXIT_IO, "out of memory");
     if ((rc = write_text(dir, "manifest.1", manifest)) || (rc = write_text(dir, "nvram.1", nvram))) {
         if (!cli.save_dir) remove_dir(dir);
         return rc;

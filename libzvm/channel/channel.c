@@ -27,7 +27,6 @@
 #include <openssl/evp.h>
 
 #include "channel/net.h"
-#include "manifest/manifest.h"   /* zvm_channel_spec_readable/writable */
 
 /* Host reads and writes move at most this much per system call (Linux caps at ~2 GiB anyway). */
 #define MAX_IO (1u << 30)
@@ -46,6 +45,16 @@ struct zvm_channel {
     bool net_end_checked;      /* reader: the writer's digest was compared at the end */
     bool net_corrupt;          /* reader: ... and it differed */
 };
+
+bool zvm_channel_spec_readable(const zvm_channel_spec *spec)
+{
+    return spec->limits[ZVM_LIMIT_GETS] > 0 && spec->limits[ZVM_LIMIT_GET_SIZE] > 0;
+}
+
+bool zvm_channel_spec_writable(const zvm_channel_spec *spec)
+{
+    return spec->limits[ZVM_LIMIT_PUTS] > 0 && spec->limits[ZVM_LIMIT_PUT_SIZE] > 0;
+}
 
 static int open_fail(zvm_error *err, const zvm_channel_spec *spec, int errnum, const char *what)
 {

@@ -4,7 +4,7 @@
  *
  * The manifest declares channels (Channel = uri,alias,type,etag,gets,get_size,puts,put_size);
  * the session opens them before the guest runs and closes them after.  All guest I/O goes
- * through zvm_channel_read/zvm_channel_write, which apply the quota rules of DESIGN.md §4:
+ * through zvm_channel_read/zvm_channel_write, which apply the quota rules of man/zvm-manifest.5:
  * a call past the count limit, or with no bytes left, fails with -EDQUOT; a call that would
  * pass the byte limit is clipped to what is left.
  *
@@ -20,7 +20,7 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "wasm/wasm.h"   /* zvm_error */
+#include "base.h"   /* zvm_error */
 
 enum zvm_channel_type {
     ZVM_CH_SEQ_SEQ = 0,    /* sequential read, sequential write */
@@ -42,6 +42,12 @@ typedef struct zvm_channel_spec {
     int64_t limits[4];         /* gets, get_size, puts, put_size */
     int line;                  /* manifest line, for messages */
 } zvm_channel_spec;
+
+/* A channel's direction follows from its quotas: readable iff gets and get_size are both
+ * non-zero, writable iff puts and put_size both are.  The manifest parser refuses a channel
+ * that is neither; zvm_channel_open opens the host side accordingly. */
+bool zvm_channel_spec_readable(const zvm_channel_spec *spec);
+bool zvm_channel_spec_writable(const zvm_channel_spec *spec);
 
 /* Whether a uri names a network endpoint (tcp:..., tcp-listen://...) rather than a host path. */
 bool zvm_channel_uri_is_network(const char *uri);

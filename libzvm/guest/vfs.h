@@ -68,8 +68,7 @@ struct vfs {
     uint64_t next_ino;
     uint64_t bytes;             /* in-memory file bytes, and the metadata the guest made */
     uint64_t capacity;          /* what bytes may reach (set by the caller before writes) */
-    bool count_metadata;        /* set once the guest runs: its nodes and names cost too, so
-                                   empty files and directories cannot fill host memory */
+    bool count_metadata;        /* once the guest runs, nodes and names cost too (empty files fill no memory) */
     const uint64_t *clock;      /* where "now" for timestamps is read (virtual ns), or NULL */
 };
 

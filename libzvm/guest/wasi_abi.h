@@ -166,7 +166,8 @@
 #define WASI_FILESTAT_SIZE 64      /* dev @0 ino @8 filetype u8 @16 nlink @24 size @32 atim @40 mtim @48 ctim @56 */
 #define WASI_DIRENT_SIZE 24        /* next u64 @0, ino u64 @8, namlen u32 @16, type u8 @20; then the name */
 #define WASI_PRESTAT_SIZE 8        /* tag u8 @0, name_len u32 @4 */
-#define WASI_SUBSCRIPTION_SIZE 48  /* userdata @0, tag u8 @8; clock: id u32 @16 timeout @24 precision @32 flags u16 @40; fd u32 @16 */
+/* subscription: userdata @0, tag u8 @8; clock: id u32 @16 timeout @24 precision @32 flags u16 @40; fd u32 @16 */
+#define WASI_SUBSCRIPTION_SIZE 48
 #define WASI_EVENT_SIZE 32         /* userdata @0, error u16 @8, type u8 @10, nbytes u64 @16, flags u16 @24 */
 
 #endif

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "wasm/wasm.h"   /* zvm_error */
+#include "base.h"   /* zvm_error */
 
 enum zvm_image_type {
     ZVM_IMAGE_FILE,

@@ -1,5 +1,5 @@
 /*
- * manifest.c — reads a ZeroVM manifest line by line and checks it against DESIGN.md §4.
+ * manifest.c — reads a ZeroVM manifest line by line and checks it against man/zvm-manifest.5.
  *
  * The parser works in two passes: the first takes each line apart (key = value, the channel's
  * eight fields) and catches what one line alone can get wrong; the second checks the manifest
@@ -130,16 +130,6 @@ static void warn(zvm_manifest *m, int line, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(w->msg, sizeof w->msg, fmt, ap);
     va_end(ap);
-}
-
-bool zvm_channel_spec_readable(const zvm_channel_spec *spec)
-{
-    return spec->limits[ZVM_LIMIT_GETS] > 0 && spec->limits[ZVM_LIMIT_GET_SIZE] > 0;
-}
-
-bool zvm_channel_spec_writable(const zvm_channel_spec *spec)
-{
-    return spec->limits[ZVM_LIMIT_PUTS] > 0 && spec->limits[ZVM_LIMIT_PUT_SIZE] > 0;
 }
 
 /* An alias is the guest's /dev/NAME: one path component, printable, no blanks (the report's

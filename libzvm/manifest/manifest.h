@@ -2,8 +2,8 @@
  * manifest.h — a ZeroVM manifest (Version = 20130611), parsed and checked.
  *
  * The manifest is the whole description of a session: the program, its memory and time limits,
- * and the channels (host files, devices, FIFOs) that are its only I/O.  The rules are DESIGN.md §4
- * and man/zvm-manifest.5: one `key = value` per line (a line is used only if it has exactly one
+ * and the channels (host files, devices, FIFOs) that are its only I/O.  The rules are
+ * man/zvm-manifest.5's: one `key = value` per line (a line is used only if it has exactly one
  * `=`), case-sensitive keys, blanks and CR stripped, integers in decimal, 0x hex or leading-0 octal;
  * Version, Program, Memory and Timeout required and single; Channel repeatable with exactly eight
  * fields.  Errors read "MANIFEST <line>: <message>" (line 0 when no single line is at fault).
@@ -18,23 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base.h"   /* zvm_error, enum zvm_exit_code */
 #include "channel/channel.h"
-#include "wasm/wasm.h"   /* zvm_error */
-
-/* The session's exit codes (DESIGN.md §4): the errno value of the first failure.  They live here
- * because the manifest is the first stage that can fail; session.h re-exports them. */
-enum zvm_exit_code {
-    ZVM_EXIT_OK = 0,
-    ZVM_EXIT_NOENT = 2,        /* a missing file: the manifest, the program, a channel's host path */
-    ZVM_EXIT_TRAP = 4,         /* the guest trapped or ran out of time */
-    ZVM_EXIT_IO = 5,           /* a channel or image could not be opened, read or written */
-    ZVM_EXIT_INVALID = 8,      /* the program is not valid WebAssembly */
-    ZVM_EXIT_MEMORY = 12,      /* the program needs more memory than Memory allows */
-    ZVM_EXIT_MANIFEST = 14,    /* the manifest breaks a rule */
-    ZVM_EXIT_USAGE = 22,       /* a bad command line (zvm) or bad options */
-    ZVM_EXIT_TOO_MANY = 23,    /* more channels than ZVM_MANIFEST_MAX_CHANNELS */
-    ZVM_EXIT_PEER = 32,        /* EPIPE: a network channel's peer failed, went away or never came */
-};
 
 #define ZVM_MANIFEST_VERSION 20130611
 /* At most this many channels: each holds a host file descriptor, and 1000 stays under the
@@ -72,10 +57,5 @@ int zvm_manifest_parse(const char *text, size_t size, zvm_manifest *out, zvm_err
 int zvm_manifest_load(const char *path, zvm_manifest *out, zvm_error *err);
 
 void zvm_manifest_free(zvm_manifest *m);
-
-/* Channel direction as the manifest defines it: readable iff gets and get_size are both
- * non-zero, writable iff puts and put_size both are. */
-bool zvm_channel_spec_readable(const zvm_channel_spec *spec);
-bool zvm_channel_spec_writable(const zvm_channel_spec *spec);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * nvram.h — the guest's boot settings, read from the /dev/nvram channel before _start.
  *
- * INI-like (DESIGN.md §4): [section] lines; records are key=value pairs separated by ',' or a
+ * INI-like (man/zvm-manifest.5, NVRAM): [section] lines; records are key=value pairs separated by ',' or a
  * newline; '#' starts a comment; values unescape \x2c \x20 \x22 \x5c \x0a.  Sections: [args]
  * [env] [fstab] [mapping] [debug] [time] (and [random] seed=N, our addition).  Errors name the
  * line: "nvram 4: ...".
@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "wasm/wasm.h"   /* zvm_error */
+#include "base.h"   /* zvm_error */
 
 enum zvm_fstab_access { ZVM_FSTAB_RO, ZVM_FSTAB_WO };
 enum zvm_mapping_mode { ZVM_MAP_DEFAULT = 0, ZVM_MAP_CHAR, ZVM_MAP_FILE, ZVM_MAP_PIPE };

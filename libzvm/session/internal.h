@@ -19,8 +19,8 @@
 int session_read_program(const char *path, uint8_t **bytes, size_t *size, zvm_error *err);
 
 /* The bytes of linear memory a loaded module asks for at instantiation (imported or defined
- * memory 0's minimum); 0 when it has no memory.  bytes must be the module that loaded. */
-uint64_t session_initial_memory(const uint8_t *bytes, size_t size, const zvm_module *m);
+ * memory 0's minimum); 0 when it has no memory. */
+uint64_t session_initial_memory(const zvm_module *m);
 
 /* The Timeout: a thread that sleeps until the deadline, then interrupts the runtime (once one
  * is set) and wakes the session's thread out of any blocking system call (see timer.c). */

@@ -59,44 +59,10 @@ int session_read_program(const char *path, uint8_t **bytes, size_t *size, zvm_er
     return 0;
 }
 
-/* An unsigned LEB128 of at most 64 bits; false past the end. */
-static bool leb(const uint8_t **p, const uint8_t *end, uint64_t *out)
+uint64_t session_initial_memory(const zvm_module *m)
 {
-    uint64_t v = 0;
-    for (unsigned shift = 0; *p < end && shift < 64; shift += 7) {
-        uint8_t b = *(*p)++;
-        v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *out = v;
-            return true;
-        }
-    }
-    return false;
-}
-
-uint64_t session_initial_memory(const uint8_t *bytes, size_t size, const zvm_module *m)
-{
-    /* An imported memory: the engine tells its minimum (in pages). */
-    for (uint32_t i = 0; i < zvm_module_import_count(m); i++) {
-        zvm_import_desc d;
-        zvm_module_import(m, i, &d);
-        if (d.kind == ZVM_EXTERN_MEMORY)
-            return d.min * 65536;
-    }
-    /* A defined one: the memory section of the (already validated) binary. */
-    const uint8_t *p = bytes + 8, *end = bytes + size;
-    while (size >= 8 && p < end) {
-        uint8_t id = *p++;
-        uint64_t len, count, flags, min;
-        if (!leb(&p, end, &len) || len > (uint64_t)(end - p))
-            return 0;
-        if (id == 5) {
-            const uint8_t *q = p;
-            if (!leb(&q, p + len, &count) || count == 0 || !leb(&q, p + len, &flags) || !leb(&q, p + len, &min))
-                return 0;
-            return min * 65536;
-        }
-        p += len;
-    }
-    return 0;
+    uint64_t min_pages, max_pages;
+    if (!zvm_module_memory_limits(m, 0, &min_pages, &max_pages))
+        return 0;
+    return min_pages * 65536;
 }

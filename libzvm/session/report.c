@@ -1,5 +1,5 @@
 /*
- * report.c — the seven lines zvm prints at exit (DESIGN.md §4), from the report's values.
+ * report.c — the seven lines zvm prints at exit (man/zvm.1, REPORT), from the report's values.
  */
 #include "session/internal.h"
 

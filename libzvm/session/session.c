@@ -26,8 +26,6 @@ typedef struct session {
     const zvm_manifest *m;
     const zvm_session_options *opt;
     zvm_report *r;
-    uint8_t *program;
-    size_t program_size;
     zvm_module *module;
     zvm_channel **channels;    /* in the manifest's (the guest's) order; NULL where not opened */
     zvm_nvram nvram;
@@ -106,16 +104,20 @@ static void note(session *s, int level, const char *fmt, ...)
 static int load_program(session *s)
 {
     zvm_error err;
-    int rc = session_read_program(s->m->program, &s->program, &s->program_size, &err);
+    uint8_t *bytes;
+    size_t size;
+    int rc = session_read_program(s->m->program, &bytes, &size, &err);
     if (rc)
         return failed(s, rc, "%s", err.msg);
-    if (zvm_module_load(s->program, s->program_size, &s->module, &err) != 0) {
+    rc = zvm_module_load(bytes, size, &s->module, &err);
+    free(bytes);   /* the module keeps its own copy */
+    if (rc != 0) {
         s->r->validator_state = 1;
         return failed(s, ZVM_EXIT_INVALID, "program %s is not valid WebAssembly: %s", s->m->program, err.msg);
     }
     s->r->validator_state = s->opt->skip_validation ? 2 : 0;
-    trace(s, "program %s: %zu bytes, valid", s->m->program, s->program_size);
-    uint64_t initial = session_initial_memory(s->program, s->program_size, s->module);
+    trace(s, "program %s: %zu bytes, valid", s->m->program, size);
+    uint64_t initial = session_initial_memory(s->module);
     if (initial > s->m->memory)
         return failed(s, ZVM_EXIT_MEMORY, "program %s needs %llu bytes of memory at start; Memory allows %llu",
                       s->m->program, (unsigned long long)initial, (unsigned long long)s->m->memory);
@@ -368,7 +370,6 @@ static void cleanup(session *s)
     free(s->channels);
     if (s->module)
         zvm_module_free(s->module);
-    free(s->program);
     zvm_nvram_free(&s->nvram);
 }
 

@@ -27,7 +27,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "manifest/manifest.h"   /* zvm_manifest, enum zvm_exit_code */
+#include "base.h"                /* zvm_error, enum zvm_exit_code */
+#include "manifest/manifest.h"   /* zvm_manifest */
 
 typedef struct zvm_session_options {
     bool skip_validation;      /* -s: report validator state 2 (the engine still validates: it must) */
@@ -37,7 +38,7 @@ typedef struct zvm_session_options {
     FILE *trace;               /* -T: one line per stage and per host call; NULL: none */
 } zvm_session_options;
 
-/* The seven lines of DESIGN.md §4, as values. */
+/* The seven lines of the report (man/zvm.1, REPORT), as values. */
 typedef struct zvm_report {
     int validator_state;       /* 0 valid, 1 invalid, 2 not validated (-s, or failed before validation) */
     int daemon;                /* 0 (1 in daemon mode, which does not exist yet) */

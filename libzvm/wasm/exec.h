@@ -62,6 +62,11 @@ struct code {
 };
 
 int translate_module(wasm_module *m, zvm_error *err);
+#ifdef ZVM_CHECK_TRANSLATION
+/* verify.c: checks the translation of one function (docs/Interpreter.md, "Invariants"). */
+int code_verify_function(const wasm_module *m, const struct code_func *cf, const cell *code, uint32_t ncells,
+                         char *msg, size_t msg_size);
+#endif
 /* Maps an instruction pointer back to its function and file offset (for traps). */
 void code_locate(const struct code *c, const cell *ip, uint32_t *func_index, uint32_t *offset);
 

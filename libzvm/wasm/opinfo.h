@@ -20,7 +20,7 @@ typedef struct wasm_op_info {
     bool known;
     bool by_hand;                        /* "X" in opcodes.def: typed by hand in validate_code.c */
     uint8_t imm;                         /* enum wasm_imm_kind */
-    uint8_t pop[3];                      /* value types popped, last to first; 0 where none */
+    uint8_t pop[3];                      /* operand types in push order (p1 p2 p3); 0 where none */
     uint8_t push;                        /* the value type pushed, 0 if none */
     const char *name;
 } wasm_op_info;

@@ -1400,6 +1400,11 @@ int translate_module(wasm_module *m, zvm_error *err)
             goto fail;
         }
         translate_body(&t, cf, wf);
+#ifdef ZVM_CHECK_TRANSLATION
+        if (!t.oom && code_verify_function(m, cf, t.cells + cf->first_cell, (uint32_t)(t.ncells - cf->first_cell),
+                                           err->msg, sizeof err->msg) != 0)
+            goto fail;
+#endif
         if ((uint64_t)cf->frame_slots > (1u << 25) || t.ncells > (1u << 30)) {
             snprintf(err->msg, sizeof err->msg, "function %u at byte 0x%zx: too large for the engine",
                      cf->func_index, wf->code_offset);

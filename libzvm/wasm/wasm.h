@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base.h"   /* zvm_error */
+
 typedef uint64_t zvm_val;
 
 enum zvm_valtype {
@@ -41,11 +43,6 @@ enum zvm_valtype {
 const char *zvm_valtype_name(uint8_t type);
 
 enum zvm_extern_kind { ZVM_EXTERN_FUNC = 0, ZVM_EXTERN_TABLE = 1, ZVM_EXTERN_MEMORY = 2, ZVM_EXTERN_GLOBAL = 3 };
-
-/* A load or link error: a one-line message, already naming where (byte offset, function, import). */
-typedef struct zvm_error {
-    char msg[512];
-} zvm_error;
 
 /* Why a guest stopped.  The message texts of the spec's traps are the spec test suite's. */
 enum zvm_trap_kind {
@@ -144,6 +141,10 @@ uint32_t zvm_module_import_count(const zvm_module *m);
 void zvm_module_import(const zvm_module *m, uint32_t i, zvm_import_desc *out);
 uint32_t zvm_module_export_count(const zvm_module *m);
 void zvm_module_export(const zvm_module *m, uint32_t i, zvm_export_desc *out);
+/* Memory index of the module (imported memories first, then its own), as declared, in 64 KiB
+ * pages; *max_pages = UINT64_MAX when it declares no maximum.  False when there is no such
+ * memory.  What a host checks against its own limits before instantiating. */
+bool zvm_module_memory_limits(const zvm_module *m, uint32_t index, uint64_t *min_pages, uint64_t *max_pages);
 
 /* ---- host objects ----------------------------------------------------- */
 

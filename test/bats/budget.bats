@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Memory is one budget: linear memory plus the guest's in-memory files (DESIGN.md §4).
+# Memory is one budget: linear memory plus the guest's in-memory files (docs/GuestABI.md, "The file system").
 
 setup() {
     top=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)

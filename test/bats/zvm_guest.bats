@@ -105,6 +105,11 @@ overrun_ms() { sed -n 's/^zvm: guest stopped \(-*[0-9]*\) ms after the Timeout$/
     MEM=16777216 manifest "$fx/s_bigmem.wasm"
     run zvm_run "$tmp/m"
     [ "$status" -eq 0 ]
+    # an imported memory's minimum counts too, and is checked before the imports are resolved
+    MEM=1048576 manifest "$fx/s_bigmem_import.wasm"
+    run zvm_run "$tmp/m"
+    [ "$status" -eq 12 ]
+    [ "$(state)" = "program $fx/s_bigmem_import.wasm needs 16777216 bytes of memory at start; Memory allows 1048576" ]
 }
 
 @test "zvm: memory.grow past Memory fails inside the guest" {

@@ -12,7 +12,7 @@ cd "$top"
 out=build/fuzz
 seconds=${FUZZ_SECONDS:-60}
 CC=${CC_FUZZ:-clang-19}
-FLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -DZVM_EXPLICIT_BOUNDS"
+FLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -DZVM_EXPLICIT_BOUNDS -DZVM_CHECK_TRANSLATION"
 CFLAGS="-std=gnu11 -D_GNU_SOURCE -Ilibzvm -fno-strict-aliasing $FLAGS"
 mkdir -p "$out/obj"
 

@@ -1,4 +1,4 @@
-/* test_manifest.c — the manifest rules of DESIGN.md §4, one test per rule. */
+/* test_manifest.c — the manifest rules of man/zvm-manifest.5, one test per rule. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

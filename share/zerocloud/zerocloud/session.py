@@ -1,11 +1,11 @@
-"""The zvm side of a node: manifest and nvram text, and the report zvm prints (DESIGN.md section 4).
+"""The zvm side of a node: manifest and nvram text, and the report zvm prints (man/zvm-manifest.5, man/zvm.1).
 
 Pure functions, no I/O: objectquery writes what these return and reads what zvm prints.
 """
 
 MANIFEST_VERSION = 20130611
 
-# Channel types (DESIGN.md 4): sequential/random read, sequential/random write.
+# Channel types (man/zvm-manifest.5, CHANNELS): sequential/random read, sequential/random write.
 SEQ_SEQ, RANDOM_READ, RANDOM_WRITE, RANDOM_RANDOM = 0, 1, 2, 3
 
 # zvm's exit codes that mean "the guest ran and this is how it ended": it did (0), it trapped or
@@ -17,7 +17,7 @@ GUEST_OUTCOMES = (0, 4, 8, 12, 32)
 
 
 def nvram_escape(value):
-    """Escapes a value for nvram: the separators and quotes as \\xHH (DESIGN.md 4)."""
+    """Escapes a value for nvram: the separators and quotes as \\xHH (man/zvm-manifest.5, NVRAM)."""
     out = []
     for ch in value:
         if ch in ', "\\\n':
