@@ -1386,6 +1386,8 @@ int translate_module(wasm_module *m, zvm_error *err)
         total += m->funcs[f].code_size;
     grow((void **)&t.cells, &t.cap, total + 16, sizeof(cell));
     grow((void **)&t.pos, &t.poscap, total / 2 + 16, sizeof(struct code_pos));
+    for (uint32_t f = 0; f < n; f++)             /* calls name functions translated later */
+        code->funcs[f].func_index = m->nfunc_imports + f;
     for (uint32_t f = 0; f < n && !t.oom; f++) {
         const wasm_func *wf = &m->funcs[f];
         const zvm_functype *ft = &m->types[wf->type_index];

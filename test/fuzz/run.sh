@@ -2,7 +2,9 @@
 # make fuzz — builds every test/fuzz/fuzz_*.c as a libFuzzer target, with the engine
 # (libzvm/wasm/*.c) compiled the same way, into build/fuzz/; seeds a corpus from the wasm
 # fixtures and any spec-test modules; runs each target FUZZ_SECONDS seconds (default 60).
-#   make fuzz FUZZ_SECONDS=600        FUZZ_TARGETS="fuzz_validate" to run only some
+#   make fuzz FUZZ_SECONDS=600        FUZZ_TARGETS="fuzz_validate diff" to run only some
+# Last, "diff": the differential fuzzer (diff.py) runs valid modules on the checking build
+# (make CHECK=1) and on node's V8 and compares every result, trap and logged value.
 #   FUZZ_SEEDS=dir adds the .wasm files under dir to the seeds
 # A finding stops that target, leaves its input in build/fuzz/ (crash-*, leak-*, timeout-*)
 # and makes this script exit non-zero.
@@ -58,4 +60,21 @@ for src in test/fuzz/fuzz_*.c; do
         echo "ok - $name"
     fi
 done
+# The differential stage: valid modules on the checking build against node's V8 (diff.py).
+case " ${FUZZ_TARGETS:-diff} " in
+*" diff "*)
+    if make -s CHECK=1 build/check/zvm-fuzz-exec > "$out/check-build.log" 2>&1; then
+        echo "fuzz: diff (zvm against V8, valid modules) for $seconds s"
+        if python3 test/fuzz/diff.py --seconds "$seconds" --engine build/check/zvm-fuzz-exec --out "$out/diff"; then
+            echo "ok - diff"
+        else
+            echo "not ok - diff: findings in $out/diff/findings (each with its V8 and zvm logs)"
+            status=1
+        fi
+    else
+        echo "not ok - diff: the checking build failed (see $out/check-build.log)"
+        status=1
+    fi
+    ;;
+esac
 exit $status
