@@ -470,7 +470,8 @@ def wire(groups, nodes):
         for src in (n for n in nodes if n.group is g):
             for dst in targets:
                 if dst is src:
-                    raise not_supported('%s: "connect" makes %s write to itself' % (where, src.name))
+                    raise not_supported('%s: "connect" makes %s write to itself'
+                                        % (where, src.name))
                 src.connect_out.append(dst.name)
                 dst.connect_in.append(src.name)
     check_acyclic(nodes)

@@ -9,14 +9,15 @@
 A POST to an object gives that object as stdin to every node that does not name one.
 
 For each request the filter: parses and checks the job (4xx with a message when it is wrong, 501 for
-what is not built: network devices, channels that form a cycle); expands wildcards through container listings; checks that every input
-exists and may be read, and that every output's container exists and may be written (the caller's
-own credentials: every read and write is a subrequest through the rest of the pipeline, which
-calls `swift.authorize`); then sends each node to an object server holding its input (the object
-ring's primary for that object; any object server when the node has no object input), streaming
-the program and the other inputs with it.  When all nodes are done, it PUTs the `swift://` outputs
-(ETag = the MD5 zvm computed for the channel, so Swift checks what it stores) and answers with the
-path-less outputs as the body, the X-Nexe-* headers merged over the nodes, and the worst status.
+what is not built: network devices, channels that form a cycle); expands wildcards through container
+listings; checks that every input exists and may be read, and that every output's container exists
+and may be written (the caller's own credentials: every read and write is a subrequest through the
+rest of the pipeline, which calls `swift.authorize`); then sends each node to an object server
+holding its input (the object ring's primary for that object; any object server when the node has no
+object input), streaming the program and the other inputs with it. When all nodes are done, it PUTs
+the `swift://` outputs (ETag = the MD5 zvm computed for the channel, so Swift checks what it stores)
+and answers with the path-less outputs as the body, the X-Nexe-* headers merged over the nodes, and
+the worst status.
 
 A connected job (`connect`, see zerocloud.job) runs all its nodes at once, wired by network
 channels: each channel gets a secret token; the readers are started first and their object servers
