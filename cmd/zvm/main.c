@@ -22,7 +22,7 @@ static const char usage_text[] =
     "  -s         skip validation (reported as validator state 2; the engine still validates)\n"
     "  -F         check the manifest, validate the program, open the channels, then stop\n"
     "  -t 0|1     send the report to stdout (0, default) or to syslog (1)\n"
-    "  -v N       verbosity: 1 warns about skipped manifest lines, 2 adds the session's steps\n"
+    "  -v N       verbosity: 2 adds the session's steps (manifest warnings are always shown)\n"
     "  -T FILE    write a trace of the session and of every host call to FILE\n"
     "  -P         accepted for compatibility (zvm never preallocates write channels)\n"
     "  -Q         accepted for compatibility (no platform qualification to skip)\n"

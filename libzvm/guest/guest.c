@@ -137,9 +137,11 @@ void guest_fd_release(zvm_guest *g, guest_fd *f)
 
 /* ---- building a guest ---------------------------------------------------------- */
 
+/* The message fmt with a and b, each cut to fit so that the reason after them is never lost. */
 static int fail(zvm_error *err, const char *fmt, const char *a, const char *b)
 {
-    snprintf(err->msg, sizeof err->msg, fmt, a, b);
+    char short_a[ZVM_IMAGE_SHOW], short_b[ZVM_IMAGE_SHOW];
+    snprintf(err->msg, sizeof err->msg, fmt, zvm_image_show(a, short_a), zvm_image_show(b, short_b));
     return -1;
 }
 
@@ -220,6 +222,16 @@ static int add_channels(zvm_guest *g, const zvm_guest_config *cfg, zvm_error *er
     return 0;
 }
 
+/* What the next image may hold in memory: the session's Memory, less what the images before it
+ * hold (1 byte when that is spent, so a further in-memory image fails rather than gets the default). */
+static uint64_t images_allowance(const zvm_guest *g)
+{
+    if (g->memory_limit == 0) return 0;                  /* no Memory given: the image layer's own cap */
+    uint64_t held = 0;
+    for (size_t i = 0; i < g->nimages; i++) held += zvm_image_memory(g->images[i]);
+    return held < g->memory_limit ? g->memory_limit - held : 1;
+}
+
 static int mount_fstab(zvm_guest *g, const zvm_nvram *nv, zvm_error *err)
 {
     for (size_t i = 0; nv && i < nv->nfstab; i++) {
@@ -232,7 +244,7 @@ static int mount_fstab(zvm_guest *g, const zvm_nvram *nv, zvm_error *err)
             zvm_image **more = realloc(g->images, (g->nimages + 1) * sizeof *more);
             if (!more) return fail(err, "guest: out of memory%s%s", "", "");
             g->images = more;
-            if (zvm_image_open(zvm_channel_fd(c->ch), fe->channel, &g->images[g->nimages], err) < 0) return -1;
+            if (zvm_image_open(zvm_channel_fd(c->ch), fe->channel, images_allowance(g), &g->images[g->nimages], err) < 0) return -1;
             g->nimages++;
             if (vfs_mount_image(&g->fs, fe->mountpoint, g->images[g->nimages - 1], true, fe->channel, err) < 0) return -1;
         } else {

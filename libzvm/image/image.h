@@ -5,7 +5,14 @@
  * to disk.  An uncompressed tar on a regular file is mapped only while it is indexed; its
  * files are later read with pread on the same descriptor, at the offset the index recorded.
  * A compressed tar (gzip, xz, zstd, bzip2...) or one on a pipe is read into memory once and
- * served from there.  A corrupt or truncated tar is an error that names the image.
+ * served from there: at most max_memory bytes of it (the session's Memory), counted as they
+ * are inflated, before they are allocated, so a small archive of zeros cannot take the host's
+ * memory.  A corrupt or truncated tar is an error that names the image.
+ *
+ * What the guest's file system could not hold is refused when the image is indexed, with the
+ * member's name: ".." in a path, a name part over ZVM_IMAGE_NAME_MAX bytes, a path over
+ * ZVM_IMAGE_PATH_MAX, a symlink with an empty target, a sparse member.  A leading '/' is
+ * dropped (members are always relative to the mount point, as tar extracts them).
  *
  * Writing: zvm_image_writer makes a tar with deterministic content (the order the caller
  * adds entries in, uid/gid 0, no user or group names, the times it is given) and hands its
@@ -26,6 +33,17 @@ enum zvm_image_type {
     ZVM_IMAGE_HARDLINK,        /* another name for the file at `link` (an earlier entry) */
 };
 
+/* A member's path as the guest's file system takes it: name parts and whole path. */
+#define ZVM_IMAGE_NAME_MAX 255
+#define ZVM_IMAGE_PATH_MAX 4096
+/* The most an image may hold in memory when the caller sets no lower limit. */
+#define ZVM_IMAGE_MAX_MEMORY (4ull << 30)
+
+/* For messages: s, cut in the middle to fit ZVM_IMAGE_SHOW bytes (NUL included), so that a
+ * long name leaves room for the reason after it.  Returns buf. */
+#define ZVM_IMAGE_SHOW 72
+const char *zvm_image_show(const char *s, char buf[ZVM_IMAGE_SHOW]);
+
 typedef struct zvm_image_entry {
     char *path;                /* normalised: relative, no "." or empty parts, no trailing '/' */
     enum zvm_image_type type;
@@ -39,8 +57,10 @@ typedef struct zvm_image_entry {
 typedef struct zvm_image zvm_image;
 
 /* Indexes the tar readable on fd (not closed, not moved: only pread is used).  name is how
- * errors call the image ("/dev/1.python.tar").  Entries with bad paths ("..") are refused. */
-int zvm_image_open(int fd, const char *name, zvm_image **out, zvm_error *err);
+ * errors call the image ("/dev/1.python.tar").  max_memory: the most bytes the image may
+ * hold in memory if it must be (compressed, or on a pipe); 0 or above ZVM_IMAGE_MAX_MEMORY
+ * means ZVM_IMAGE_MAX_MEMORY.  Entries the guest could not use are refused (see above). */
+int zvm_image_open(int fd, const char *name, uint64_t max_memory, zvm_image **out, zvm_error *err);
 void zvm_image_free(zvm_image *img);
 
 size_t zvm_image_count(const zvm_image *img);
@@ -50,6 +70,8 @@ const zvm_image_entry *zvm_image_entry_at(const zvm_image *img, size_t i);
 int64_t zvm_image_read(const zvm_image *img, const zvm_image_entry *e, void *buf, uint64_t size, uint64_t offset);
 /* True when the image's bytes live in memory (compressed or not seekable). */
 int zvm_image_in_memory(const zvm_image *img);
+/* The bytes of the image held in memory (0 when it is read in place). */
+uint64_t zvm_image_memory(const zvm_image *img);
 
 /* ---- writing ---------------------------------------------------------- */
 

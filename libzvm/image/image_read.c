@@ -19,11 +19,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* A compressed image is inflated into memory; past this we call it a bomb and stop. */
-#define IMAGE_MAX_MEMORY (4ull << 30)
-
 struct zvm_image {
     char *name;
+    uint64_t max_memory;       /* what mem may hold: the caller's limit */
     int fd;
     uint8_t *mem;              /* the uncompressed tar when held in memory, else NULL */
     uint64_t size;             /* bytes of the uncompressed tar */
@@ -31,33 +29,69 @@ struct zvm_image {
     size_t count, cap;
 };
 
-static int fail(zvm_error *err, const char *name, const char *what, const char *detail)
+const char *zvm_image_show(const char *s, char buf[ZVM_IMAGE_SHOW])
 {
-    snprintf(err->msg, sizeof err->msg, "image %s: %s%s%s; check that the channel holds a valid tar archive",
-             name, what, detail ? ": " : "", detail ? detail : "");
+    size_t n = strlen(s), keep = (ZVM_IMAGE_SHOW - 4) / 2;
+    if (n < ZVM_IMAGE_SHOW)
+        memcpy(buf, s, n + 1);
+    else
+        snprintf(buf, ZVM_IMAGE_SHOW, "%.*s...%s", (int)keep, s, s + n - keep);
+    return buf;
+}
+
+static const char *const CANNOT_HOLD = "the guest's file system cannot hold it: fix or leave out that member";
+static const char *const NOT_VALID = "check that the channel holds a valid tar archive";
+
+/* "image NAME: WHAT: DETAIL; ADVICE", the name and the detail cut so the rest always fits
+ * (WHAT names at most one member, cut too). */
+static int fail_with(zvm_error *err, const char *name, const char *what, const char *detail, const char *advice)
+{
+    char short_name[ZVM_IMAGE_SHOW];   /* the detail is our reason or libarchive's: 200 bytes always fit */
+    snprintf(err->msg, sizeof err->msg, "image %s: %s%s%.200s; %s", zvm_image_show(name, short_name), what,
+             detail ? ": " : "", detail ? detail : "", advice);
     return -1;
 }
 
-/* "./a//b/./c/" -> "a/b/c"; "" for the root; NULL when a part is ".." (it would escape). */
-static char *normalise_path(const char *in)
+static int fail(zvm_error *err, const char *name, const char *what, const char *detail)
+{
+    return fail_with(err, name, what, detail, NOT_VALID);
+}
+
+/* An image that would hold more than its limit in memory. */
+static int too_big(zvm_error *err, const zvm_image *img, const char *how)
+{
+    char what[160];
+    snprintf(what, sizeof what, "%s more than %llu bytes, its limit (the session's Memory)", how,
+             (unsigned long long)img->max_memory);
+    return fail_with(err, img->name, what, NULL,
+                     "a compressed or piped image is held in memory: raise Memory, or give it as an uncompressed tar file");
+}
+
+/* "./a//b/./c/" -> "a/b/c" ("" for the root), or NULL with *why when the path cannot be a
+ * guest path: a ".." part (it would escape), a part or the whole too long. */
+static char *normalise_path(const char *in, const char **why)
 {
     size_t n = strlen(in);
     char *out = malloc(n + 1);
-    if (!out) return NULL;
+    if (!out) { *why = "out of memory"; return NULL; }
     size_t o = 0;
     const char *p = in;
-    while (*p) {
+    *why = NULL;
+    while (*p && !*why) {
         while (*p == '/') p++;
         const char *start = p;
         while (*p && *p != '/') p++;
         size_t len = (size_t)(p - start);
         if (len == 0 || (len == 1 && start[0] == '.')) continue;
-        if (len == 2 && start[0] == '.' && start[1] == '.') { free(out); return NULL; }
+        if (len == 2 && start[0] == '.' && start[1] == '.') *why = "path has '..' in it";
+        else if (len > ZVM_IMAGE_NAME_MAX) *why = "a name in the path is longer than 255 bytes";
         if (o) out[o++] = '/';
         memcpy(out + o, start, len);
         o += len;
     }
     out[o] = 0;
+    if (!*why && o > ZVM_IMAGE_PATH_MAX) *why = "path longer than 4096 bytes";
+    if (*why) { free(out); return NULL; }
     return out;
 }
 
@@ -81,19 +115,34 @@ void zvm_image_free(zvm_image *img)
     free(img);
 }
 
-/* Reads everything from a descriptor that cannot be mapped (a pipe). */
-static int slurp_fd(int fd, uint8_t **out, uint64_t *size)
+/* The next size of a buffer that grows by doubling but never past limit; 0 when it is there. */
+static size_t grow_within(size_t cap, uint64_t limit)
 {
-    size_t cap = 1 << 16, n = 0;
-    uint8_t *buf = malloc(cap);
+    if (cap >= limit) return 0;
+    return cap * 2 < limit ? cap * 2 : (size_t)limit;
+}
+
+/* Reads everything from a descriptor that cannot be mapped (a pipe), at most limit bytes
+ * (-EFBIG beyond). */
+static int slurp_fd(int fd, uint64_t limit, uint8_t **out, uint64_t *size)
+{
+    size_t cap = limit < (1 << 16) ? (size_t)limit : 1 << 16, n = 0;
+    uint8_t *buf = malloc(cap + 1);
     if (!buf) return -ENOMEM;
     for (;;) {
         if (n == cap) {
-            if (cap >= IMAGE_MAX_MEMORY) { free(buf); return -EFBIG; }
-            uint8_t *bigger = realloc(buf, cap * 2);
+            size_t more = grow_within(cap, limit);
+            if (!more) {   /* full: one more byte means too big */
+                ssize_t r = read(fd, buf + n, 1);
+                if (r < 0 && errno == EINTR) continue;
+                if (r == 0) break;
+                free(buf);
+                return r < 0 ? -errno : -EFBIG;
+            }
+            uint8_t *bigger = realloc(buf, more + 1);
             if (!bigger) { free(buf); return -ENOMEM; }
             buf = bigger;
-            cap *= 2;
+            cap = more;
         }
         ssize_t r = read(fd, buf + n, cap - n);
         if (r < 0 && errno == EINTR) continue;
@@ -127,7 +176,8 @@ static int is_compressed(const uint8_t *base, uint64_t size, char *why, size_t w
     return result;
 }
 
-/* Inflates a compressed tar into memory. */
+/* Inflates a compressed tar into memory: at most img->max_memory bytes, checked before the
+ * buffer grows, so a bomb costs no more than the limit. */
 static int decompress(zvm_image *img, const uint8_t *base, uint64_t size, zvm_error *err)
 {
     struct archive *a = archive_read_new();
@@ -141,37 +191,41 @@ static int decompress(zvm_image *img, const uint8_t *base, uint64_t size, zvm_er
         archive_read_free(a);
         return -1;
     }
-    size_t cap = size * 4 + 4096, n = 0;
+    uint64_t first = size < img->max_memory / 4 ? size * 4 + 4096 : img->max_memory;
+    size_t cap = (size_t)(first < img->max_memory ? first : img->max_memory), n = 0;
     uint8_t *buf = malloc(cap);
-    for (;;) {
+    int rc = buf ? 0 : fail_with(err, img->name, "out of memory inflating it", NULL, "raise the host's memory or Memory");
+    while (rc == 0) {
         if (n == cap) {
-            uint8_t *bigger = cap < IMAGE_MAX_MEMORY ? realloc(buf, cap * 2) : NULL;
-            if (!bigger) {
-                free(buf);
-                buf = NULL;
-            } else {
-                buf = bigger;
-                cap *= 2;
-            }
-        }
-        if (!buf) {
-            archive_read_free(a);
-            return fail(err, img->name, "decompresses to more than 4 GiB or out of memory", NULL);
+            size_t more = grow_within(cap, img->max_memory);
+            uint8_t probe, *bigger = more ? realloc(buf, more) : NULL;
+            la_ssize_t extra = more ? 0 : archive_read_data(a, &probe, 1);
+            if (!more && extra == 0) break;   /* exactly at the limit */
+            if (!more && extra < 0) { rc = fail(err, img->name, "corrupt compressed data", archive_error_string(a)); break; }
+            if (!more) { rc = too_big(err, img, "inflates to"); break; }
+            if (!bigger) { rc = fail_with(err, img->name, "out of memory inflating it", NULL, "raise the host's memory or Memory"); break; }
+            buf = bigger;
+            cap = more;
         }
         la_ssize_t got = archive_read_data(a, buf + n, cap - n);
-        if (got < 0) {
-            fail(err, img->name, "corrupt compressed data", archive_error_string(a));
-            free(buf);
-            archive_read_free(a);
-            return -1;
-        }
-        if (got == 0) break;
+        if (got < 0) rc = fail(err, img->name, "corrupt compressed data", archive_error_string(a));
+        if (got <= 0) break;
         n += (size_t)got;
     }
     archive_read_free(a);
+    if (rc) { free(buf); return rc; }
     img->mem = buf;
     img->size = n;
     return 0;
+}
+
+/* "image NAME: member PATH: WHY; ADVICE" with both names cut to fit. */
+static int member_fail(zvm_error *err, const char *name, const char *path, const char *why, const char *advice)
+{
+    char what[ZVM_IMAGE_SHOW + 48], short_path[ZVM_IMAGE_SHOW];
+    snprintf(what, sizeof what, "%smember %s", advice == NOT_VALID ? "corrupt or truncated tar at " : "",
+             zvm_image_show(path, short_path));
+    return fail_with(err, name, what, why, advice);
 }
 
 static int add_entry(zvm_image *img, const zvm_image_entry *e)
@@ -226,8 +280,9 @@ static int index_tar(zvm_image *img, const uint8_t *base, uint64_t size, zvm_err
         const char *raw = archive_entry_pathname(ae);
         if (!raw) { rc = fail(err, img->name, "entry without a name", NULL); break; }
         zvm_image_entry e = {0};
-        e.path = normalise_path(raw);
-        if (!e.path) { rc = fail(err, img->name, "entry path has '..' in it", raw); break; }
+        const char *why;
+        e.path = normalise_path(raw, &why);
+        if (!e.path) { rc = member_fail(err, img->name, raw, why, CANNOT_HOLD); break; }
         if (!e.path[0]) { free(e.path); r = ARCHIVE_OK; continue; }   /* "./": the root itself */
         e.mode = (uint32_t)archive_entry_perm(ae) & 07777;
         e.mtime = archive_entry_mtime(ae);
@@ -235,23 +290,31 @@ static int index_tar(zvm_image *img, const uint8_t *base, uint64_t size, zvm_err
         mode_t ft = archive_entry_filetype(ae);
         if (hard) {
             e.type = ZVM_IMAGE_HARDLINK;
-            e.link = normalise_path(hard);
-            if (!e.link || !e.link[0]) { free(e.path); rc = fail(err, img->name, "bad hard link target", hard); break; }
+            e.link = normalise_path(hard, &why);
+            if (!e.link || !e.link[0]) {
+                char reason[ZVM_IMAGE_SHOW + 64], short_link[ZVM_IMAGE_SHOW];
+                snprintf(reason, sizeof reason, "its hard link target %s: %s", zvm_image_show(hard, short_link),
+                         why ? why : "the image's root is not a file");
+                rc = member_fail(err, img->name, e.path, reason, CANNOT_HOLD);
+                free(e.path);
+                free(e.link);
+                break;
+            }
         } else if (ft == AE_IFDIR) {
             e.type = ZVM_IMAGE_DIR;
         } else if (ft == AE_IFLNK) {
             e.type = ZVM_IMAGE_SYMLINK;
             const char *target = archive_entry_symlink(ae);
-            e.link = strdup(target ? target : "");
+            if (!target || !target[0]) { rc = member_fail(err, img->name, e.path, "a symlink with an empty target", CANNOT_HOLD); free(e.path); break; }
+            if (strlen(target) > ZVM_IMAGE_PATH_MAX) { rc = member_fail(err, img->name, e.path, "a symlink target longer than 4096 bytes", CANNOT_HOLD); free(e.path); break; }
+            e.link = strdup(target);
         } else if (ft == AE_IFREG) {
             e.type = ZVM_IMAGE_FILE;
             e.size = (uint64_t)archive_entry_size(ae);
             const char *why = NULL;
             if (e.size && locate_data(a, base, size, e.size, &e.offset, &why) < 0) {
-                char what[300];
-                snprintf(what, sizeof what, "corrupt or truncated tar at %s", e.path);
+                rc = member_fail(err, img->name, e.path, why, NOT_VALID);
                 free(e.path);
-                rc = fail(err, img->name, what, why);
                 break;
             }
         } else {
@@ -259,10 +322,10 @@ static int index_tar(zvm_image *img, const uint8_t *base, uint64_t size, zvm_err
             r = ARCHIVE_OK;
             continue;
         }
-        if (add_entry(img, &e) < 0) {
+        if ((e.type == ZVM_IMAGE_SYMLINK && !e.link) || add_entry(img, &e) < 0) {
             free(e.path);
             free(e.link);
-            rc = fail(err, img->name, "out of memory", NULL);
+            rc = fail_with(err, img->name, "out of memory indexing it", NULL, "raise the host's memory");
             break;
         }
         r = ARCHIVE_OK;
@@ -273,12 +336,13 @@ static int index_tar(zvm_image *img, const uint8_t *base, uint64_t size, zvm_err
     return rc;
 }
 
-int zvm_image_open(int fd, const char *name, zvm_image **out, zvm_error *err)
+int zvm_image_open(int fd, const char *name, uint64_t max_memory, zvm_image **out, zvm_error *err)
 {
     *out = NULL;
     zvm_image *img = calloc(1, sizeof *img);
-    if (!img || !(img->name = strdup(name))) { free(img); return fail(err, name, "out of memory", NULL); }
+    if (!img || !(img->name = strdup(name))) { free(img); return fail_with(err, name, "out of memory", NULL, "raise the host's memory"); }
     img->fd = fd;
+    img->max_memory = max_memory && max_memory < ZVM_IMAGE_MAX_MEMORY ? max_memory : ZVM_IMAGE_MAX_MEMORY;
 
     struct stat st;
     if (fstat(fd, &st) < 0) { fail(err, name, "cannot stat the channel", strerror(errno)); goto bad; }
@@ -291,7 +355,8 @@ int zvm_image_open(int fd, const char *name, zvm_image **out, zvm_error *err)
         if (mapped == MAP_FAILED) { fail(err, name, "cannot map the channel", strerror(errno)); goto bad; }
         base = mapped;
     } else {
-        int r = slurp_fd(fd, &img->mem, &size);
+        int r = slurp_fd(fd, img->max_memory, &img->mem, &size);
+        if (r == -EFBIG) { too_big(err, img, "is read from a pipe and holds"); goto bad; }
         if (r < 0) { fail(err, name, "cannot read the channel", strerror(-r)); goto bad; }
         if (size == 0) { fail(err, name, "empty, not a tar archive", NULL); goto bad; }
         base = img->mem;
@@ -324,6 +389,7 @@ bad:
 size_t zvm_image_count(const zvm_image *img) { return img->count; }
 const zvm_image_entry *zvm_image_entry_at(const zvm_image *img, size_t i) { return i < img->count ? &img->entries[i] : NULL; }
 int zvm_image_in_memory(const zvm_image *img) { return img->mem != NULL; }
+uint64_t zvm_image_memory(const zvm_image *img) { return img->mem ? img->size : 0; }
 
 int64_t zvm_image_read(const zvm_image *img, const zvm_image_entry *e, void *buf, uint64_t size, uint64_t offset)
 {

@@ -17,9 +17,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The keys a manifest may have; the first four are required. */
+static const char *const known_keys[] = { "Version", "Program", "Memory", "Timeout", "Channel", "Node", "NameServer", "Job" };
+enum { REQUIRED_KEYS = 4, KNOWN_KEYS = sizeof known_keys / sizeof *known_keys };
+
+/* An unknown key that looks like a required one: where, and as written (for "no X key"). */
+typedef struct near_miss {
+    int line;
+    char text[40];
+} near_miss;
+
 /* Where in the manifest each single key was seen (0 = not yet), for "given twice" messages. */
 typedef struct seen_keys {
     int version, program, memory, timeout, node, name_server, job;
+    near_miss near[REQUIRED_KEYS];   /* the first line that looked like each required key */
 } seen_keys;
 
 /* A slice of the input text. */
@@ -80,24 +91,56 @@ static const char *span_show(span s, char *buf, size_t size)
     return buf;
 }
 
-/* An integer as the 2014 manifests wrote them: decimal, 0x hex, or octal with a leading 0. */
-static bool parse_int(span s, int64_t *out)
+/* What parse_int made of a value. */
+enum number { NUMBER_OK, NUMBER_BAD, NUMBER_RANGE };
+
+/* An integer as the 2014 manifests wrote them: decimal, 0x hex, or octal with a leading 0.
+ * NUMBER_RANGE: a number, but beyond what 64 signed bits hold (INT64_MIN..INT64_MAX). */
+static enum number parse_int(span s, int64_t *out)
 {
     char buf[64];
-    if (s.n == 0 || s.n >= sizeof buf)
-        return false;
+    span digits = s.n && s.p[0] == '-' ? (span){ s.p + 1, s.n - 1 } : s;
+    if (digits.n == 0 || digits.p[0] < '0' || digits.p[0] > '9')   /* strtoll would also take blanks and '+' */
+        return NUMBER_BAD;
+    if (s.n >= sizeof buf) {   /* too long for any int64 (leading zeros aside): a number only if all digits */
+        for (size_t i = 0; i < digits.n; i++)
+            if (!strchr("0123456789abcdefABCDEFxX", digits.p[i]))
+                return NUMBER_BAD;
+        return NUMBER_RANGE;
+    }
     memcpy(buf, s.p, s.n);
     buf[s.n] = '\0';
-    const char *digits = buf[0] == '-' ? buf + 1 : buf;
-    if (*digits < '0' || *digits > '9')   /* strtoll would also take blanks and '+' */
-        return false;
     char *end;
     errno = 0;
     long long v = strtoll(buf, &end, 0);
-    if (errno != 0 || *end != '\0')
-        return false;
+    if (*end != '\0')
+        return NUMBER_BAD;
+    if (errno == ERANGE)
+        return NUMBER_RANGE;
     *out = v;
-    return true;
+    return NUMBER_OK;
+}
+
+/* Reads a whole number of at least min into *out, or fails with a message that says which
+ * rule the value broke: rule says what is wanted ("a whole number of seconds, 1 or more"),
+ * unit what the maximum counts. */
+static int parse_count(span s, const char *key, const char *rule, int64_t min, const char *unit, int line,
+                       int64_t *out, zvm_error *err)
+{
+    char show[120];
+    switch (parse_int(s, out)) {
+    case NUMBER_BAD:
+        return fail(err, ZVM_EXIT_MANIFEST, line, "%s '%s' is not a number: it must be %s (decimal, 0x hex or 0 octal)",
+                    key, span_show(s, show, sizeof show), rule);
+    case NUMBER_RANGE:
+        return fail(err, ZVM_EXIT_MANIFEST, line, "%s '%s' is out of range: the most is %lld %s", key,
+                    span_show(s, show, sizeof show), (long long)INT64_MAX, unit);
+    case NUMBER_OK:
+        break;
+    }
+    if (*out < min)
+        return fail(err, ZVM_EXIT_MANIFEST, line, "%s '%s' must be %s", key, span_show(s, show, sizeof show), rule);
+    return 0;
 }
 
 /* Splits value at commas into at most max fields (each trimmed); returns how many there were. */
@@ -146,6 +189,8 @@ static const char *alias_problem(span a)
         name = (span){ name.p + 4, name.n - 4 };
     if (span_is(name, ".") || span_is(name, ".."))
         return "must name a file, not . or ..";
+    if (name.n > ZVM_MANIFEST_ALIAS_NAME_MAX)
+        return "is too long: the NAME after /dev/ is a guest file name, at most 255 bytes";
     for (size_t i = 0; i < name.n; i++) {
         unsigned char c = (unsigned char)name.p[i];
         if (c == '/')
@@ -188,18 +233,17 @@ static int parse_channel(zvm_manifest *m, int line, span value, zvm_error *err)
         return fail(err, ZVM_EXIT_MANIFEST, line, "channel alias '%s' %s", span_show(alias, show, sizeof show), why);
 
     int64_t type, etag, limits[4];
-    if (!parse_int(f[2], &type) || type < 0 || type > 3)
+    if (parse_int(f[2], &type) != NUMBER_OK || type < 0 || type > 3)
         return fail(err, ZVM_EXIT_MANIFEST, line, "channel type '%s' must be 0, 1, 2 or 3",
                     span_show(f[2], show, sizeof show));
-    if (!parse_int(f[3], &etag) || (etag != 0 && etag != 1))
+    if (parse_int(f[3], &etag) != NUMBER_OK || (etag != 0 && etag != 1))
         return fail(err, ZVM_EXIT_MANIFEST, line, "channel etag '%s' must be 0 or 1", span_show(f[3], show, sizeof show));
     for (int i = 0; i < 4; i++) {
-        if (!parse_int(f[4 + i], &limits[i]))
-            return fail(err, ZVM_EXIT_MANIFEST, line, "channel %s '%s' is not a number (decimal, 0x hex or 0 octal)",
-                        limit_names[i], span_show(f[4 + i], show, sizeof show));
-        if (limits[i] < 0)
-            return fail(err, ZVM_EXIT_MANIFEST, line, "channel %s is %lld; limits must be 0 or more",
-                        limit_names[i], (long long)limits[i]);
+        char key[32];
+        snprintf(key, sizeof key, "channel %s", limit_names[i]);
+        int rc = parse_count(f[4 + i], key, "0 or more", 0, i % 2 ? "bytes" : "calls", line, &limits[i], err);
+        if (rc)
+            return rc;
     }
 
     zvm_channel_spec spec = { .type = (enum zvm_channel_type)type, .etag = etag == 1, .line = line };
@@ -218,16 +262,86 @@ static int parse_channel(zvm_manifest *m, int line, span value, zvm_error *err)
                     "channel %s is type 0 (sequential) and cannot be both read and written; use type 1, 2 or 3",
                     span_show(alias, show, sizeof show));
 
-    zvm_channel_spec *grown = realloc(m->channels, (m->nchannels + 1) * sizeof *grown);
-    if (!grown)
-        return fail(err, ZVM_EXIT_MANIFEST, line, "out of memory");
-    m->channels = grown;
+    /* The array holds the next power of two: it grows when nchannels reaches one. */
+    if ((m->nchannels & (m->nchannels - 1)) == 0) {
+        zvm_channel_spec *grown = realloc(m->channels, (m->nchannels ? m->nchannels * 2 : 1) * sizeof *grown);
+        if (!grown)
+            return fail(err, ZVM_EXIT_MANIFEST, line, "out of memory");
+        m->channels = grown;
+    }
     spec.uri = span_dup(uri);
     spec.alias = span_dup(alias);
     m->channels[m->nchannels++] = spec;
     if (!spec.uri || !spec.alias)
         return fail(err, ZVM_EXIT_MANIFEST, line, "out of memory");
     return 0;
+}
+
+static char lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+/* Levenshtein distance between a and b, ignoring case; SIZE_MAX when a is too long to be a key. */
+static size_t key_distance(span a, const char *b)
+{
+    enum { LONGEST = 32 };
+    size_t nb = strlen(b), row[LONGEST + 1];
+    if (a.n > LONGEST || nb > LONGEST)
+        return SIZE_MAX;
+    for (size_t j = 0; j <= nb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= a.n; i++) {
+        size_t diagonal = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= nb; j++) {
+            size_t above = row[j];
+            size_t best = diagonal + (lower(a.p[i - 1]) != lower(b[j - 1]));
+            if (above + 1 < best)
+                best = above + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diagonal = above;
+        }
+    }
+    return row[nb];
+}
+
+/* The known key an unknown one was probably meant to be: the same but for case, or one or two
+ * letters off (one for short keys); -1 when none is that close. */
+static int meant_key(span key)
+{
+    int best = -1;
+    size_t best_distance = SIZE_MAX;
+    for (int i = 0; i < KNOWN_KEYS; i++) {
+        size_t d = key_distance(key, known_keys[i]), allowed = strlen(known_keys[i]) >= 6 ? 2 : 1;
+        if (d <= allowed && d < best_distance) {
+            best = i;
+            best_distance = d;
+        }
+    }
+    return best;
+}
+
+/* An unknown key: a warning, with "did you mean" for a near miss (remembered for check_whole). */
+static void unknown_key(zvm_manifest *m, seen_keys *seen, int line, span key)
+{
+    char show[120];
+    int meant = meant_key(key);
+    if (meant < 0) {
+        warn(m, line, "unknown key '%s' skipped (the keys are %s, %s, %s, %s, %s, %s, %s and %s)",
+             span_show(key, show, sizeof show), known_keys[0], known_keys[1], known_keys[2], known_keys[3], known_keys[4],
+             known_keys[5], known_keys[6], known_keys[7]);
+        return;
+    }
+    bool case_only = key.n == strlen(known_keys[meant]) && key_distance(key, known_keys[meant]) == 0;
+    warn(m, line, "unknown key '%s' skipped; did you mean %s?%s", span_show(key, show, sizeof show), known_keys[meant],
+         case_only ? " (keys are case-sensitive)" : "");
+    if (meant < REQUIRED_KEYS && !seen->near[meant].line) {
+        seen->near[meant].line = line;
+        span_show(key, seen->near[meant].text, sizeof seen->near[meant].text);
+    }
 }
 
 /* Marks a single key as seen; an error if it was seen before. */
@@ -268,7 +382,7 @@ static int parse_line(zvm_manifest *m, seen_keys *seen, int line, span key, span
     if (span_is(key, "Version")) {
         if ((rc = once(&seen->version, "Version", line, err)))
             return rc;
-        if (!parse_int(value, &m->version) || m->version != ZVM_MANIFEST_VERSION)
+        if (parse_int(value, &m->version) != NUMBER_OK || m->version != ZVM_MANIFEST_VERSION)
             return fail(err, ZVM_EXIT_MANIFEST, line, "Version is '%s'; zvm reads only Version = %d",
                         span_show(value, show, sizeof show), ZVM_MANIFEST_VERSION);
         return 0;
@@ -276,10 +390,7 @@ static int parse_line(zvm_manifest *m, seen_keys *seen, int line, span key, span
     if (span_is(key, "Timeout")) {
         if ((rc = once(&seen->timeout, "Timeout", line, err)))
             return rc;
-        if (!parse_int(value, &m->timeout) || m->timeout < 1)
-            return fail(err, ZVM_EXIT_MANIFEST, line, "Timeout '%s' must be a whole number of seconds, 1 or more",
-                        span_show(value, show, sizeof show));
-        return 0;
+        return parse_count(value, "Timeout", "a whole number of seconds, 1 or more", 1, "seconds", line, &m->timeout, err);
     }
     if (span_is(key, "Memory")) {
         if ((rc = once(&seen->memory, "Memory", line, err)))
@@ -289,16 +400,15 @@ static int parse_line(zvm_manifest *m, seen_keys *seen, int line, span key, span
         if (split_fields(value, f, 2) != 2)
             return fail(err, ZVM_EXIT_MANIFEST, line, "Memory '%s' must be <bytes>,<etag 0|1>",
                         span_show(value, show, sizeof show));
-        if (!parse_int(f[0], &bytes) || bytes < 1)
-            return fail(err, ZVM_EXIT_MANIFEST, line, "Memory size '%s' must be a number of bytes above 0",
-                        span_show(f[0], show, sizeof show));
-        if (!parse_int(f[1], &etag) || (etag != 0 && etag != 1))
+        if ((rc = parse_count(f[0], "Memory size", "a number of bytes above 0", 1, "bytes", line, &bytes, err)))
+            return rc;
+        if (parse_int(f[1], &etag) != NUMBER_OK || (etag != 0 && etag != 1))
             return fail(err, ZVM_EXIT_MANIFEST, line, "Memory etag '%s' must be 0 or 1", span_show(f[1], show, sizeof show));
         m->memory = (uint64_t)bytes;
         m->memory_etag = etag == 1;
         return 0;
     }
-    warn(m, line, "unknown key '%s' skipped (keys are case-sensitive)", span_show(key, show, sizeof show));
+    unknown_key(m, seen, line, key);
     return 0;
 }
 
@@ -330,11 +440,18 @@ static int check_whole(zvm_manifest *m, const seen_keys *seen, zvm_error *err)
         { "Timeout", "Timeout = <seconds>" },
     };
     const int lines[4] = { seen->version, seen->program, seen->memory, seen->timeout };
-    for (int i = 0; i < 4; i++)
-        if (!lines[i])
-            return fail(err, ZVM_EXIT_MANIFEST, 0, "no %s key; add a line '%s'", hints[i][0], hints[i][1]);
+    for (int i = 0; i < REQUIRED_KEYS; i++) {
+        if (lines[i])
+            continue;
+        const near_miss *near = &seen->near[i];
+        if (near->line)   /* point at the line that was probably meant */
+            return fail(err, ZVM_EXIT_MANIFEST, near->line, "no %s key, and '%s' on this line looks like a misspelling of it; write it '%s'",
+                        hints[i][0], near->text, hints[i][0]);
+        return fail(err, ZVM_EXIT_MANIFEST, 0, "no %s key; add a line '%s'", hints[i][0], hints[i][1]);
+    }
 
-    qsort(m->channels, m->nchannels, sizeof *m->channels, guest_order);
+    if (m->nchannels)   /* qsort wants an array, even of nothing */
+        qsort(m->channels, m->nchannels, sizeof *m->channels, guest_order);
     for (size_t i = 1; i < m->nchannels; i++) {
         const zvm_channel_spec *a = &m->channels[i - 1], *b = &m->channels[i];
         if (strcmp(a->alias, b->alias) == 0) {

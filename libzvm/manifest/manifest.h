@@ -4,9 +4,13 @@
  * The manifest is the whole description of a session: the program, its memory and time limits,
  * and the channels (host files, devices, FIFOs) that are its only I/O.  The rules are
  * man/zvm-manifest.5's: one `key = value` per line (a line is used only if it has exactly one
- * `=`), case-sensitive keys, blanks and CR stripped, integers in decimal, 0x hex or leading-0 octal;
+ * `=`), case-sensitive keys, blanks and CR stripped, integers in decimal, 0x hex or leading-0 octal
+ * (at most INT64_MAX: beyond is "out of range");
  * Version, Program, Memory and Timeout required and single; Channel repeatable with exactly eight
  * fields.  Errors read "MANIFEST <line>: <message>" (line 0 when no single line is at fault).
+ * Lines skipped (no '=', an unknown key) are warnings, with their line and, for a key one or
+ * two letters off a known one, "did you mean"; a required key missing when such a near miss
+ * was seen is reported at the near miss's line.
  *
  * The parser only reads text: it neither opens channels nor checks that Program exists (the
  * session does both, so a manifest can be checked on another machine).
@@ -22,11 +26,13 @@
 #include "channel/channel.h"
 
 #define ZVM_MANIFEST_VERSION 20130611
-/* At most this many channels: each holds a host file descriptor, and 1000 stays under the
- * usual 1024 descriptor limit with room for the program, the trace and the images' work. */
-#define ZVM_MANIFEST_MAX_CHANNELS 1000
+/* At most this many channels: 2014 ZeroVM's maximum.  Each holds a host file descriptor while
+ * the session runs (the session raises its soft descriptor limit to fit, see session.c). */
+#define ZVM_MANIFEST_MAX_CHANNELS 10914
+/* The NAME of an alias /dev/NAME is a guest file name: at most NAME_MAX bytes. */
+#define ZVM_MANIFEST_ALIAS_NAME_MAX 255
 
-/* A line the parser skipped (2014 ZeroVM skipped them silently; zvm -v shows them). */
+/* A line the parser skipped (2014 ZeroVM skipped them silently; zvm prints them on stderr). */
 typedef struct zvm_manifest_warning {
     int line;
     char msg[200];

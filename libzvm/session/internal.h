@@ -44,7 +44,8 @@ int64_t session_timer_overrun_ms(const session_timer *t);
 /* Stops the thread; returns whether the deadline passed. */
 bool session_timer_stop(session_timer *t);
 
-/* Fills the etag and accounting lines from the channels (before they are closed). */
+/* Fills the etag and accounting lines from the channels (before they are closed; NULL ones,
+ * never opened, are skipped). */
 void session_report_channels(zvm_report *r, zvm_channel *const *channels, size_t n);
 
 #endif

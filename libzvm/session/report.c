@@ -11,11 +11,14 @@ void session_report_channels(zvm_report *r, zvm_channel *const *channels, size_t
 {
     size_t size = 1;
     for (size_t i = 0; i < n; i++)
-        size += strlen(zvm_channel_alias(channels[i])) + 34;
+        if (channels[i])
+            size += strlen(zvm_channel_alias(channels[i])) + 34;
     char *etags = malloc(size), *p = etags;
     if (etags)
         *p = '\0';
     for (size_t i = 0; i < n; i++) {
+        if (!channels[i])
+            continue;   /* not opened: the session failed first */
         zvm_channel_stats st;
         zvm_channel_get_stats(channels[i], &st);
         if (st.network) {

@@ -7,13 +7,16 @@
 #include "session/session.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "guest/guest.h"
+#include "image/image.h"   /* zvm_image_show */
 #include "nvram/nvram.h"
 #include "session/internal.h"
 
@@ -28,6 +31,7 @@ typedef struct session {
     zvm_report *r;
     zvm_module *module;
     zvm_channel **channels;    /* in the manifest's (the guest's) order; NULL where not opened */
+    char **wo_temp;            /* per channel: the temporary file a `wo` image is written to, or NULL */
     zvm_nvram nvram;
     zvm_runtime *rt;
     zvm_guest *guest;
@@ -39,8 +43,8 @@ typedef struct session {
 static const char *network_wait(session *s)
 {
     static _Thread_local char buf[300];
-    for (size_t i = 0; s->channels && i < s->m->nchannels && s->channels[i]; i++) {
-        const char *why = zvm_channel_problem(s->channels[i]);
+    for (size_t i = 0; s->channels && i < s->m->nchannels; i++) {
+        const char *why = s->channels[i] ? zvm_channel_problem(s->channels[i]) : "";
         if (*why) {
             snprintf(buf, sizeof buf, "channel %s: %s", zvm_channel_alias(s->channels[i]), why);
             return buf;
@@ -124,27 +128,146 @@ static int load_program(session *s)
     return 0;
 }
 
-/* Stage 3a: open every channel, in the guest's order. */
+/* Each channel holds a host descriptor: raise the soft limit to fit them (and what zvm itself
+ * needs besides), as far as the hard limit allows.  2014's 10,914 channels pass the usual soft
+ * limit of 1024, but not the usual hard one. */
+#define SPARE_DESCRIPTORS 64
+
+static int fit_descriptor_limit(session *s)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)s->m->nchannels + SPARE_DESCRIPTORS;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want)
+        return 0;
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want)
+        return failed(s, ZVM_EXIT_TOO_MANY, "%zu channels need about %llu host descriptors, but the hard limit is %llu; "
+                      "raise it (ulimit -Hn) or use fewer channels", s->m->nchannels, (unsigned long long)want,
+                      (unsigned long long)rl.rlim_max);
+    rl.rlim_cur = want;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return failed(s, ZVM_EXIT_TOO_MANY, "%zu channels need about %llu host descriptors: cannot raise the limit: %s",
+                      s->m->nchannels, (unsigned long long)want, strerror(errno));
+    return 0;
+}
+
+/* Is channel i mounted as a `wo` image by nvram's [fstab]? */
+static bool is_wo_image(const session *s, size_t i)
+{
+    for (size_t j = 0; j < s->nvram.nfstab; j++)
+        if (s->nvram.fstab[j].access == ZVM_FSTAB_WO && strcmp(s->nvram.fstab[j].channel, s->m->channels[i].alias) == 0)
+            return true;
+    return false;
+}
+
+/* A `wo` image on a regular (or not yet existing) file is written to a new file beside it and
+ * renamed into place only once the tar is complete (settle_wo_images): a session that fails
+ * half way leaves the previous file as it was and no partial tar.  Returns the temporary path
+ * (malloc'd, the file created empty), NULL when the channel is written in place (a device, a
+ * pipe, or a channel the guest may also read), or NULL with *e set when no file can be made. */
+static char *wo_temporary(const zvm_channel_spec *spec, int *e)
+{
+    struct stat st;
+    *e = 0;
+    if (zvm_channel_spec_readable(spec) || (stat(spec->uri, &st) == 0 && !S_ISREG(st.st_mode)))
+        return NULL;
+    const char *slash = strrchr(spec->uri, '/');
+    char *temp = NULL;
+    if (asprintf(&temp, "%.*s/.zvm-wo-XXXXXX", (int)(slash - spec->uri), spec->uri) < 0) {
+        *e = ENOMEM;
+        return NULL;
+    }
+    int fd = mkostemp(temp, O_CLOEXEC);
+    if (fd < 0) {
+        *e = errno;
+        free(temp);
+        return NULL;
+    }
+    mode_t mask = umask(0);   /* mkstemp makes 0600; the tar gets what creating it would give */
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
+    close(fd);
+    return temp;
+}
+
+/* Opens channel i (a `wo` image to its temporary file). */
+static int open_channel(session *s, size_t i)
+{
+    const zvm_channel_spec *spec = &s->m->channels[i];
+    zvm_channel_spec redirected = *spec;
+    zvm_error err;
+    int e = 0;
+    if (is_wo_image(s, i) && (s->wo_temp[i] = wo_temporary(spec, &e)))
+        redirected.uri = s->wo_temp[i];
+    char short_alias[ZVM_IMAGE_SHOW], short_uri[ZVM_IMAGE_SHOW];
+    if (e)
+        return failed(s, ZVM_EXIT_IO, "channel %s: cannot make a temporary file beside %s for its tar: %s",
+                      zvm_image_show(spec->alias, short_alias), zvm_image_show(spec->uri, short_uri), strerror(e));
+    int rc = zvm_channel_open(&redirected, &s->channels[i], &err);
+    if (rc == -ENOENT)
+        return failed(s, ZVM_EXIT_NOENT, "%s", err.msg);
+    if (rc == -EISDIR || rc == -EINVAL || rc == -ENOTSUP)   /* the manifest named the wrong kind of thing */
+        return failed(s, ZVM_EXIT_MANIFEST, "MANIFEST %d: %s", spec->line, err.msg);
+    if (rc != 0)
+        return failed(s, ZVM_EXIT_IO, "%s", err.msg);
+    zvm_channel_set_deadline(s->channels[i], &s->timer.due);
+    trace(s, "channel %s: %s opened (%c, type %d, %s%s)", spec->alias, redirected.uri, zvm_channel_kind(s->channels[i]),
+          (int)spec->type, zvm_channel_readable(s->channels[i]) ? "r" : "", zvm_channel_writable(s->channels[i]) ? "w" : "");
+    return 0;
+}
+
+/* Where /dev/nvram is among the channels, or nchannels. */
+static size_t nvram_index(const session *s)
+{
+    for (size_t i = 0; i < s->m->nchannels; i++)
+        if (strcmp(s->m->channels[i].alias, "/dev/nvram") == 0)
+            return i;
+    return s->m->nchannels;
+}
+
+/* Stage 3a: open /dev/nvram first (its [fstab] says which channels are `wo` images). */
+static int open_nvram_channel(session *s)
+{
+    if (fit_descriptor_limit(s))
+        return s->r->exit_code;
+    s->channels = calloc(s->m->nchannels ? s->m->nchannels : 1, sizeof *s->channels);
+    s->wo_temp = calloc(s->m->nchannels ? s->m->nchannels : 1, sizeof *s->wo_temp);
+    if (!s->channels || !s->wo_temp)
+        return failed(s, ZVM_EXIT_MEMORY, "out of memory opening channels");
+    size_t nv = nvram_index(s);
+    return nv < s->m->nchannels ? open_channel(s, nv) : 0;
+}
+
+/* Stage 3c: open every other channel, in the guest's order. */
 static int open_channels(session *s)
 {
-    s->channels = calloc(s->m->nchannels ? s->m->nchannels : 1, sizeof *s->channels);
-    if (!s->channels)
-        return failed(s, ZVM_EXIT_MEMORY, "out of memory opening channels");
-    for (size_t i = 0; i < s->m->nchannels; i++) {
-        const zvm_channel_spec *spec = &s->m->channels[i];
-        zvm_error err;
-        int rc = zvm_channel_open(spec, &s->channels[i], &err);
-        if (rc == -ENOENT)
-            return failed(s, ZVM_EXIT_NOENT, "%s", err.msg);
-        if (rc == -EISDIR || rc == -EINVAL || rc == -ENOTSUP)   /* the manifest named the wrong kind of thing */
-            return failed(s, ZVM_EXIT_MANIFEST, "MANIFEST %d: %s", spec->line, err.msg);
-        if (rc != 0)
-            return failed(s, ZVM_EXIT_IO, "%s", err.msg);
-        zvm_channel_set_deadline(s->channels[i], &s->timer.due);
-        trace(s, "channel %s: %s opened (%c, type %d, %s%s)", spec->alias, spec->uri, zvm_channel_kind(s->channels[i]),
-              (int)spec->type, zvm_channel_readable(s->channels[i]) ? "r" : "", zvm_channel_writable(s->channels[i]) ? "w" : "");
-    }
+    size_t nv = nvram_index(s);
+    for (size_t i = 0; i < s->m->nchannels; i++)
+        if (i != nv && open_channel(s, i))
+            return s->r->exit_code;
     return 0;
+}
+
+/* After the write-back: each `wo` image's complete tar renamed into place, or, when the session
+ * wrote none (it failed before the guest existed, -F, a failed write-back), removed. */
+static void settle_wo_images(session *s, bool written)
+{
+    for (size_t i = 0; s->wo_temp && i < s->m->nchannels; i++) {
+        if (!s->wo_temp[i])
+            continue;
+        const zvm_channel_spec *spec = &s->m->channels[i];
+        char short_alias[ZVM_IMAGE_SHOW], short_uri[ZVM_IMAGE_SHOW];
+        if (written && rename(s->wo_temp[i], spec->uri) != 0) {
+            failed(s, ZVM_EXIT_IO, "image %s: cannot put its tar in place at %s: %s", zvm_image_show(spec->alias, short_alias),
+                   zvm_image_show(spec->uri, short_uri), strerror(errno));
+            written = false;
+        }
+        if (!written)
+            unlink(s->wo_temp[i]);
+        trace(s, "image %s: %s", spec->alias, written ? "tar renamed into place" : "no tar written, previous file kept");
+        free(s->wo_temp[i]);
+    }
+    free(s->wo_temp);
+    s->wo_temp = NULL;
 }
 
 /* Reads all of the nvram channel: zvm's own read, outside the guest's quotas. */
@@ -183,10 +306,8 @@ static int read_nvram_text(zvm_channel *ch, char **text, size_t *size)
 /* Stage 3b: /dev/nvram, if declared; and the defaults when it is not (argv[0] = the program). */
 static int read_nvram(session *s)
 {
-    zvm_channel *nv = NULL;
-    for (size_t i = 0; i < s->m->nchannels; i++)
-        if (strcmp(s->m->channels[i].alias, "/dev/nvram") == 0)
-            nv = s->channels[i];
+    size_t at = nvram_index(s);
+    zvm_channel *nv = at < s->m->nchannels ? s->channels[at] : NULL;
     zvm_error err;
     if (nv && zvm_channel_readable(nv)) {
         char *text;
@@ -324,27 +445,39 @@ static int run_guest(session *s)
     return rc;
 }
 
-/* Stage 6: write `wo` images back (even after a trap: what the guest wrote up to then stays);
- * then end the network streams: with their end frame only when the session ended ok and the
- * guest returned 0, else aborted, so a reader never takes a partial stream for a whole one. */
-static int finish_guest(session *s)
+/* The network streams' end: with their end frame only when the session ended ok and the guest
+ * returned 0, else aborted, so a reader never takes a partial stream for a whole one.  A stream
+ * that broke fails the session even if the guest shrugged the error off. */
+static void end_streams(session *s)
 {
     zvm_error err;
-    int rc = 0;
-    if (s->guest && zvm_guest_finish(s->guest, &err) != 0)
-        rc = failed(s, ZVM_EXIT_IO, "%s", err.msg);
-    /* A stream that broke fails the session even if the guest shrugged the error off. */
     s->past_due = session_timer_overrun_ms(&s->timer) >= 0;
     const char *broken = network_wait(s);
     if (*broken)
-        rc = failed(s, ZVM_EXIT_PEER, "%s", broken);
-    for (size_t i = 0; s->channels && i < s->m->nchannels && s->channels[i]; i++) {
+        failed(s, ZVM_EXIT_PEER, "%s", broken);
+    for (size_t i = 0; s->channels && i < s->m->nchannels; i++) {
+        if (!s->channels[i])
+            continue;
         if (s->r->exit_code != 0 || s->r->user_rc != 0)
             zvm_channel_abort(s->channels[i]);
         else if (zvm_channel_finish(s->channels[i], &err) != 0)
-            rc = failed(s, ZVM_EXIT_PEER, "%s", err.msg);
+            failed(s, ZVM_EXIT_PEER, "%s", err.msg);
     }
-    return rc;
+}
+
+/* Stage 6: write `wo` images back (even after a trap: what the guest wrote up to then stays),
+ * each into place only if complete; then end the network streams (end_streams). */
+static void finish_guest(session *s)
+{
+    zvm_error err;
+    bool written = s->guest && !s->opt->check_only;
+    if (written && zvm_guest_finish(s->guest, &err) != 0) {
+        failed(s, ZVM_EXIT_IO, "%s", err.msg);
+        written = false;
+    }
+    settle_wo_images(s, written);
+    if (!s->opt->check_only)
+        end_streams(s);
 }
 
 static double seconds(struct timeval tv)
@@ -356,17 +489,15 @@ static double seconds(struct timeval tv)
  * functions (with the runtime), the guest, then the channels it used. */
 static void cleanup(session *s)
 {
-    size_t opened = 0;
-    while (s->channels && opened < s->m->nchannels && s->channels[opened])
-        opened++;
     if (s->channels)
-        session_report_channels(s->r, s->channels, opened);
+        session_report_channels(s->r, s->channels, s->m->nchannels);
     if (s->rt)
         zvm_runtime_free(s->rt);
     if (s->guest)
         zvm_guest_free(s->guest);
-    for (size_t i = 0; i < opened; i++)
-        zvm_channel_close(s->channels[i]);
+    for (size_t i = 0; s->channels && i < s->m->nchannels; i++)
+        if (s->channels[i])
+            zvm_channel_close(s->channels[i]);
     free(s->channels);
     if (s->module)
         zvm_module_free(s->module);
@@ -387,19 +518,19 @@ int zvm_session_run(const zvm_manifest *m, const zvm_session_options *opt, zvm_r
     getrusage(RUSAGE_THREAD, &before);
     report_init(report);
     session s = { .m = m, .opt = opt ? opt : &no_options, .r = report };
-    for (size_t i = 0; i < m->nwarnings; i++)
-        note(&s, 1, "manifest line %d: %s", m->warnings[i].line, m->warnings[i].msg);
+    for (size_t i = 0; i < m->nwarnings; i++)   /* always: a skipped line is usually a mistake */
+        note(&s, 0, "manifest line %d: %s", m->warnings[i].line, m->warnings[i].msg);
     trace(&s, "manifest: program %s, Memory %llu, Timeout %lld, %zu channels", m->program, (unsigned long long)m->memory,
           (long long)m->timeout, m->nchannels);
 
     zvm_error err;
     if (session_timer_start(&s.timer, m->timeout, &err) != 0)
         failed(&s, ZVM_EXIT_IO, "%s", err.msg);
-    else if (load_program(&s) == 0 && open_channels(&s) == 0 && read_nvram(&s) == 0 && make_guest(&s) == 0)
+    else if (load_program(&s) == 0 && open_nvram_channel(&s) == 0 && read_nvram(&s) == 0 && open_channels(&s) == 0 &&
+             make_guest(&s) == 0)
         run_guest(&s);
     session_timer_stop(&s.timer);
-    if (!s.opt->check_only)
-        finish_guest(&s);
+    finish_guest(&s);
     cleanup(&s);
 
     getrusage(RUSAGE_THREAD, &after);

@@ -4,11 +4,14 @@
  * A session goes through fixed stages, and the first one that fails decides the exit code:
  *   1. the manifest is parsed and checked                        (14 manifest, 23 too many channels)
  *   2. the program is read, decoded and validated                (2 missing, 8 invalid, 12 memory)
- *   3. the channels are opened, /dev/nvram is read and parsed    (2 missing, 5 I/O, 14 bad nvram)
+ *   3. /dev/nvram is opened, read and parsed, then the other channels are opened
+ *      (a `wo` image's to a temporary file beside it)              (2 missing, 5 I/O, 14 bad nvram)
  *   4. the guest's file system is built (images mounted)         (5 corrupt image)
  *      -- with check_only (zvm -F) the session stops here, "ok" --
  *   5. the module is instantiated and _start runs                (4 trap or timeout)
- *   6. `wo` images are written back, the channels closed, the etags and accounting collected.
+ *   6. `wo` images are written back, each renamed into place only when its tar is complete
+ *      (else removed, the previous file untouched); the channels closed, the etags and
+ *      accounting collected.
  * Whatever happens, the report is filled: it is what zvm prints and what zvsh shows on failure.
  *
  * The Timeout covers stages 2 to 5.  At the deadline a timer thread interrupts the engine and
@@ -16,8 +19,8 @@
  * program has its own), so blocking reads of FIFOs and terminals return; run one session per
  * thread.
  *
- * The session never prints to stdout and never exits.  Warnings (skipped manifest lines, with
- * verbosity >= 1) and progress notes (verbosity >= 2) go to options->log; a trace of every stage
+ * The session never prints to stdout and never exits.  Warnings (skipped manifest lines, at any
+ * verbosity) and progress notes (verbosity >= 2) go to options->log; a trace of every stage
  * and host call goes to options->trace.
  */
 #ifndef ZVM_SESSION_H

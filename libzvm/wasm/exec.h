@@ -61,14 +61,14 @@ struct code {
     size_t npos;
 };
 
-int translate_module(wasm_module *m, zvm_error *err);
+int wasm_translate_module(wasm_module *m, zvm_error *err);
 #ifdef ZVM_CHECK_TRANSLATION
 /* verify.c: checks the translation of one function (docs/Interpreter.md, "Invariants"). */
-int code_verify_function(const wasm_module *m, const struct code_func *cf, const cell *code, uint32_t ncells,
+int wasm_verify_function(const wasm_module *m, const struct code_func *cf, const cell *code, uint32_t ncells,
                          char *msg, size_t msg_size);
 #endif
-/* Maps an instruction pointer back to its function and file offset (for traps). */
-void code_locate(const struct code *c, const cell *ip, uint32_t *func_index, uint32_t *offset);
+/* locate.c: maps an instruction pointer back to its function and file offset (for traps). */
+void wasm_code_locate(const struct code *c, const cell *ip, uint32_t *func_index, uint32_t *offset);
 
 /* ---- runtime objects -------------------------------------------------- */
 
@@ -170,8 +170,8 @@ struct exec {
 };
 
 /* interp.c */
-int exec_call(zvm_runtime *rt, zvm_func *f, const zvm_val *args, zvm_val *results, zvm_trap *trap);
-void exec_set_trap(zvm_trap *trap, enum zvm_trap_kind kind);
+int wasm_exec_call(zvm_runtime *rt, zvm_func *f, const zvm_val *args, zvm_val *results, zvm_trap *trap);
+void wasm_exec_set_trap(zvm_trap *trap, enum zvm_trap_kind kind);
 
 /* The handlers the translator emits by name; the numeric ones come from tables below. */
 struct handlers {
@@ -181,7 +181,7 @@ struct handlers {
         memory_copy, memory_fill, table_init, elem_drop, table_copy, table_grow, table_size,
         table_fill, i64_eqz, lea, zero_locals;
 };
-extern const struct handlers H;
+extern const struct handlers wasm_handlers;
 
 /* Per opcode (one byte, or 0xFC sub-opcode + 256): the numeric handlers.
  * unary [h][dst|a]; binary ss [h][dst|a][b], si [h][dst|a][imm]; loads [h][dst|addr][offset];
@@ -191,30 +191,32 @@ struct op_handlers {
     handler load_add_ss, load_add_si, load_idx, load_idxk;   /* loads fused with their address arithmetic (interp.c) */
     handler store_k, store_add_ss, store_add_si, store_idx;
 };
-extern const struct op_handlers OPS[256 + 32];
+extern const struct op_handlers wasm_op_handlers[256 + 32];
 /* The integer comparisons fused with a conditional branch: [h][a|rel][b or immediate]. */
 struct br_handlers {
     handler br_ss, br_si, brn_ss, brn_si;
 };
-extern const struct br_handlers BR_OPS[256];
+extern const struct br_handlers wasm_branch_handlers[256];
 
 /* memory.c */
 #define MEMORY_RESERVE ((uint64_t)8 << 30 | (uint64_t)1 << 16)   /* 4 GiB index + 4 GiB offset + slack */
-int memory_init_object(zvm_memory *mem, uint64_t min_pages, uint64_t max_pages, zvm_error *err);
-void memory_release(zvm_memory *mem);
-int64_t memory_grow_pages(zvm_memory *mem, uint64_t delta);
+int wasm_memory_init_object(zvm_memory *mem, uint64_t min_pages, uint64_t max_pages, zvm_error *err);
+void wasm_memory_release(zvm_memory *mem);
+int64_t wasm_memory_grow_pages(zvm_memory *mem, uint64_t delta);
 /* Installs the fault handler (once per process) and an alternate signal stack (once per thread). */
-void memory_guard_thread(void);
+void wasm_memory_guard_thread(void);
 /* The entry that a fault in guest memory returns to, for this thread. */
-extern __thread struct exec *memory_guard_exec;
+extern __thread struct exec *wasm_memory_guard_exec;
 
 /* instance.c */
-const zvm_functype *runtime_intern_type(zvm_runtime *rt, const zvm_functype *t);
+const zvm_functype *wasm_runtime_intern_type(zvm_runtime *rt, const zvm_functype *t);
 /* The function a reference value names, or NULL for null and for any number that names none. */
-static inline zvm_func *runtime_func_of_ref(const zvm_runtime *rt, uint64_t ref)
+static inline zvm_func *wasm_runtime_func_of_ref(const zvm_runtime *rt, uint64_t ref)
 {
     return ref - 1 < rt->nfunc_refs ? rt->func_refs[ref - 1] : NULL;
 }
-int table_grow_by(zvm_table *t, uint32_t delta, zvm_val init);
+/* table.c */
+#define WASM_TABLE_LIMIT 10000000u       /* elements one table may hold: a guest cannot make us allocate more */
+int wasm_table_grow_by(zvm_table *t, uint32_t delta, zvm_val init);
 
 #endif

@@ -13,7 +13,6 @@
 
 #include "wasm/exec.h"
 
-#define TABLE_LIMIT 10000000u            /* elements one table may hold: a guest cannot make us allocate more */
 
 static void *rt_alloc(zvm_runtime *rt, enum obj_kind kind, size_t size)
 {
@@ -98,7 +97,7 @@ static void free_object(struct obj *o)
         free(((zvm_table *)o)->elems);
         break;
     case OBJ_MEMORY:
-        memory_release((zvm_memory *)o);
+        wasm_memory_release((zvm_memory *)o);
         break;
     case OBJ_GLOBAL:
         break;
@@ -148,7 +147,7 @@ static bool same_type(const zvm_functype *a, const zvm_functype *b)
 }
 
 /* One copy of each function type per runtime: call_indirect compares pointers. */
-const zvm_functype *runtime_intern_type(zvm_runtime *rt, const zvm_functype *t)
+const zvm_functype *wasm_runtime_intern_type(zvm_runtime *rt, const zvm_functype *t)
 {
     for (uint32_t i = 0; i < rt->ntypes; i++)
         if (same_type(rt->types[i], t))
@@ -181,7 +180,7 @@ int zvm_module_load(const uint8_t *bytes, size_t size, zvm_module **out, zvm_err
     wasm_module *w;
     if (wasm_decode(bytes, size, &w, err) != 0)
         return -1;
-    if (wasm_validate(w, err) != 0 || translate_module(w, err) != 0) {
+    if (wasm_validate(w, err) != 0 || wasm_translate_module(w, err) != 0) {
         wasm_module_free(w);
         return -1;
     }
@@ -247,7 +246,7 @@ void zvm_module_export(const zvm_module *m, uint32_t i, zvm_export_desc *out)
 
 int zvm_func_new_host(zvm_runtime *rt, const zvm_functype *type, zvm_host_fn fn, void *user, zvm_func **out, zvm_error *err)
 {
-    const zvm_functype *t = runtime_intern_type(rt, type);
+    const zvm_functype *t = wasm_runtime_intern_type(rt, type);
     zvm_func *f = t ? new_func(rt) : NULL;
     if (!f)
         return oom(err, "host function");
@@ -271,7 +270,7 @@ int zvm_memory_new(zvm_runtime *rt, uint32_t min_pages, uint64_t max_pages, zvm_
         return oom(err, "memory");
     uint64_t cap = limit_pages(rt);
     mem->declared_max = max_pages;
-    if (memory_init_object(mem, min_pages, max_pages < cap ? max_pages : cap, err) != 0)
+    if (wasm_memory_init_object(mem, min_pages, max_pages < cap ? max_pages : cap, err) != 0)
         return -1;
     *out = mem;
     return 0;
@@ -289,8 +288,8 @@ void zvm_memory_set_limit(zvm_memory *mem, uint64_t bytes)
 
 int zvm_table_new(zvm_runtime *rt, uint8_t elemtype, uint32_t min, uint64_t max, zvm_val init, zvm_table **out, zvm_error *err)
 {
-    if (min > TABLE_LIMIT) {
-        snprintf(err->msg, sizeof err->msg, "table of %u elements exceeds the engine's limit of %u", min, TABLE_LIMIT);
+    if (min > WASM_TABLE_LIMIT) {
+        snprintf(err->msg, sizeof err->msg, "table of %u elements exceeds the engine's limit of %u", min, WASM_TABLE_LIMIT);
         return -1;
     }
     zvm_table *t = rt_alloc(rt, OBJ_TABLE, sizeof *t);
@@ -305,22 +304,6 @@ int zvm_table_new(zvm_runtime *rt, uint8_t elemtype, uint32_t min, uint64_t max,
     return 0;
 }
 
-int table_grow_by(zvm_table *t, uint32_t delta, zvm_val init)
-{
-    uint64_t n = (uint64_t)t->size + delta;
-    if (n > t->max || n > TABLE_LIMIT)
-        return -1;
-    if (delta == 0)
-        return 0;
-    zvm_val *e = realloc(t->elems, n * sizeof *e);
-    if (!e)
-        return -1;
-    for (uint64_t i = t->size; i < n; i++)
-        e[i] = init;
-    t->elems = e;
-    t->size = (uint32_t)n;
-    return 0;
-}
 
 int zvm_global_new(zvm_runtime *rt, uint8_t valtype, bool mutable_, zvm_val value, zvm_global **out, zvm_error *err)
 {
@@ -356,7 +339,7 @@ static int check_import(zvm_runtime *rt, const wasm_module *w, uint32_t i, const
         case ZVM_EXTERN_FUNC:
             if (!ext->u.func)
                 why = "no function";
-            else if (ext->u.func->type != runtime_intern_type(rt, &w->types[im->u.type_index]))
+            else if (ext->u.func->type != wasm_runtime_intern_type(rt, &w->types[im->u.type_index]))
                 why = "function type differs";
             break;
         case ZVM_EXTERN_TABLE: {
@@ -403,7 +386,7 @@ static zvm_val eval_const(const zvm_instance *inst, const wasm_const_expr *e)
 static int init_failed(zvm_trap *trap, zvm_error *err, enum zvm_trap_kind kind)
 {
     if (trap) {
-        exec_set_trap(trap, kind);
+        wasm_exec_set_trap(trap, kind);
         trap->func_index = UINT32_MAX;
     }
     snprintf(err->msg, sizeof err->msg, "%s", zvm_trap_kind_message(kind));
@@ -446,7 +429,7 @@ int zvm_instance_new(zvm_runtime *rt, const zvm_module *cm, const zvm_extern *im
         !inst->elem_sizes || !inst->data_dropped)
         return oom(err, "instance");
     for (uint32_t i = 0; i < w->ntypes; i++)
-        if (!(inst->types[i] = runtime_intern_type(rt, &w->types[i])))
+        if (!(inst->types[i] = wasm_runtime_intern_type(rt, &w->types[i])))
             return oom(err, "types");
 
     /* imports first in every index space, then the module's own objects */
@@ -528,7 +511,7 @@ int zvm_instance_new(zvm_runtime *rt, const zvm_module *cm, const zvm_extern *im
             memcpy(inst->memory->base + off, d->bytes, d->size);
     }
     if (w->has_start) {
-        if (exec_call(rt, inst->funcs[w->start], NULL, NULL, trap) != 0) {
+        if (wasm_exec_call(rt, inst->funcs[w->start], NULL, NULL, trap) != 0) {
             snprintf(err->msg, sizeof err->msg, "start function: %s", trap->msg);
             return -1;
         }
@@ -559,12 +542,12 @@ bool zvm_instance_export(const zvm_instance *inst, const char *name, zvm_extern 
 
 const zvm_functype *zvm_func_type(const zvm_func *f) { return f->type; }
 zvm_val zvm_func_ref(const zvm_func *f) { return f ? f->ref : 0; }
-zvm_func *zvm_ref_func(const zvm_runtime *rt, zvm_val ref) { return runtime_func_of_ref(rt, ref); }
+zvm_func *zvm_ref_func(const zvm_runtime *rt, zvm_val ref) { return wasm_runtime_func_of_ref(rt, ref); }
 
 int zvm_func_call(zvm_runtime *rt, zvm_func *f, const zvm_val *args, zvm_val *results, zvm_trap *trap)
 {
     zvm_trap scratch;
-    return exec_call(rt, f, args, results, trap ? trap : &scratch);
+    return wasm_exec_call(rt, f, args, results, trap ? trap : &scratch);
 }
 
 uint8_t *zvm_memory_data(zvm_memory *mem, uint64_t *size)
@@ -575,7 +558,7 @@ uint8_t *zvm_memory_data(zvm_memory *mem, uint64_t *size)
 }
 
 uint32_t zvm_memory_pages(const zvm_memory *mem) { return (uint32_t)(mem->size / WASM_PAGE_SIZE); }
-int64_t zvm_memory_grow(zvm_memory *mem, uint32_t delta) { return memory_grow_pages(mem, delta); }
+int64_t zvm_memory_grow(zvm_memory *mem, uint32_t delta) { return wasm_memory_grow_pages(mem, delta); }
 
 uint8_t zvm_global_type(const zvm_global *g) { return g->valtype; }
 zvm_val zvm_global_get(const zvm_global *g) { return g->value; }

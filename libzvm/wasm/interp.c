@@ -377,7 +377,7 @@ STORE(i64_store32, uint32_t)
 #define ENTRY_TABLE_INIT ENTRY_OTHER
 #define ENTRY_TABLE_COPY ENTRY_OTHER
 
-const struct op_handlers OPS[256 + 32] = {
+const struct op_handlers wasm_op_handlers[256 + 32] = {
 #define OP(code, ident, text, imm, p1, p2, p3, r) [code] = ENTRY_##imm(ident, p1, p2),
 #define OP_FC(code, ident, text, imm, p1, p2, p3, r) [256 + (code)] = ENTRY_##imm(ident, p1, p2),
 #include "wasm/opcodes.def"
@@ -386,7 +386,7 @@ const struct op_handlers OPS[256 + 32] = {
 };
 
 #define BR_ENTRY(code, id) [code] = { h_##id##_br_ss, h_##id##_br_si, h_##id##_brn_ss, h_##id##_brn_si },
-const struct br_handlers BR_OPS[256] = {
+const struct br_handlers wasm_branch_handlers[256] = {
     BR_ENTRY(0x46, i32_eq) BR_ENTRY(0x47, i32_ne) BR_ENTRY(0x48, i32_lt_s) BR_ENTRY(0x49, i32_lt_u)
     BR_ENTRY(0x4a, i32_gt_s) BR_ENTRY(0x4b, i32_gt_u) BR_ENTRY(0x4c, i32_le_s) BR_ENTRY(0x4d, i32_le_u)
     BR_ENTRY(0x4e, i32_ge_s) BR_ENTRY(0x4f, i32_ge_u)
@@ -473,7 +473,7 @@ static int call_host(struct exec *x, zvm_func *f, uint64_t *args, const cell *ip
     int rc = f->host(&call, f->user, args, res);
     rt->stack_free = saved_free;
     rt->frame_free = saved_frame;
-    memory_guard_exec = x;
+    wasm_memory_guard_exec = x;
     if (rc == 0 && nr)
         memcpy(args, res, nr * sizeof *res);
     if (res != small)
@@ -560,8 +560,8 @@ HANDLER(h_call_indirect)
     if (UNLIKELY(i >= t->size)) TRAP(ZVM_TRAP_UNDEFINED_ELEMENT);
     uint64_t ref = t->elems[i];
     if (UNLIKELY(!ref)) TRAP(ZVM_TRAP_NULL_ELEMENT);
-    /* a reference is a number the runtime checks, never an address: see runtime_func_of_ref */
-    zvm_func *f = runtime_func_of_ref(x->rt, ref);
+    /* a reference is a number the runtime checks, never an address: see wasm_runtime_func_of_ref */
+    zvm_func *f = wasm_runtime_func_of_ref(x->rt, ref);
     if (UNLIKELY(!f)) TRAP(ZVM_TRAP_SIGNATURE);
     if (UNLIKELY(f->type != x->inst->types[ip[1].u32[0]])) TRAP(ZVM_TRAP_SIGNATURE);
     uint64_t *nfp = (uint64_t *)((char *)fp + ip[2].u32[1]);
@@ -616,7 +616,7 @@ HANDLER(h_ref_func) { SLOT(DST) = x->funcs[SRC]->ref; NEXT(2); }
 HANDLER(h_memory_size) { SLOT(DST) = x->memory->size / WASM_PAGE_SIZE; NEXT(2); }
 HANDLER(h_memory_grow)
 {
-    int64_t old = memory_grow_pages(x->memory, (uint32_t)SLOT(SRC));
+    int64_t old = wasm_memory_grow_pages(x->memory, (uint32_t)SLOT(SRC));
     SLOT(DST) = (uint32_t)old;
     mem = x->memory->base;
     NEXT(2);
@@ -693,7 +693,7 @@ HANDLER(h_table_grow)
 {
     zvm_table *t = x->inst->tables[ip[2].u32[1]];
     uint32_t old = t->size;
-    int r = table_grow_by(t, (uint32_t)SLOT(ip[2].u32[0]), SLOT(SRC));
+    int r = wasm_table_grow_by(t, (uint32_t)SLOT(ip[2].u32[0]), SLOT(SRC));
     SLOT(DST) = r == 0 ? old : UINT32_MAX;
     NEXT(3);
 }
@@ -710,7 +710,7 @@ HANDLER(h_table_fill)
     NEXT(3);
 }
 
-const struct handlers H = {
+const struct handlers wasm_handlers = {
     .copy = h_copy, .const32 = h_const32, .const64 = h_const64, .br = h_br, .br_loop = h_br_loop,
     .br_if = h_br_if, .br_unless = h_br_unless, .br_table = h_br_table, .ret = h_ret,
     .unreachable = h_unreachable, .call = h_call, .call_import = h_call_import,
@@ -725,28 +725,8 @@ const struct handlers H = {
 
 /* ---- host-facing pieces ---- */
 
-const char *zvm_trap_kind_message(enum zvm_trap_kind kind)
-{
-    switch (kind) {
-    case ZVM_TRAP_NONE: return "no trap";
-    case ZVM_TRAP_UNREACHABLE: return "unreachable";
-    case ZVM_TRAP_MEMORY_OOB: return "out of bounds memory access";
-    case ZVM_TRAP_TABLE_OOB: return "out of bounds table access";
-    case ZVM_TRAP_UNDEFINED_ELEMENT: return "undefined element";
-    case ZVM_TRAP_NULL_ELEMENT: return "uninitialized element";
-    case ZVM_TRAP_SIGNATURE: return "indirect call type mismatch";
-    case ZVM_TRAP_DIV_ZERO: return "integer divide by zero";
-    case ZVM_TRAP_INT_OVERFLOW: return "integer overflow";
-    case ZVM_TRAP_BAD_CONVERSION: return "invalid conversion to integer";
-    case ZVM_TRAP_STACK_EXHAUSTED: return "call stack exhausted";
-    case ZVM_TRAP_INTERRUPTED: return "interrupted";
-    case ZVM_TRAP_HOST: return "host function failed";
-    case ZVM_TRAP_EXIT: return "exit";
-    }
-    return "unknown trap";
-}
 
-void exec_set_trap(zvm_trap *trap, enum zvm_trap_kind kind)
+void wasm_exec_set_trap(zvm_trap *trap, enum zvm_trap_kind kind)
 {
     trap->kind = kind;
     snprintf(trap->msg, sizeof trap->msg, "%s", zvm_trap_kind_message(kind));
@@ -786,14 +766,14 @@ static void locate(zvm_trap *trap, zvm_instance *inst, const cell *ip)
     if (!ip || !inst)
         return;
     const wasm_module *w = inst->module->w;
-    code_locate(w->code, ip, &trap->func_index, &trap->offset);
+    wasm_code_locate(w->code, ip, &trap->func_index, &trap->offset);
     if (trap->func_index != UINT32_MAX && w->func_names)
         trap->func_name = w->func_names[trap->func_index];
 }
 
 #define MAX_NESTING 100
 
-int exec_call(zvm_runtime *rt, zvm_func *f, const zvm_val *args, zvm_val *results, zvm_trap *trap)
+int wasm_exec_call(zvm_runtime *rt, zvm_func *f, const zvm_val *args, zvm_val *results, zvm_trap *trap)
 {
     memset(trap, 0, sizeof *trap);
     trap->func_index = UINT32_MAX;
@@ -809,7 +789,7 @@ int exec_call(zvm_runtime *rt, zvm_func *f, const zvm_val *args, zvm_val *result
         if (rc == 0 && f->type->nresults)
             memcpy(results, res, f->type->nresults * sizeof *res);
         else if (trap->kind == ZVM_TRAP_NONE)
-            exec_set_trap(trap, ZVM_TRAP_HOST);
+            wasm_exec_set_trap(trap, ZVM_TRAP_HOST);
         if (res != small)
             free(res);
         return rc == 0 ? 0 : -1;
@@ -821,7 +801,7 @@ int exec_call(zvm_runtime *rt, zvm_func *f, const zvm_val *args, zvm_val *result
      * is on the C stack, so it gets its own small bound. */
     if (rt->frame_free == rt->frames_end || (size_t)(rt->stack_end - fp) < cf->frame_slots ||
         rt->nesting >= MAX_NESTING) {
-        exec_set_trap(trap, ZVM_TRAP_STACK_EXHAUSTED);
+        wasm_exec_set_trap(trap, ZVM_TRAP_STACK_EXHAUSTED);
         trap->func_index = cf->func_index;
         return -1;
     }
@@ -838,21 +818,21 @@ int exec_call(zvm_runtime *rt, zvm_func *f, const zvm_val *args, zvm_val *result
         rc = trap_at(&x, cf->entry, ZVM_TRAP_INTERRUPTED);
     } else {
         sigjmp_buf jb;
-        struct exec *outer = memory_guard_exec;
+        struct exec *outer = wasm_memory_guard_exec;
         x.jmp = &jb;
-        memory_guard_thread();
-        memory_guard_exec = &x;
+        wasm_memory_guard_thread();
+        wasm_memory_guard_exec = &x;
         rt->nesting++;
         if (sigsetjmp(jb, 0) == 0)
             rc = cf->entry->h(cf->entry, fp, memory_base(&x), &x);
         else
             rc = 1;                      /* the fault handler set trap->kind */
         rt->nesting--;
-        memory_guard_exec = outer;
+        wasm_memory_guard_exec = outer;
     }
     if (rc) {
         if (trap->kind != ZVM_TRAP_HOST && trap->kind != ZVM_TRAP_EXIT)
-            exec_set_trap(trap, trap->kind);
+            wasm_exec_set_trap(trap, trap->kind);
         locate(trap, x.inst, x.fault_ip);
         return -1;
     }

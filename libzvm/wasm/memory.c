@@ -7,7 +7,7 @@
  * base never moves.  So the interpreter's loads and stores carry no bounds check: an access
  * past the size touches a PROT_NONE page, the kernel raises SIGSEGV, and on_fault, running on
  * an alternate stack, turns it into a ZVM_TRAP_MEMORY_OOB trap by siglongjmp to the entry of
- * the guest call (exec_call).  Faults that are not in a guest memory of the running call are
+ * the guest call (wasm_exec_call).  Faults that are not in a guest memory of the running call are
  * handed back to whatever handler was there before us.
  *
  * Built with ZVM_EXPLICIT_BOUNDS (the sanitizer build) the interpreter checks every access
@@ -23,9 +23,9 @@
 
 #include "wasm/exec.h"
 
-__thread struct exec *memory_guard_exec;
+__thread struct exec *wasm_memory_guard_exec;
 
-int memory_init_object(zvm_memory *mem, uint64_t min_pages, uint64_t max_pages, zvm_error *err)
+int wasm_memory_init_object(zvm_memory *mem, uint64_t min_pages, uint64_t max_pages, zvm_error *err)
 {
     mem->base = mmap(NULL, MEMORY_RESERVE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (mem->base == MAP_FAILED) {
@@ -35,7 +35,7 @@ int memory_init_object(zvm_memory *mem, uint64_t min_pages, uint64_t max_pages, 
     }
     mem->size = 0;
     mem->max_pages = max_pages;
-    if (min_pages > max_pages || memory_grow_pages(mem, min_pages) < 0) {
+    if (min_pages > max_pages || wasm_memory_grow_pages(mem, min_pages) < 0) {
         snprintf(err->msg, sizeof err->msg, "linear memory of %llu pages exceeds the limit of %llu pages",
                  (unsigned long long)min_pages, (unsigned long long)max_pages);
         munmap(mem->base, MEMORY_RESERVE);
@@ -45,14 +45,14 @@ int memory_init_object(zvm_memory *mem, uint64_t min_pages, uint64_t max_pages, 
     return 0;
 }
 
-void memory_release(zvm_memory *mem)
+void wasm_memory_release(zvm_memory *mem)
 {
     if (mem->base)
         munmap(mem->base, MEMORY_RESERVE);
     mem->base = NULL;
 }
 
-int64_t memory_grow_pages(zvm_memory *mem, uint64_t delta)
+int64_t wasm_memory_grow_pages(zvm_memory *mem, uint64_t delta)
 {
     uint64_t old = mem->size / WASM_PAGE_SIZE;
     if (delta == 0)
@@ -68,7 +68,7 @@ int64_t memory_grow_pages(zvm_memory *mem, uint64_t delta)
 
 #ifdef ZVM_EXPLICIT_BOUNDS
 
-void memory_guard_thread(void) {}
+void wasm_memory_guard_thread(void) {}
 
 #else
 
@@ -78,7 +78,7 @@ static __thread bool thread_has_altstack;
 
 static void on_fault(int sig, siginfo_t *info, void *context)
 {
-    struct exec *x = memory_guard_exec;
+    struct exec *x = wasm_memory_guard_exec;
     uint8_t *addr = info->si_addr;
     if (x && x->memory && x->memory->base && addr >= x->memory->base &&
         addr < x->memory->base + MEMORY_RESERVE) {
@@ -125,7 +125,7 @@ static void install_handler(void)
     pthread_mutex_unlock(&install_lock);
 }
 
-void memory_guard_thread(void)
+void wasm_memory_guard_thread(void)
 {
     install_handler();
     if (thread_has_altstack)

@@ -7,6 +7,7 @@
 #define ZVM_WASM_OPINFO_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum wasm_imm_kind {
@@ -29,6 +30,13 @@ typedef struct wasm_op_info {
 
 extern const wasm_op_info wasm_ops[256];
 extern const wasm_op_info wasm_fc_ops[WASM_FC_COUNT];
+struct wasm_module;
+struct wasm_reader;
+/* validate_scan.c: reads past the immediates of the instruction at op_at (info is its entry),
+ * checking them as the binary format asks; false with the reader's error set.  The validator's
+ * scan and the translator's skipping of dead code share it. */
+bool wasm_skip_immediates(const struct wasm_module *m, struct wasm_reader *r, const wasm_op_info *info, size_t op_at);
+
 /* log2 of each memory access's natural alignment, + 1 (0: not a memory access) */
 extern const uint8_t wasm_natural_align_plus1[256];
 

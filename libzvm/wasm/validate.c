@@ -23,19 +23,6 @@ static int fail(zvm_error *err, const char *fmt, ...)
     return -1;
 }
 
-const char *zvm_valtype_name(uint8_t type)
-{
-    switch (type) {
-    case ZVM_I32: return "i32";
-    case ZVM_I64: return "i64";
-    case ZVM_F32: return "f32";
-    case ZVM_F64: return "f64";
-    case ZVM_V128: return "v128";
-    case ZVM_FUNCREF: return "funcref";
-    case ZVM_EXTERNREF: return "externref";
-    }
-    return "unknown";
-}
 
 /* V128 is decoded (it is a value type of 2.0) but the engine has no SIMD: refuse it early
  * and say so, rather than fail somewhere inside the translator. */

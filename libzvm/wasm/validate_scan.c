@@ -39,7 +39,7 @@ static bool is_valtype(uint8_t b)
            b == ZVM_FUNCREF || b == ZVM_EXTERNREF;
 }
 
-static bool skip_immediates(const wasm_module *m, wasm_reader *r, const wasm_op_info *info, size_t op_at)
+bool wasm_skip_immediates(const wasm_module *m, wasm_reader *r, const wasm_op_info *info, size_t op_at)
 {
     uint32_t n;
     uint8_t b;
@@ -132,7 +132,7 @@ static int scan_function(const wasm_module *m, uint32_t index, zvm_error *err)
             depth++;
         else if (op == 0x0b)
             depth--;
-        if (!skip_immediates(m, &r, info, at))
+        if (!wasm_skip_immediates(m, &r, info, at))
             goto malformed;
     }
     if (r.pos != r.end) {

@@ -87,7 +87,7 @@ static struct hinfo *build_table(size_t *count)
     if (!t)
         return NULL;
     for (uint32_t op = 0; op < 256 + 32; op++) {
-        const struct op_handlers *o = &OPS[op];
+        const struct op_handlers *o = &wasm_op_handlers[op];
         add(t, &n, o->unary, K_UNARY, op);
         add(t, &n, o->ss, K_SS, op);
         add(t, &n, o->si, K_SI, op);
@@ -102,46 +102,46 @@ static struct hinfo *build_table(size_t *count)
         add(t, &n, o->store_add_si, K_STORE_ADD_SI, op);
         add(t, &n, o->store_idx, K_STORE_IDX, op);
         if (op < 256) {
-            add(t, &n, BR_OPS[op].br_ss, K_BR_SS, op);
-            add(t, &n, BR_OPS[op].brn_ss, K_BR_SS, op);
-            add(t, &n, BR_OPS[op].br_si, K_BR_SI, op);
-            add(t, &n, BR_OPS[op].brn_si, K_BR_SI, op);
+            add(t, &n, wasm_branch_handlers[op].br_ss, K_BR_SS, op);
+            add(t, &n, wasm_branch_handlers[op].brn_ss, K_BR_SS, op);
+            add(t, &n, wasm_branch_handlers[op].br_si, K_BR_SI, op);
+            add(t, &n, wasm_branch_handlers[op].brn_si, K_BR_SI, op);
         }
     }
-    add(t, &n, H.copy, K_COPY, 0);
-    add(t, &n, H.const32, K_CONST32, 0);
-    add(t, &n, H.const64, K_CONST64, 0);
-    add(t, &n, H.br, K_BR, 0);
-    add(t, &n, H.br_loop, K_BR, 0);
-    add(t, &n, H.br_if, K_BR_IF, 0);
-    add(t, &n, H.br_unless, K_BR_IF, 0);
-    add(t, &n, H.br_table, K_BR_TABLE, 0);
-    add(t, &n, H.ret, K_RET, 0);
-    add(t, &n, H.unreachable, K_UNREACHABLE, 0);
-    add(t, &n, H.call, K_CALL, 0);
-    add(t, &n, H.call_import, K_CALL_IMPORT, 0);
-    add(t, &n, H.call_indirect, K_CALL_INDIRECT, 0);
-    add(t, &n, H.select, K_SELECT, 0);
-    add(t, &n, H.global_get, K_GLOBAL_GET, 0);
-    add(t, &n, H.global_set, K_GLOBAL_SET, 0);
-    add(t, &n, H.table_get, K_TABLE_GET, 0);
-    add(t, &n, H.table_set, K_TABLE_SET, 0);
-    add(t, &n, H.memory_size, K_MEMORY_SIZE, 0);
-    add(t, &n, H.memory_grow, K_MEMORY_GROW, 0);
-    add(t, &n, H.ref_func, K_REF_FUNC, 0);
-    add(t, &n, H.memory_init, K_MEMORY_INIT, 0);
-    add(t, &n, H.data_drop, K_SEGMENT_DROP, 0);
-    add(t, &n, H.elem_drop, K_SEGMENT_DROP, 0);
-    add(t, &n, H.memory_copy, K_MEMORY_COPY, 0);
-    add(t, &n, H.memory_fill, K_MEMORY_COPY, 0);
-    add(t, &n, H.table_init, K_TABLE_INIT, 0);
-    add(t, &n, H.table_copy, K_TABLE_COPY, 0);
-    add(t, &n, H.table_grow, K_TABLE_GROW, 0);
-    add(t, &n, H.table_size, K_TABLE_SIZE, 0);
-    add(t, &n, H.table_fill, K_TABLE_FILL, 0);
-    add(t, &n, H.i64_eqz, K_REF_IS_NULL, 0);
-    add(t, &n, H.lea, K_LEA, 0);
-    add(t, &n, H.zero_locals, K_ZERO_LOCALS, 0);
+    add(t, &n, wasm_handlers.copy, K_COPY, 0);
+    add(t, &n, wasm_handlers.const32, K_CONST32, 0);
+    add(t, &n, wasm_handlers.const64, K_CONST64, 0);
+    add(t, &n, wasm_handlers.br, K_BR, 0);
+    add(t, &n, wasm_handlers.br_loop, K_BR, 0);
+    add(t, &n, wasm_handlers.br_if, K_BR_IF, 0);
+    add(t, &n, wasm_handlers.br_unless, K_BR_IF, 0);
+    add(t, &n, wasm_handlers.br_table, K_BR_TABLE, 0);
+    add(t, &n, wasm_handlers.ret, K_RET, 0);
+    add(t, &n, wasm_handlers.unreachable, K_UNREACHABLE, 0);
+    add(t, &n, wasm_handlers.call, K_CALL, 0);
+    add(t, &n, wasm_handlers.call_import, K_CALL_IMPORT, 0);
+    add(t, &n, wasm_handlers.call_indirect, K_CALL_INDIRECT, 0);
+    add(t, &n, wasm_handlers.select, K_SELECT, 0);
+    add(t, &n, wasm_handlers.global_get, K_GLOBAL_GET, 0);
+    add(t, &n, wasm_handlers.global_set, K_GLOBAL_SET, 0);
+    add(t, &n, wasm_handlers.table_get, K_TABLE_GET, 0);
+    add(t, &n, wasm_handlers.table_set, K_TABLE_SET, 0);
+    add(t, &n, wasm_handlers.memory_size, K_MEMORY_SIZE, 0);
+    add(t, &n, wasm_handlers.memory_grow, K_MEMORY_GROW, 0);
+    add(t, &n, wasm_handlers.ref_func, K_REF_FUNC, 0);
+    add(t, &n, wasm_handlers.memory_init, K_MEMORY_INIT, 0);
+    add(t, &n, wasm_handlers.data_drop, K_SEGMENT_DROP, 0);
+    add(t, &n, wasm_handlers.elem_drop, K_SEGMENT_DROP, 0);
+    add(t, &n, wasm_handlers.memory_copy, K_MEMORY_COPY, 0);
+    add(t, &n, wasm_handlers.memory_fill, K_MEMORY_COPY, 0);
+    add(t, &n, wasm_handlers.table_init, K_TABLE_INIT, 0);
+    add(t, &n, wasm_handlers.table_copy, K_TABLE_COPY, 0);
+    add(t, &n, wasm_handlers.table_grow, K_TABLE_GROW, 0);
+    add(t, &n, wasm_handlers.table_size, K_TABLE_SIZE, 0);
+    add(t, &n, wasm_handlers.table_fill, K_TABLE_FILL, 0);
+    add(t, &n, wasm_handlers.i64_eqz, K_REF_IS_NULL, 0);
+    add(t, &n, wasm_handlers.lea, K_LEA, 0);
+    add(t, &n, wasm_handlers.zero_locals, K_ZERO_LOCALS, 0);
     qsort(t, n, sizeof *t, by_handler);
     *count = n;
     return t;
@@ -548,7 +548,7 @@ static void free_verifier(struct verifier *v)
     free(v->table);
 }
 
-int code_verify_function(const wasm_module *m, const struct code_func *cf, const cell *code, uint32_t ncells,
+int wasm_verify_function(const wasm_module *m, const struct code_func *cf, const cell *code, uint32_t ncells,
                          char *msg, size_t msg_size)
 {
     struct verifier v = { .m = m, .cf = cf, .code = code, .ncells = ncells, .nslots = cf->frame_slots,

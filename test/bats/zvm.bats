@@ -94,7 +94,7 @@ teardown() { zvm_teardown; }
     [ "$status" -eq 14 ]; [[ "$(state)" == "MANIFEST 8: Version given twice"* ]]
     TIMEOUT=ten manifest "$fx/hello.wasm"
     run zvm_run "$tmp/m"
-    [ "$status" -eq 14 ]; [[ "$(state)" == "MANIFEST 4: Timeout 'ten' must be"* ]]
+    [ "$status" -eq 14 ]; [[ "$(state)" == "MANIFEST 4: Timeout 'ten' is not a number: it must be a whole number of seconds"* ]]
     TIMEOUT=0 manifest "$fx/hello.wasm"
     run zvm_run "$tmp/m"
     [ "$status" -eq 14 ]; [[ "$(state)" == "MANIFEST 4: Timeout '0'"* ]]
@@ -157,13 +157,17 @@ teardown() { zvm_teardown; }
     [[ "$(state)" == "MANIFEST 0: no /dev/stderr channel"* ]]
 }
 
-@test "zvm: more than 1000 channels is exit 23" {
-    lines=()
-    for i in $(seq 1 998); do lines+=("Channel = /dev/null,/dev/c$i,0,0,1,1,0,0"); done
-    manifest "$fx/hello.wasm" "${lines[@]}"
+@test "zvm: 10,914 channels (2014's maximum) run; one more is exit 23" {
+    for i in $(seq 1 10911); do echo "Channel = /dev/null,/dev/c$i,0,0,1,1,0,0"; done > "$tmp/lines"
+    manifest "$fx/hello.wasm"
+    cat "$tmp/lines" >> "$tmp/m"
+    run zvm_run "$tmp/m"
+    [ "$status" -eq 0 ]
+    [ "$(state)" = ok ]
+    echo "Channel = /dev/null,/dev/one-more,0,0,1,1,0,0" >> "$tmp/m"
     run zvm_run "$tmp/m"
     [ "$status" -eq 23 ]
-    [ "$(state)" = "MANIFEST 1005: more than 1000 channels; merge some, or split the job" ]
+    [ "$(state)" = "MANIFEST 10919: more than 10914 channels; merge some, or split the job" ]
 }
 
 @test "zvm: a directory as a channel is exit 14; a missing read channel is exit 2" {
@@ -177,20 +181,44 @@ teardown() { zvm_teardown; }
     [[ "$(state)" == *"does not exist"* ]]
 }
 
-@test "zvm -v 1 warns about skipped lines with their numbers; without -v it is quiet" {
-    manifest "$fx/hello.wasm" "this line has no equals sign" "a = b = c" "timeout = 3"
-    run zvm_run -v 1 "$tmp/m"
+@test "zvm warns on stderr about skipped lines with their numbers, the report unchanged" {
+    manifest "$fx/hello.wasm" "this line has no equals sign" "a = b = c" "timeout = 3" "Nodes = 1" "Colour = blue"
+    run zvm_run "$tmp/m"
     [ "$status" -eq 0 ]
     grep -qx "zvm: manifest line 8: no '=' in 'this line has no equals sign'; line skipped" "$tmp/stderr"
     grep -qx "zvm: manifest line 9: more than one '=' in 'a = b = c'; line skipped" "$tmp/stderr"
-    grep -qx "zvm: manifest line 10: unknown key 'timeout' skipped (keys are case-sensitive)" "$tmp/stderr"
-    run zvm_run "$tmp/m"
-    [ "$status" -eq 0 ]
-    [ ! -s "$tmp/stderr" ]
+    grep -qx "zvm: manifest line 10: unknown key 'timeout' skipped; did you mean Timeout? (keys are case-sensitive)" "$tmp/stderr"
+    grep -qx "zvm: manifest line 11: unknown key 'Nodes' skipped; did you mean Node?" "$tmp/stderr"
+    grep -q "^zvm: manifest line 12: unknown key 'Colour' skipped (the keys are Version, " "$tmp/stderr"
+    [ "$(wc -l < "$tmp/stderr")" -eq 5 ]
+    [ "$(wc -l < "$tmp/report")" -eq 7 ]
+    [ "$(state)" = ok ]
     run zvm_run -v 2 "$tmp/m"
     [ "$status" -eq 0 ]
     grep -qx "zvm: session ok (exit 0)" "$tmp/stderr"
     grep -qx "zvm: call _start" "$tmp/stderr"
+}
+
+@test "zvm: a misspelt required key is reported at the line that was probably meant" {
+    manifest "$fx/hello.wasm"
+    sed -i 's/^Timeout = /Timout = /' "$tmp/m"
+    run zvm_run "$tmp/m"
+    [ "$status" -eq 14 ]
+    [ "$(state)" = "MANIFEST 4: no Timeout key, and 'Timout' on this line looks like a misspelling of it; write it 'Timeout'" ]
+}
+
+@test "zvm: a number out of range says so, with the maximum" {
+    MEM=18446744073709551615 manifest "$fx/hello.wasm"
+    run zvm_run "$tmp/m"
+    [ "$status" -eq 14 ]
+    [ "$(state)" = "MANIFEST 3: Memory size '18446744073709551615' is out of range: the most is 9223372036854775807 bytes" ]
+}
+
+@test "zvm: a 300-character alias is a manifest error (14), not a mount failure" {
+    manifest "$fx/hello.wasm" "Channel = /dev/null,/dev/$(printf 'a%.0s' $(seq 300)),0,0,1,1,0,0"
+    run zvm_run "$tmp/m"
+    [ "$status" -eq 14 ]
+    [[ "$(state)" == "MANIFEST 8: channel alias '/dev/aaaa"*"...' is too long: the NAME after /dev/ is a guest file name, at most 255 bytes" ]]
 }
 
 @test "zvm: a program that is not wasm is exit 8 with the decoder's message" {

@@ -104,7 +104,7 @@ static void test_plain_tar_is_indexed_in_place(void **state)
     int fd = open_file("plain.tar");
     zvm_image *img;
     zvm_error err;
-    if (zvm_image_open(fd, "/dev/1.plain.tar", &img, &err)) fail_msg("%s", err.msg);
+    if (zvm_image_open(fd, "/dev/1.plain.tar", 0, &img, &err)) fail_msg("%s", err.msg);
     assert_false(zvm_image_in_memory(img));
     check_content(img);
     /* the index did not move the descriptor */
@@ -118,7 +118,7 @@ static void test_gzip_tar_is_inflated_once(void **state)
     int fd = open_file("plain.tgz");
     zvm_image *img;
     zvm_error err;
-    assert_int_equal(zvm_image_open(fd, "/dev/1.plain.tgz", &img, &err), 0);
+    assert_int_equal(zvm_image_open(fd, "/dev/1.plain.tgz", 0, &img, &err), 0);
     assert_true(zvm_image_in_memory(img));
     close(fd);                       /* served from memory now */
     check_content(img);
@@ -133,7 +133,7 @@ static void test_tar_from_a_pipe(void **state)
     assert_non_null(p);
     zvm_image *img;
     zvm_error err;
-    assert_int_equal(zvm_image_open(fileno(p), "/dev/stdin", &img, &err), 0);
+    assert_int_equal(zvm_image_open(fileno(p), "/dev/stdin", 0, &img, &err), 0);
     pclose(p);
     check_content(img);
     zvm_image_free(img);
@@ -144,7 +144,7 @@ static void expect_error(const char *file, const char *words)
     int fd = open_file(file);
     zvm_image *img = (void *)1;
     zvm_error err;
-    assert_int_equal(zvm_image_open(fd, "/dev/1.bad.tar", &img, &err), -1);
+    assert_int_equal(zvm_image_open(fd, "/dev/1.bad.tar", 0, &img, &err), -1);
     assert_null(img);
     assert_non_null(strstr(err.msg, "/dev/1.bad.tar"));
     if (!strstr(err.msg, words)) fail_msg("message '%s' lacks '%s'", err.msg, words);
@@ -209,7 +209,7 @@ static void test_written_tar_reads_back_and_is_deterministic(void **state)
     fclose(f);
     int fd = open(path, O_RDONLY);
     zvm_image *img;
-    assert_int_equal(zvm_image_open(fd, "written", &img, &err), 0);
+    assert_int_equal(zvm_image_open(fd, "written", 0, &img, &err), 0);
     assert_int_equal(zvm_image_count(img), 3);
     const zvm_image_entry *e = find(img, "out/a.txt");
     char buf[4] = {0};
@@ -253,6 +253,80 @@ static void test_dotdot_entries_are_refused(void **state)
     expect_error("dotdot.tar", "'..'");
 }
 
+/* A file's size, for limits that must hold exactly. */
+static uint64_t size_of(const char *name)
+{
+    int fd = open_file(name);
+    off_t n = lseek(fd, 0, SEEK_END);
+    close(fd);
+    return (uint64_t)n;
+}
+
+static void test_inflating_stops_at_the_limit(void **state)
+{
+    uint64_t inflated = size_of("plain.tar");   /* what plain.tgz inflates to */
+    zvm_image *img;
+    zvm_error err;
+    int fd = open_file("plain.tgz");
+    assert_int_equal(zvm_image_open(fd, "/dev/1.plain.tgz", inflated - 1, &img, &err), -1);
+    char want[128];
+    snprintf(want, sizeof want, "image /dev/1.plain.tgz: inflates to more than %llu bytes", (unsigned long long)inflated - 1);
+    if (strncmp(err.msg, want, strlen(want)) != 0) fail_msg("got '%s'", err.msg);
+    assert_int_equal(zvm_image_open(fd, "/dev/1.plain.tgz", inflated, &img, &err), 0);   /* exactly the limit is fine */
+    assert_int_equal(zvm_image_memory(img), inflated);
+    check_content(img);
+    zvm_image_free(img);
+    close(fd);
+}
+
+static void test_a_pipe_stops_at_the_limit(void **state)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "cat %s/plain.tar", dir);
+    FILE *p = popen(cmd, "r");
+    zvm_image *img;
+    zvm_error err;
+    assert_int_equal(zvm_image_open(fileno(p), "/dev/stdin", 1000, &img, &err), -1);
+    pclose(p);
+    assert_non_null(strstr(err.msg, "is read from a pipe and holds more than 1000 bytes, its limit (the session's Memory)"));
+}
+
+static void test_long_names_are_cut_in_the_middle(void **state)
+{
+    char name[301], buf[ZVM_IMAGE_SHOW];
+    memset(name, 'a', 300);
+    name[0] = '<';
+    name[299] = '>';
+    name[300] = 0;
+    zvm_image_show(name, buf);
+    assert_true(strlen(buf) < ZVM_IMAGE_SHOW);
+    assert_int_equal(buf[0], '<');
+    assert_int_equal(buf[strlen(buf) - 1], '>');
+    assert_non_null(strstr(buf, "..."));
+    assert_string_equal(zvm_image_show("short", buf), "short");
+}
+
+static void test_a_name_over_255_bytes_is_refused_with_its_reason(void **state)
+{
+    sink_buf s = { .fail_after = -1 };
+    zvm_error err;
+    zvm_image_writer *w;
+    char name[301];
+    memset(name, 'n', 300);
+    name[300] = 0;
+    assert_int_equal(zvm_image_writer_new(to_memory, &s, "x", &w, &err), 0);
+    zvm_image_entry f = { .path = name, .type = ZVM_IMAGE_FILE, .mode = 0644, .size = 1 };
+    assert_int_equal(zvm_image_writer_add(w, &f, "z", &err), 0);
+    assert_int_equal(zvm_image_writer_finish(w, &err), 0);
+    char path[128];
+    snprintf(path, sizeof path, "%s/longname.tar", dir);
+    FILE *fp = fopen(path, "wb");
+    fwrite(s.buf, 1, s.len, fp);
+    fclose(fp);
+    free(s.buf);
+    expect_error("longname.tar", "a name in the path is longer than 255 bytes; the guest's file system cannot hold it");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -265,6 +339,10 @@ int main(void)
         cmocka_unit_test(test_written_tar_reads_back_and_is_deterministic),
         cmocka_unit_test(test_sink_failure_is_reported),
         cmocka_unit_test(test_dotdot_entries_are_refused),
+        cmocka_unit_test(test_inflating_stops_at_the_limit),
+        cmocka_unit_test(test_a_pipe_stops_at_the_limit),
+        cmocka_unit_test(test_long_names_are_cut_in_the_middle),
+        cmocka_unit_test(test_a_name_over_255_bytes_is_refused_with_its_reason),
     };
     return cmocka_run_group_tests_name("image", tests, setup, teardown);
 }

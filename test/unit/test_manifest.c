@@ -175,7 +175,7 @@ static void test_channel_fields(void **state)
     expect_error(HEAD "Channel = /dev/null,/dev/a b,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "blanks");
     expect_error(HEAD "Channel = /dev/null,/dev/x,4,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "type '4'");
     expect_error(HEAD "Channel = /dev/null,/dev/x,0,2,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "etag '2'");
-    expect_error(HEAD "Channel = /dev/null,/dev/x,0,0,-1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "gets is -1");
+    expect_error(HEAD "Channel = /dev/null,/dev/x,0,0,-1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "channel gets '-1' must be 0 or more");
     expect_error(HEAD "Channel = /dev/null,/dev/x,0,0,1,1x,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "get_size '1x' is not a number");
     expect_error(HEAD "Channel = /dev/null,/dev/x,0,0,,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "gets '' is not a number");
 }
@@ -203,6 +203,7 @@ static void test_std_channels_and_aliases(void **state)
                  ZVM_EXIT_MANIFEST, "MANIFEST 9:", "/dev/x used twice (first on line 8)");
     expect_error(HEAD STD_CHANNELS "Channel = /dev/null,/dev/stdin,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 8:",
                  "/dev/stdin used twice (first on line 5)");
+    expect_error(HEAD, ZVM_EXIT_MANIFEST, "MANIFEST 0:", "no /dev/stdin channel");   /* no channels at all (found by fuzz_manifest) */
 }
 
 static void test_too_many_channels(void **state)
@@ -220,8 +221,70 @@ static void test_too_many_channels(void **state)
     sprintf(p, "Channel = /dev/null,/dev/one-more,0,0,1,1,0,0\n");
     char line[32];
     snprintf(line, sizeof line, "MANIFEST %d:", 4 + ZVM_MANIFEST_MAX_CHANNELS + 1);
-    expect_error(text, ZVM_EXIT_TOO_MANY, line, "more than 1000 channels");
+    expect_error(text, ZVM_EXIT_TOO_MANY, line, "more than 10914 channels");
     free(text);
+}
+
+static void test_unknown_keys_did_you_mean(void **state)
+{
+    zvm_manifest m;
+    zvm_error err;
+    const char *text = HEAD "Nod = 3\nmemory = 5,0\nNameServr = x\nColour = blue\n" STD_CHANNELS;
+    assert_int_equal(parse(text, &m, &err), 0);
+    assert_int_equal(m.nwarnings, 4);
+    assert_int_equal(m.warnings[0].line, 5);
+    assert_string_equal(m.warnings[0].msg, "unknown key 'Nod' skipped; did you mean Node?");
+    assert_string_equal(m.warnings[1].msg, "unknown key 'memory' skipped; did you mean Memory? (keys are case-sensitive)");
+    assert_string_equal(m.warnings[2].msg, "unknown key 'NameServr' skipped; did you mean NameServer?");
+    assert_int_equal(m.warnings[3].line, 8);
+    assert_non_null(strstr(m.warnings[3].msg, "unknown key 'Colour' skipped (the keys are Version, Program"));
+    zvm_manifest_free(&m);
+}
+
+static void test_misspelt_required_key_points_at_its_line(void **state)
+{
+    expect_error("Version = 20130611\nProgram = /p\nMemory = 1,0\n\nTimout = 10\n" STD_CHANNELS, ZVM_EXIT_MANIFEST,
+                 "MANIFEST 5:", "no Timeout key, and 'Timout' on this line looks like a misspelling of it");
+    expect_error("Version = 20130611\nPrgram = /p\nProgam = /q\nMemory = 1,0\nTimeout = 1\n" STD_CHANNELS, ZVM_EXIT_MANIFEST,
+                 "MANIFEST 2:", "no Program key, and 'Prgram'");
+    expect_error("VERSION = 20130611\nProgram = /p\nMemory = 1,0\nTimeout = 1\n" STD_CHANNELS, ZVM_EXIT_MANIFEST,
+                 "MANIFEST 1:", "write it 'Version'");
+}
+
+static void test_numbers_out_of_range(void **state)
+{
+    expect_error("Memory = 18446744073709551615,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 1:",
+                 "Memory size '18446744073709551615' is out of range: the most is 9223372036854775807 bytes");
+    expect_error("Memory = 0x8000000000000000,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 1:", "out of range");
+    expect_error("Memory = 0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 1:", "Memory size '0' must be a number of bytes above 0");
+    expect_error("Timeout = 99999999999999999999999999999999999999999999999999999999999999999999999\n", ZVM_EXIT_MANIFEST,
+                 "MANIFEST 1:", "out of range: the most is 9223372036854775807 seconds");
+    expect_error("Timeout = 1e3\n", ZVM_EXIT_MANIFEST, "MANIFEST 1:", "Timeout '1e3' is not a number");
+    expect_error(HEAD "Channel = /dev/null,/dev/x,0,0,1,9223372036854775808,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:",
+                 "channel get_size '9223372036854775808' is out of range: the most is 9223372036854775807 bytes");
+    expect_error(HEAD "Channel = /dev/null,/dev/x,0,0,99999999999999999999,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:",
+                 "calls");
+    zvm_manifest m;
+    zvm_error err;
+    assert_int_equal(parse("Version = 20130611\nProgram = /p\nMemory = 9223372036854775807,0\nTimeout = 1\n" STD_CHANNELS,
+                           &m, &err), 0);
+    assert_int_equal(m.memory, INT64_MAX);
+    zvm_manifest_free(&m);
+}
+
+static void test_alias_length(void **state)
+{
+    char name[301], text[1024];
+    memset(name, 'a', 300);
+    name[300] = '\0';
+    snprintf(text, sizeof text, HEAD STD_CHANNELS "Channel = /dev/null,/dev/%s,0,0,1,1,0,0\n", name);
+    expect_error(text, ZVM_EXIT_MANIFEST, "MANIFEST 8:", "is too long: the NAME after /dev/ is a guest file name, at most 255 bytes");
+    name[255] = '\0';   /* exactly the longest name */
+    snprintf(text, sizeof text, HEAD STD_CHANNELS "Channel = /dev/null,/dev/%s,0,0,1,1,0,0\n", name);
+    zvm_manifest m;
+    zvm_error err;
+    assert_int_equal(parse(text, &m, &err), 0);
+    zvm_manifest_free(&m);
 }
 
 static void test_nul_byte(void **state)
@@ -273,6 +336,10 @@ int main(void)
         cmocka_unit_test(test_channel_direction),
         cmocka_unit_test(test_std_channels_and_aliases),
         cmocka_unit_test(test_too_many_channels),
+        cmocka_unit_test(test_unknown_keys_did_you_mean),
+        cmocka_unit_test(test_misspelt_required_key_points_at_its_line),
+        cmocka_unit_test(test_numbers_out_of_range),
+        cmocka_unit_test(test_alias_length),
         cmocka_unit_test(test_nul_byte),
         cmocka_unit_test(test_load_missing_file),
         cmocka_unit_test(test_load_file),

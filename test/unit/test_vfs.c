@@ -244,7 +244,7 @@ static void test_ro_image_mount(void **state)
     int fd = open(tarpath, O_RDONLY);
     zvm_image *img;
     zvm_error err;
-    assert_int_equal(zvm_image_open(fd, "/dev/img.tar", &img, &err), 0);
+    assert_int_equal(zvm_image_open(fd, "/dev/img.tar", 0, &img, &err), 0);
     vfs_node *tmp;
     assert_int_equal(vfs_mkdirs(fs, "/tmp", &tmp), 0);
     assert_int_equal(vfs_mount_image(fs, "/", img, true, "/dev/img.tar", &err), 0);
