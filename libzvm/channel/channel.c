@@ -39,8 +39,7 @@ struct zvm_channel {
     int fd;                    /* -1 for a network channel */
     char kind;                 /* 'f' 'c' 'p' 's' */
     zvm_channel_stats stats;
-    EVP_MD_CTX *md5;           /* NULL when etag is off (network channels always keep one) */
-    bool report_etag;          /* the manifest's etag field: the report shows the digest */
+    EVP_MD_CTX *md5;           /* NULL when etag is off */
     channel_net *net;          /* a tcp:// or tcp-listen:// channel; NULL for host objects */
     bool net_end_checked;      /* reader: the writer's digest was compared at the end */
     bool net_corrupt;          /* reader: ... and it differed */
@@ -195,7 +194,7 @@ int zvm_channel_open(const zvm_channel_spec *spec, zvm_channel **out, zvm_error 
     if (rc)
         return rc;
     zvm_channel *ch = calloc(1, sizeof *ch);
-    bool want_md5 = spec->etag || net;   /* a network stream always carries its digest */
+    bool want_md5 = spec->etag;
     if (ch) {
         ch->fd = fd;
         ch->net = net;
@@ -218,7 +217,6 @@ int zvm_channel_open(const zvm_channel_spec *spec, zvm_channel **out, zvm_error 
     ch->readable = readable;
     ch->writable = writable;
     ch->kind = kind;
-    ch->report_etag = spec->etag;
     ch->stats.network = net != NULL;
     *out = ch;
     return 0;
@@ -395,8 +393,11 @@ static bool net_stream_intact(zvm_channel *ch)
     if (ch->net_end_checked)
         return true;
     ch->net_end_checked = true;
+    const unsigned char *theirs = net_peer_md5(ch->net);
     unsigned char digest[16];
-    ch->net_corrupt = !md5_so_far(ch, digest) || memcmp(digest, net_peer_md5(ch->net), 16) != 0;
+    if (!theirs || !ch->md5)   /* one of the two ends keeps no digest: nothing to compare */
+        return true;
+    ch->net_corrupt = !md5_so_far(ch, digest) || memcmp(digest, theirs, 16) != 0;
     return !ch->net_corrupt;
 }
 
@@ -411,7 +412,10 @@ int zvm_channel_finish(zvm_channel *ch, zvm_error *err)
     unsigned char digest[16];
     if (!ch->net)
         return 0;
-    int rc = zvm_channel_problem(ch)[0] ? -EIO : !ch->writable ? 0 : md5_so_far(ch, digest) ? net_finish(ch->net, digest) : -ENOMEM;
+    int rc = zvm_channel_problem(ch)[0] ? -EIO
+             : !ch->writable ? 0
+             : !ch->md5 ? net_finish(ch->net, NULL)
+             : md5_so_far(ch, digest) ? net_finish(ch->net, digest) : -ENOMEM;
     if (rc)
         snprintf(err->msg, sizeof err->msg, "channel %s (%s): %s", ch->alias, ch->uri, rc == -ENOMEM ? "out of memory" : zvm_channel_problem(ch));
     return rc;
@@ -433,7 +437,7 @@ const char *zvm_channel_problem(const zvm_channel *ch)
 bool zvm_channel_etag(zvm_channel *ch, char out[33])
 {
     unsigned char digest[16];
-    if (!ch->report_etag || !md5_so_far(ch, digest))
+    if (!md5_so_far(ch, digest))
         return false;
     for (unsigned i = 0; i < 16; i++)
         snprintf(out + 2 * i, 3, "%02x", digest[i]);

@@ -10,7 +10,8 @@
  *
  * A uri tcp://HOST:PORT/TOKEN or tcp-listen://HOST:PORT/TOKEN (tcp-listen://fd:N/TOKEN: a socket
  * zvm inherited, already listening) is a network channel: a one-way stream to another session,
- * framed, token-checked, with the writer's MD5 checked by the reader at the end (net.h).
+ * framed, token-checked, with the writer's MD5 checked by the reader at the end when both keep
+ * an etag (net.h).
  */
 #ifndef ZVM_CHANNEL_H
 #define ZVM_CHANNEL_H

@@ -29,6 +29,10 @@
 #define HELLO_MAGIC_SIZE 8
 #define MAX_TOKEN 64
 #define MAX_FRAME (1u << 30)
+/* The end frame's length: END_WITH_MD5 is followed by the writer's digest, END_BARE is not (a
+ * writer whose etag is off keeps no digest). */
+#define END_WITH_MD5 0u
+#define END_BARE 0xffffffffu
 /* A connection that does not say its hello within this long is dropped (a legitimate peer sends
  * it with its connect), so a stranger cannot hold a listener for long. */
 #define HELLO_WAIT_MS 5000
@@ -57,6 +61,7 @@ struct channel_net {
     bool ended;                /* reader: the end frame arrived; writer: it was sent */
     bool broken;               /* a failure left the stream in an unknown state */
     unsigned char peer_md5[NET_MD5_SIZE];
+    bool has_peer_md5;         /* reader: the end frame carried a digest */
     char error[256];
 };
 
@@ -273,7 +278,7 @@ void net_set_deadline(channel_net *n, const struct timespec *deadline)
         n->deadline = *deadline;
 }
 
-const unsigned char *net_peer_md5(const channel_net *n) { return n->peer_md5; }
+const unsigned char *net_peer_md5(const channel_net *n) { return n->has_peer_md5 ? n->peer_md5 : NULL; }
 const char *net_error(const channel_net *n) { return n->error; }
 
 /* Sends every byte of iov (never raising SIGPIPE); 0 or -errno. */
@@ -468,10 +473,13 @@ int64_t net_read(channel_net *n, void *buf, size_t size)
         rc = recv_all(n, n->fd, header, sizeof header, -1);
         if (rc == 0) {
             n->frame_left = (uint32_t)header[0] << 24 | (uint32_t)header[1] << 16 | (uint32_t)header[2] << 8 | header[3];
-            if (n->frame_left > MAX_FRAME)
-                rc = -EPROTO;
-            else if (n->frame_left == 0 && (rc = recv_all(n, n->fd, n->peer_md5, NET_MD5_SIZE, -1)) == 0)
+            if (n->frame_left == END_BARE) {
+                n->frame_left = 0;
                 n->ended = true;
+            } else if (n->frame_left > MAX_FRAME)
+                rc = -EPROTO;
+            else if (n->frame_left == END_WITH_MD5 && (rc = recv_all(n, n->fd, n->peer_md5, NET_MD5_SIZE, -1)) == 0)
+                n->ended = n->has_peer_md5 = true;
         }
         if (rc) {
             n->broken = true;
@@ -502,14 +510,15 @@ int64_t net_read(channel_net *n, void *buf, size_t size)
     }
 }
 
-static int send_frame(channel_net *n, const void *payload, uint32_t len, const char *what)
+/* One frame: the 4-byte length (or end marker), then payload_size bytes. */
+static int send_frame(channel_net *n, uint32_t len, const void *payload, size_t payload_size, const char *what)
 {
     int rc = establish(n);
     if (rc)
         return rc;
     unsigned char header[4] = { (unsigned char)(len >> 24), (unsigned char)(len >> 16), (unsigned char)(len >> 8), (unsigned char)len };
-    struct iovec iov[2] = { { header, sizeof header }, { (void *)payload, len ? len : NET_MD5_SIZE } };
-    rc = send_all(n, iov, 2);
+    struct iovec iov[2] = { { header, sizeof header }, { (void *)payload, payload_size } };
+    rc = send_all(n, iov, payload_size ? 2 : 1);
     if (rc) {
         n->broken = true;
         return net_fail(n, -rc, "sending %s: %s", what,
@@ -522,7 +531,7 @@ int64_t net_write(channel_net *n, const void *buf, size_t size)
 {
     if (size > MAX_FRAME)
         size = MAX_FRAME;
-    int rc = send_frame(n, buf, (uint32_t)size, "data");
+    int rc = send_frame(n, (uint32_t)size, buf, size, "data");
     return rc ? rc : (int64_t)size;
 }
 
@@ -553,7 +562,8 @@ int net_finish(channel_net *n, const unsigned char md5[NET_MD5_SIZE])
 {
     if (n->ended)
         return 0;
-    int rc = send_frame(n, md5, 0, "the end of the stream");
+    int rc = md5 ? send_frame(n, END_WITH_MD5, md5, NET_MD5_SIZE, "the end of the stream")
+                 : send_frame(n, END_BARE, NULL, 0, "the end of the stream");
     if (rc == 0) {
         n->ended = true;
         shutdown(n->fd, SHUT_WR);

@@ -2,8 +2,8 @@
 # Network channels and connected jobs, measured (never asserted):
 #   1. throughput of one stream between two zvm sessions on this machine: 200 MB from a file
 #      through s_cat -> channel -> s_cat -> /dev/null, over tcp:// (a network channel) and over a
-#      FIFO (a host channel), against the host's own `cat file | cat > /dev/null` (etags on: a
-#      network channel always keeps its MD5, so the FIFO pays for one too);
+#      FIFO (a host channel), against the host's own `cat file | cat > /dev/null`; with etags off,
+#      and with them on (an MD5 at every channel end);
 #   2. the latency of a connected job on a 3-object-server Swift (test/cluster/start) as its node
 #      count grows: N-1 writers (z_mapreduce "flood 0") connected to one reducer; N=1 is a single
 #      unconnected node.  Median of BENCH_RUNS (default 5) POSTs each.
@@ -18,14 +18,15 @@ mb=200
 
 now_us() { echo $(( $(date +%s%N) / 1000 )); }
 
-s_cat_manifest() {   # s_cat_manifest FILE IN OUT: an s_cat session from IN to OUT
+s_cat_manifest() {   # s_cat_manifest FILE IN OUT [ETAG]: an s_cat session from IN to OUT
+    local etag=${4:-0}
     cat > "$1" <<M
 Version = 20130611
 Program = $top/build/fixtures/s_cat.wasm
 Memory = 67108864,0
 Timeout = 120
-Channel = $2,/dev/stdin,0,1,100000000,100000000000,0,0
-Channel = $3,/dev/stdout,0,1,0,0,100000000,100000000000
+Channel = $2,/dev/stdin,0,$etag,100000000,100000000000,0,0
+Channel = $3,/dev/stdout,0,$etag,0,0,100000000,100000000000
 Channel = /dev/null,/dev/stderr,0,0,0,0,1000,100000
 M
 }
@@ -47,13 +48,16 @@ best_pair_us() {
 
 head -c $((mb * 1000000)) /dev/zero > "$out/data"
 port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-s_cat_manifest "$out/tcp-r" "tcp-listen://127.0.0.1:$port/bench" /dev/null
-s_cat_manifest "$out/tcp-w" "$out/data" "tcp://127.0.0.1:$port/bench"
 mkfifo "$out/fifo"
-s_cat_manifest "$out/fifo-r" "$out/fifo" /dev/null
-s_cat_manifest "$out/fifo-w" "$out/data" "$out/fifo"
-t_tcp=$(best_pair_us "$out/tcp-r" "$out/tcp-w")
-t_fifo=$(best_pair_us "$out/fifo-r" "$out/fifo-w")
+declare -A t
+for etag in 0 1; do
+    s_cat_manifest "$out/tcp-r" "tcp-listen://127.0.0.1:$port/bench" /dev/null $etag
+    s_cat_manifest "$out/tcp-w" "$out/data" "tcp://127.0.0.1:$port/bench" $etag
+    s_cat_manifest "$out/fifo-r" "$out/fifo" /dev/null $etag
+    s_cat_manifest "$out/fifo-w" "$out/data" "$out/fifo" $etag
+    t[tcp$etag]=$(best_pair_us "$out/tcp-r" "$out/tcp-w")
+    t[fifo$etag]=$(best_pair_us "$out/fifo-r" "$out/fifo-w")
+done
 t_host=""
 for _ in 1 2 3; do
     t0=$(now_us); cat "$out/data" | cat > /dev/null; t1=$(now_us)
@@ -61,7 +65,9 @@ for _ in 1 2 3; do
 done
 echo "channel throughput between two sessions on one machine ($mb MB, best of 3):"
 printf '  %-44s %10s %8s\n' path ms MB/s
-for row in "host pipe (cat | cat):$t_host" "zvm -> FIFO channel -> zvm:$t_fifo" "zvm -> tcp:// network channel -> zvm:$t_tcp"; do
+for row in "host pipe (cat | cat):$t_host" "zvm -> FIFO channel -> zvm:${t[fifo0]}" \
+           "zvm -> tcp:// network channel -> zvm:${t[tcp0]}" "zvm -> FIFO -> zvm, etags on:${t[fifo1]}" \
+           "zvm -> tcp:// -> zvm, etags on:${t[tcp1]}"; do
     name=${row%:*} t=${row##*:}
     if [ "$t" = FAILED ]; then printf '  %-44s %10s %8s\n' "$name" FAILED -; continue; fi
     awk -v n="$name" -v t="$t" -v mb=$mb 'BEGIN { printf "  %-44s %10.0f %8.0f\n", n, t / 1000, mb / (t / 1e6) }'

@@ -72,6 +72,7 @@ typedef struct writer_job {
     char uri[128];
     const char *chunks[4];
     bool finish;
+    bool no_etag;              /* the writer keeps no digest: its end frame carries none */
     int64_t results[4];
     int finish_rc;
     char etag[33];
@@ -81,7 +82,7 @@ typedef struct writer_job {
 static void *writer_main(void *arg)
 {
     writer_job *w = arg;
-    zvm_channel *ch = open_net(w->uri, true, true, 100, 1 << 20, 10000);
+    zvm_channel *ch = open_net(w->uri, true, !w->no_etag, 100, 1 << 20, 10000);
     for (int i = 0; i < 4 && w->chunks[i]; i++)
         w->results[i] = zvm_channel_write(ch, w->chunks[i], strlen(w->chunks[i]), -1);
     zvm_error err;
@@ -338,6 +339,30 @@ static void test_writer_that_never_wrote_still_ends_the_stream(void **state)
     zvm_channel_close(in);
 }
 
+static void test_etag_off_on_either_end(void **state)
+{
+    for (int writer_etag = 0; writer_etag < 2; writer_etag++) {
+        int port, lfd = listening_socket(&port);
+        char uri[64];
+        snprintf(uri, sizeof uri, "tcp-listen://fd:%d/plain", lfd);
+        zvm_channel *in = open_net(uri, false, !writer_etag, 100, 1 << 20, 10000);
+        writer_job w = { .chunks = { "no ", "digest" }, .finish = true, .no_etag = !writer_etag };
+        snprintf(w.uri, sizeof w.uri, "tcp://127.0.0.1:%d/plain", port);
+        pthread_t t;
+        pthread_create(&t, NULL, writer_main, &w);
+        int64_t last;
+        assert_string_equal(read_all(in, &last), "no digest");
+        assert_int_equal(last, 0);                             /* a clean end, nothing to compare */
+        pthread_join(t, NULL);
+        assert_int_equal(w.finish_rc, 0);
+        char etag[33];
+        assert_int_equal(zvm_channel_etag(in, etag), !writer_etag);
+        zvm_error err;
+        assert_int_equal(zvm_channel_finish(in, &err), 0);
+        zvm_channel_close(in);
+    }
+}
+
 static void test_open_refuses_what_a_stream_cannot_be(void **state)
 {
     zvm_error err;
@@ -373,6 +398,7 @@ int main(void)
         cmocka_unit_test(test_peer_that_never_comes_meets_the_deadline),
         cmocka_unit_test(test_connector_may_start_before_its_listener),
         cmocka_unit_test(test_writer_that_never_wrote_still_ends_the_stream),
+        cmocka_unit_test(test_etag_off_on_either_end),
         cmocka_unit_test(test_open_refuses_what_a_stream_cannot_be),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
