@@ -179,7 +179,7 @@ struct handlers {
         unreachable, call, call_import, call_indirect, select, global_get, global_set,
         table_get, table_set, memory_size, memory_grow, ref_func, memory_init, data_drop,
         memory_copy, memory_fill, table_init, elem_drop, table_copy, table_grow, table_size,
-        table_fill, i64_eqz, lea, zero_locals;
+        table_fill, i64_eqz, lea, zero_locals, return_call, return_call_import, return_call_indirect;
 };
 extern const struct handlers wasm_handlers;
 

@@ -552,18 +552,33 @@ HANDLER(h_call_import)
     DISPATCH();
 }
 
-/* call_indirect [h][type index|table index][element slot|frame offset] */
-HANDLER(h_call_indirect)
+/* The function [h][type index|table index][element slot|...] names, checked: the element is in
+ * the table, not null, a reference the runtime knows (a number, never an address: see
+ * wasm_runtime_func_of_ref) and of the type.  NULL with the trap set otherwise. */
+static inline zvm_func *indirect_callee(struct exec *x, const cell *ip, uint64_t *fp)
 {
     zvm_table *t = x->inst->tables[ip[1].u32[1]];
     uint32_t i = (uint32_t)SLOT(ip[2].u32[0]);
-    if (UNLIKELY(i >= t->size)) TRAP(ZVM_TRAP_UNDEFINED_ELEMENT);
-    uint64_t ref = t->elems[i];
-    if (UNLIKELY(!ref)) TRAP(ZVM_TRAP_NULL_ELEMENT);
-    /* a reference is a number the runtime checks, never an address: see wasm_runtime_func_of_ref */
-    zvm_func *f = wasm_runtime_func_of_ref(x->rt, ref);
-    if (UNLIKELY(!f)) TRAP(ZVM_TRAP_SIGNATURE);
-    if (UNLIKELY(f->type != x->inst->types[ip[1].u32[0]])) TRAP(ZVM_TRAP_SIGNATURE);
+    enum zvm_trap_kind why;
+    zvm_func *f = NULL;
+    if (UNLIKELY(i >= t->size))
+        why = ZVM_TRAP_UNDEFINED_ELEMENT;
+    else if (UNLIKELY(!t->elems[i]))
+        why = ZVM_TRAP_NULL_ELEMENT;
+    else if (UNLIKELY(!(f = wasm_runtime_func_of_ref(x->rt, t->elems[i])) ||
+                      f->type != x->inst->types[ip[1].u32[0]]))
+        why = ZVM_TRAP_SIGNATURE;
+    else
+        return f;
+    trap_at(x, ip, why);
+    return NULL;
+}
+
+/* call_indirect [h][type index|table index][element slot|frame offset] */
+HANDLER(h_call_indirect)
+{
+    zvm_func *f = indirect_callee(x, ip, fp);
+    if (UNLIKELY(!f)) return 1;
     uint64_t *nfp = (uint64_t *)((char *)fp + ip[2].u32[1]);
     const cell *next = invoke(x, f, ip, ip + 3, fp, &nfp, &mem);
     if (!next) return 1;
@@ -584,6 +599,74 @@ HANDLER(h_ret)
         enter_instance(x, fr->inst);
         mem = memory_base(x);
     }
+    DISPATCH();
+}
+
+/* ---- tail calls: the callee takes over the caller's frame, and returns to the caller's caller ---- */
+
+/* A ret, for a host function called in tail position to return through. */
+static const cell ret_cell[1] = { { .h = h_ret } };
+
+/* Replaces the current frame by a call of f whose arguments are at args: they move to the
+ * frame's first slots and f runs in their place, so unbounded tail recursion takes constant
+ * stack.  A host function is called, its results moved to the frame's first slots, and then we
+ * return (ret_cell).  NULL on a trap. */
+static inline const cell *tail_invoke(struct exec *x, zvm_func *f, const cell *ip, uint64_t *fp, uint64_t *args,
+                                      uint8_t **memp)
+{
+    if (f->host) {
+        if (call_host(x, f, args, ip))
+            return NULL;
+        memmove(fp, args, f->type->nresults * sizeof *fp);
+        return ret_cell;
+    }
+    const struct code_func *cf = f->code;
+    if (UNLIKELY(fp + cf->frame_slots > x->stack_end)) {
+        trap_at(x, ip, ZVM_TRAP_STACK_EXHAUSTED);
+        return NULL;
+    }
+    memmove(fp, args, cf->nparams * sizeof *fp);
+    if (f->inst != x->inst) {
+        enter_instance(x, f->inst);
+        *memp = memory_base(x);
+    }
+    if (INTERRUPTED()) {
+        trap_at(x, cf->entry, ZVM_TRAP_INTERRUPTED);
+        return NULL;
+    }
+    return cf->entry;
+}
+
+/* return_call [h][code_func*][arguments offset]: a function of the same module */
+HANDLER(h_return_call)
+{
+    const struct code_func *cf = ip[1].ptr;
+    uint64_t *args = (uint64_t *)((char *)fp + ip[2].u32[0]);
+    if (UNLIKELY(fp + cf->frame_slots > x->stack_end)) TRAP(ZVM_TRAP_STACK_EXHAUSTED);
+    memmove(fp, args, cf->nparams * sizeof *fp);
+    ip = cf->entry;
+    if (INTERRUPTED()) TRAP(ZVM_TRAP_INTERRUPTED);
+    DISPATCH();
+}
+
+/* return_call_import [h][func index|arguments offset] */
+HANDLER(h_return_call_import)
+{
+    zvm_func *f = x->funcs[ip[1].u32[0]];
+    const cell *next = tail_invoke(x, f, ip, fp, (uint64_t *)((char *)fp + ip[1].u32[1]), &mem);
+    if (!next) return 1;
+    ip = next;
+    DISPATCH();
+}
+
+/* return_call_indirect [h][type index|table index][element slot|arguments offset] */
+HANDLER(h_return_call_indirect)
+{
+    zvm_func *f = indirect_callee(x, ip, fp);
+    if (UNLIKELY(!f)) return 1;
+    const cell *next = tail_invoke(x, f, ip, fp, (uint64_t *)((char *)fp + ip[2].u32[1]), &mem);
+    if (!next) return 1;
+    ip = next;
     DISPATCH();
 }
 
@@ -721,6 +804,8 @@ const struct handlers wasm_handlers = {
     .memory_fill = h_memory_fill, .table_init = h_table_init, .elem_drop = h_elem_drop,
     .table_copy = h_table_copy, .table_grow = h_table_grow, .table_size = h_table_size,
     .table_fill = h_table_fill, .i64_eqz = h_i64_eqz, .lea = h_lea, .zero_locals = h_zero_locals,
+    .return_call = h_return_call, .return_call_import = h_return_call_import,
+    .return_call_indirect = h_return_call_indirect,
 };
 
 /* ---- host-facing pieces ---- */

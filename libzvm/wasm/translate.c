@@ -301,7 +301,9 @@ static void take_call_results(struct tr *t, const zvm_functype *ft)
         wasm_tr_push_canon(t);
 }
 
-static void compile_call(struct tr *t, uint32_t op)
+/* call and return_call: [h][code_func*][frame] for a function of this module, [h][index|frame]
+ * for an import; the arguments are made contiguous at the frame.  Returns the callee's type. */
+static const zvm_functype *emit_direct_call(struct tr *t, handler local, handler import)
 {
     uint32_t f = imm_u32(t);
     const zvm_functype *ft = wasm_func_type(t->m, f);
@@ -310,18 +312,19 @@ static void compile_call(struct tr *t, uint32_t op)
         wasm_tr_materialize(t, i);
     uint32_t frame = BYTES(CANON(t, t->sp - n));
     if (f < t->m->nfunc_imports) {
-        uint32_t i = wasm_tr_emit(t, wasm_handlers.call_import, 2);
+        uint32_t i = wasm_tr_emit(t, import, 2);
         wasm_tr_at(t, i + 1)->u32[0] = f;
         wasm_tr_at(t, i + 1)->u32[1] = frame;
     } else {
-        uint32_t i = wasm_tr_emit(t, wasm_handlers.call, 3);
+        uint32_t i = wasm_tr_emit(t, local, 3);
         wasm_tr_at(t, i + 1)->ptr = &t->code->funcs[f - t->m->nfunc_imports];
         wasm_tr_at(t, i + 2)->u32[0] = frame;
     }
-    take_call_results(t, ft);
+    return ft;
 }
 
-static void compile_call_indirect(struct tr *t, uint32_t op)
+/* call_indirect and return_call_indirect: [h][type|table][element slot|frame]. */
+static const zvm_functype *emit_indirect_call(struct tr *t, handler h)
 {
     uint32_t type = imm_u32(t), table = imm_u32(t);
     const zvm_functype *ft = &t->m->types[type];
@@ -330,12 +333,35 @@ static void compile_call_indirect(struct tr *t, uint32_t op)
     uint32_t elem = wasm_tr_pop_slot(t);
     for (uint32_t i = t->sp - n; i < t->sp; i++)
         wasm_tr_materialize(t, i);
-    uint32_t i = wasm_tr_emit(t, wasm_handlers.call_indirect, 3);
+    uint32_t i = wasm_tr_emit(t, h, 3);
     wasm_tr_at(t, i + 1)->u32[0] = type;
     wasm_tr_at(t, i + 1)->u32[1] = table;
     wasm_tr_at(t, i + 2)->u32[0] = BYTES(elem);
     wasm_tr_at(t, i + 2)->u32[1] = BYTES(CANON(t, t->sp - n));
-    take_call_results(t, ft);
+    return ft;
+}
+
+static void compile_call(struct tr *t, uint32_t op)
+{
+    take_call_results(t, emit_direct_call(t, wasm_handlers.call, wasm_handlers.call_import));
+}
+
+static void compile_call_indirect(struct tr *t, uint32_t op)
+{
+    take_call_results(t, emit_indirect_call(t, wasm_handlers.call_indirect));
+}
+
+/* Tail calls: the callee replaces this function's frame and returns its results for it. */
+static void compile_return_call(struct tr *t, uint32_t op)
+{
+    emit_direct_call(t, wasm_handlers.return_call, wasm_handlers.return_call_import);
+    enter_dead_code(t);
+}
+
+static void compile_return_call_indirect(struct tr *t, uint32_t op)
+{
+    emit_indirect_call(t, wasm_handlers.return_call_indirect);
+    enter_dead_code(t);
 }
 
 /* ---- parametric ---- */

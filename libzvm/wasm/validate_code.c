@@ -8,6 +8,7 @@
  * here by hand.  Immediates are read and checked too, so that the translator after us may
  * assume a well-formed, well-typed body.
  */
+#include "wasm/features.h"
 #include "wasm/opinfo.h"
 #include "wasm/reader.h"
 #include "wasm/validate.h"
@@ -430,6 +431,21 @@ static bool validate_call(validator *v, const zvm_functype *t)
     return pop_types(v, t->params, t->nparams) && push_types(v, t->results, t->nresults);
 }
 
+/* return_call, return_call_indirect: the callee's results are the function's own (it returns
+ * them for us), and nothing after the call is reached. */
+static bool validate_tail_call(validator *v, const zvm_functype *t)
+{
+    const ctrl *fn = &v->ctrls[0];
+    const uint8_t *mine = end_types(fn);
+    if (t->nresults != fn->nresults || (t->nresults && memcmp(t->results, mine, t->nresults) != 0))
+        return fail(v, "type mismatch: a tail call's callee returns %u value(s) of other types than the function's %u",
+                    t->nresults, fn->nresults);
+    if (!pop_types(v, t->params, t->nparams))
+        return false;
+    set_unreachable(v);
+    return true;
+}
+
 static bool validate_select(validator *v, bool typed)
 {
     uint8_t t1, t2;
@@ -481,6 +497,8 @@ static bool validate_instr(validator *v, uint8_t op)
     const uint8_t *types;
     uint32_t x, n;
     uint8_t t;
+    if (wasm_feature_missing(op))
+        return fail(v, "illegal opcode 0x%02x (its proposal is not enabled in this engine)", op);
     switch (op) {
     case 0x00:                                           /* unreachable */
         set_unreachable(v);
@@ -538,7 +556,12 @@ static bool validate_instr(validator *v, uint8_t op)
         if (x >= m->nfuncs)
             return fail(v, "unknown function %u", x);
         return validate_call(v, wasm_func_type(m, x));
-    case 0x11: {                                         /* call_indirect */
+    case 0x12:                                           /* return_call */
+        READ(wasm_read_u32(&v->r, &x));
+        if (x >= m->nfuncs)
+            return fail(v, "unknown function %u", x);
+        return validate_tail_call(v, wasm_func_type(m, x));
+    case 0x11: case 0x13: {                              /* call_indirect, return_call_indirect */
         uint32_t table;
         READ(wasm_read_u32(&v->r, &x));
         READ(wasm_read_u32(&v->r, &table));
@@ -549,7 +572,9 @@ static bool validate_instr(validator *v, uint8_t op)
                         zvm_valtype_name(m->tables[table].elemtype));
         if (x >= m->ntypes)
             return fail(v, "unknown type %u", x);
-        return pop_expect(v, ZVM_I32, NULL) && validate_call(v, &m->types[x]);
+        if (!pop_expect(v, ZVM_I32, NULL))
+            return false;
+        return op == 0x11 ? validate_call(v, &m->types[x]) : validate_tail_call(v, &m->types[x]);
     }
     case 0x1a:                                           /* drop */
         return pop_any(v, &t);

@@ -37,7 +37,8 @@ enum kind {
     K_COPY, K_CONST32, K_CONST64, K_BR, K_BR_IF, K_BR_TABLE, K_RET, K_UNREACHABLE, K_CALL, K_CALL_IMPORT,
     K_CALL_INDIRECT, K_SELECT, K_GLOBAL_GET, K_GLOBAL_SET, K_TABLE_GET, K_TABLE_SET, K_MEMORY_SIZE,
     K_MEMORY_GROW, K_REF_FUNC, K_MEMORY_INIT, K_SEGMENT_DROP, K_MEMORY_COPY, K_TABLE_INIT, K_TABLE_COPY,
-    K_TABLE_GROW, K_TABLE_SIZE, K_TABLE_FILL, K_REF_IS_NULL, K_LEA, K_ZERO_LOCALS,
+    K_TABLE_GROW, K_TABLE_SIZE, K_TABLE_FILL, K_REF_IS_NULL, K_LEA, K_ZERO_LOCALS, K_RETURN_CALL,
+    K_RETURN_CALL_IMPORT, K_RETURN_CALL_INDIRECT,
 };
 
 struct hinfo {
@@ -142,6 +143,9 @@ static struct hinfo *build_table(size_t *count)
     add(t, &n, wasm_handlers.i64_eqz, K_REF_IS_NULL, 0);
     add(t, &n, wasm_handlers.lea, K_LEA, 0);
     add(t, &n, wasm_handlers.zero_locals, K_ZERO_LOCALS, 0);
+    add(t, &n, wasm_handlers.return_call, K_RETURN_CALL, 0);
+    add(t, &n, wasm_handlers.return_call_import, K_RETURN_CALL_IMPORT, 0);
+    add(t, &n, wasm_handlers.return_call_indirect, K_RETURN_CALL_INDIRECT, 0);
     qsort(t, n, sizeof *t, by_handler);
     *count = n;
     return t;
@@ -176,7 +180,7 @@ static uint32_t length(const struct hinfo *hi, const cell *c)
     switch (hi->kind) {
     case K_UNARY: case K_COPY: case K_CONST32: case K_BR: case K_BR_IF: case K_CALL_IMPORT: case K_GLOBAL_GET:
     case K_GLOBAL_SET: case K_MEMORY_SIZE: case K_MEMORY_GROW: case K_REF_FUNC: case K_SEGMENT_DROP:
-    case K_TABLE_SIZE: case K_REF_IS_NULL: case K_ZERO_LOCALS:
+    case K_TABLE_SIZE: case K_REF_IS_NULL: case K_ZERO_LOCALS: case K_RETURN_CALL_IMPORT:
         return 2;
     case K_RET: case K_UNREACHABLE:
         return 1;
@@ -297,11 +301,11 @@ static void flow_to(struct verifier *v, const uint8_t *st, int64_t cell_index)
 
 static const zvm_functype *call_type(struct verifier *v, const struct hinfo *hi, const cell *c, uint32_t *frame)
 {
-    if (hi->kind == K_CALL) {
+    if (hi->kind == K_CALL || hi->kind == K_RETURN_CALL) {
         *frame = c[2].u32[0];
         return wasm_func_type(v->m, ((const struct code_func *)c[1].ptr)->func_index);
     }
-    if (hi->kind == K_CALL_IMPORT) {
+    if (hi->kind == K_CALL_IMPORT || hi->kind == K_RETURN_CALL_IMPORT) {
         *frame = c[1].u32[1];
         return wasm_func_type(v->m, c[1].u32[0]);
     }
@@ -383,6 +387,15 @@ static bool step(struct verifier *v, const struct hinfo *hi, const cell *c, uint
         return false;
     case K_UNREACHABLE:
         return false;
+    case K_RETURN_CALL: case K_RETURN_CALL_IMPORT: case K_RETURN_CALL_INDIRECT: {
+        uint32_t frame;                          /* the arguments, then our caller gets the results */
+        const zvm_functype *ft = call_type(v, hi, c, &frame);
+        if (hi->kind == K_RETURN_CALL_INDIRECT)
+            rd(v, st, c[2].u32[0], I32);
+        for (uint32_t p = 0; p < ft->nparams; p++)
+            rd(v, st, frame + 8 * p, ft->params[p]);
+        return false;
+    }
     case K_CALL: case K_CALL_IMPORT: case K_CALL_INDIRECT: {
         uint32_t frame;
         const zvm_functype *ft = call_type(v, hi, c, &frame);

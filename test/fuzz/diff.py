@@ -33,7 +33,7 @@ TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen_stacky  # noqa: E402  (beside this file)
 FEATURES = ['--mvp-features', '--enable-bulk-memory', '--enable-sign-ext', '--enable-nontrapping-float-to-int',
-            '--enable-mutable-globals', '--enable-multivalue']
+            '--enable-mutable-globals', '--enable-multivalue', '--enable-tail-call']
 # binaryen 108's reference types still have funcref <: anyref (= externref), which the final
 # spec dropped: with them on, many modules are invalid everywhere.  Every other round uses them.
 REFTYPES = ['--enable-reference-types']
@@ -54,7 +54,7 @@ def make_module(work, seed, rng):
         wat = os.path.join(work, f'{seed}.wat')
         with open(wat, 'w') as f:
             f.write(gen_stacky.Gen(seed).module())
-        p = run(['wat2wasm', wat, '-o', wasm])
+        p = run(['wat2wasm', '--enable-tail-call', wat, '-o', wasm])
         os.unlink(wat)
         return wasm if p is not None and p.returncode == 0 else None
     data = random.Random(seed).randbytes(rng.choice([512, 2048, 8192, 16384]))
@@ -112,7 +112,7 @@ def reduce_wat(out, name, engine, budget=300):
     def same(candidate):
         with open(test_wat, 'w') as f:
             f.write('\n'.join(candidate))
-        p = run(['wat2wasm', test_wat, '-o', test_wasm])
+        p = run(['wat2wasm', '--enable-tail-call', test_wat, '-o', test_wasm])
         return p is not None and p.returncode == 0 and verdict(engine, test_wasm) == want
 
     chunk = max(1, len(lines) // 2)
