@@ -30,6 +30,7 @@ enum zvm_exit_code {
     ZVM_EXIT_MANIFEST = 14,    /* the manifest breaks a rule */
     ZVM_EXIT_USAGE = 22,       /* a bad command line (zvm) or bad options */
     ZVM_EXIT_TOO_MANY = 23,    /* more channels than ZVM_MANIFEST_MAX_CHANNELS */
+    ZVM_EXIT_PEER = 32,        /* EPIPE: a network channel's peer failed, went away or never came */
 };
 
 #endif

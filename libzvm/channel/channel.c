@@ -26,6 +26,8 @@
 
 #include <openssl/evp.h>
 
+#include "channel/net.h"
+
 /* Host reads and writes move at most this much per system call (Linux caps at ~2 GiB anyway). */
 #define MAX_IO (1u << 30)
 
@@ -34,10 +36,13 @@ struct zvm_channel {
     enum zvm_channel_type type;
     int64_t limits[4];
     bool readable, writable;
-    int fd;
+    int fd;                    /* -1 for a network channel */
     char kind;                 /* 'f' 'c' 'p' 's' */
     zvm_channel_stats stats;
     EVP_MD_CTX *md5;           /* NULL when etag is off */
+    channel_net *net;          /* a tcp:// or tcp-listen:// channel; NULL for host objects */
+    bool net_end_checked;      /* reader: the writer's digest was compared at the end */
+    bool net_corrupt;          /* reader: ... and it differed */
 };
 
 bool zvm_channel_spec_readable(const zvm_channel_spec *spec)
@@ -128,41 +133,82 @@ static int open_host(const zvm_channel_spec *spec, bool readable, bool writable,
     return fd;
 }
 
-int zvm_channel_open(const zvm_channel_spec *spec, zvm_channel **out, zvm_error *err)
+/* A network channel is a one-way stream: sequential, and read or written, not both. */
+static int open_network(const zvm_channel_spec *spec, bool readable, bool writable, channel_net **net, zvm_error *err)
 {
-    if (strncmp(spec->uri, "tcp:", 4) == 0)
-        return open_fail(err, spec, ENOTSUP, "tcp: channels are not supported yet");
-    bool readable = zvm_channel_spec_readable(spec), writable = zvm_channel_spec_writable(spec);
-    if (!readable && !writable)
-        return open_fail(err, spec, EINVAL, "can be neither read nor written (all of its limits are 0)");
+    const char *problem = zvm_channel_network_uri_problem(spec->uri);
+    if (problem)
+        return open_fail(err, spec, EINVAL, problem);
+    if (readable == writable || spec->type != ZVM_CH_SEQ_SEQ)
+        return open_fail(err, spec, EINVAL, "a network channel is type 0 and either read or written (set gets/get_size or puts/put_size to 0)");
+    char why[300];
+    int rc = net_open(spec->uri, writable, net, why, sizeof why);
+    return rc ? open_fail(err, spec, -rc, why) : 0;
+}
 
-    int fd = open_host(spec, readable, writable, err);
-    if (fd < 0)
-        return fd;
+/* Opens the host object (fd, kind) or the network endpoint (net). */
+static int open_endpoint(const zvm_channel_spec *spec, bool readable, bool writable, int *fd, char *kind, channel_net **net,
+                         zvm_error *err)
+{
+    if (zvm_channel_uri_is_network(spec->uri)) {
+        *fd = -1;
+        *kind = 's';
+        return open_network(spec, readable, writable, net, err);
+    }
+    *fd = open_host(spec, readable, writable, err);
+    if (*fd < 0)
+        return *fd;
     struct stat st;
-    if (fstat(fd, &st) != 0) {
+    if (fstat(*fd, &st) != 0) {
         int e = errno;
-        close(fd);
+        close(*fd);
         return open_fail(err, spec, e, "cannot stat the opened object");
     }
     /* Append writes (type 1) start at the end of what a read-write file already holds. */
     if (S_ISREG(st.st_mode) && writable && spec->type == ZVM_CH_RND_SEQ && own_descriptor(spec->uri) < 0)
-        lseek(fd, 0, SEEK_END);
+        lseek(*fd, 0, SEEK_END);
+    *kind = kind_of(st.st_mode);
+    return 0;
+}
 
+static EVP_MD_CTX *md5_new(void)
+{
+    EVP_MD_CTX *md5 = EVP_MD_CTX_new();
+    if (md5 && !EVP_DigestInit_ex(md5, EVP_md5(), NULL)) {
+        EVP_MD_CTX_free(md5);
+        md5 = NULL;
+    }
+    return md5;
+}
+
+int zvm_channel_open(const zvm_channel_spec *spec, zvm_channel **out, zvm_error *err)
+{
+    bool readable = zvm_channel_spec_readable(spec), writable = zvm_channel_spec_writable(spec);
+    if (!readable && !writable)
+        return open_fail(err, spec, EINVAL, "can be neither read nor written (all of its limits are 0)");
+
+    int fd;
+    char kind;
+    channel_net *net = NULL;
+    int rc = open_endpoint(spec, readable, writable, &fd, &kind, &net, err);
+    if (rc)
+        return rc;
     zvm_channel *ch = calloc(1, sizeof *ch);
+    bool want_md5 = spec->etag;
     if (ch) {
+        ch->fd = fd;
+        ch->net = net;
         ch->alias = strdup(spec->alias);
         ch->uri = strdup(spec->uri);
-        if (spec->etag && (ch->md5 = EVP_MD_CTX_new()) != NULL && !EVP_DigestInit_ex(ch->md5, EVP_md5(), NULL)) {
-            EVP_MD_CTX_free(ch->md5);
-            ch->md5 = NULL;
-        }
+        ch->md5 = want_md5 ? md5_new() : NULL;
     }
-    if (!ch || !ch->alias || !ch->uri || (spec->etag && !ch->md5)) {
-        close(fd);
-        if (ch) {
-            ch->fd = -1;
+    if (!ch || !ch->alias || !ch->uri || (want_md5 && !ch->md5)) {
+        if (ch)
             zvm_channel_close(ch);
+        else {
+            if (fd >= 0)
+                close(fd);
+            net_close(net);
         }
         return open_fail(err, spec, ENOMEM, "out of memory");
     }
@@ -170,8 +216,8 @@ int zvm_channel_open(const zvm_channel_spec *spec, zvm_channel **out, zvm_error 
     memcpy(ch->limits, spec->limits, sizeof ch->limits);
     ch->readable = readable;
     ch->writable = writable;
-    ch->fd = fd;
-    ch->kind = kind_of(st.st_mode);
+    ch->kind = kind;
+    ch->stats.network = net != NULL;
     *out = ch;
     return 0;
 }
@@ -182,6 +228,7 @@ void zvm_channel_close(zvm_channel *ch)
         return;
     if (ch->fd >= 0)
         close(ch->fd);
+    net_close(ch->net);
     EVP_MD_CTX_free(ch->md5);
     free(ch->alias);
     free(ch->uri);
@@ -216,6 +263,8 @@ static int64_t quota_allows(int64_t calls, int64_t call_limit, int64_t bytes, in
     return size > MAX_IO ? MAX_IO : (int64_t)size;
 }
 
+static bool net_stream_intact(zvm_channel *ch);
+
 /* A host errno as the guest should see it: the meaningful ones pass, the rest are -EIO. */
 static int64_t guest_errno(int e)
 {
@@ -237,13 +286,22 @@ int64_t zvm_channel_read(zvm_channel *ch, void *buf, uint64_t size, int64_t offs
     if (n < 0 || size == 0)
         return n < 0 ? n : 0;   /* a zero-byte call transfers nothing and is not counted */
     /* No retry on EINTR: only the session's Timeout interrupts a read, and it must end it. */
-    ssize_t got = offset >= 0 ? pread(ch->fd, buf, (size_t)n, offset) : read(ch->fd, buf, (size_t)n);
-    if (got < 0)
-        return guest_errno(errno);
+    ssize_t got;
+    if (ch->net) {
+        got = net_read(ch->net, buf, (size_t)n);
+        if (got < 0)
+            return guest_errno(-(int)got);
+    } else {
+        got = offset >= 0 ? pread(ch->fd, buf, (size_t)n, offset) : read(ch->fd, buf, (size_t)n);
+        if (got < 0)
+            return guest_errno(errno);
+    }
     ch->stats.gets++;
     ch->stats.get_bytes += got;
     if (ch->md5 && got > 0)
         EVP_DigestUpdate(ch->md5, buf, (size_t)got);
+    if (ch->net && got == 0 && !net_stream_intact(ch))
+        return -EIO;
     return got;
 }
 
@@ -293,9 +351,16 @@ int64_t zvm_channel_write(zvm_channel *ch, const void *buf, uint64_t size, int64
     int64_t n = quota_allows(ch->stats.puts, ch->limits[ZVM_LIMIT_PUTS], ch->stats.put_bytes, ch->limits[ZVM_LIMIT_PUT_SIZE], size);
     if (n < 0 || size == 0)
         return n < 0 ? n : 0;
-    ssize_t put = write_all(ch, buf, (size_t)n, offset);
-    if (put < 0)
-        return guest_errno(errno);
+    ssize_t put;
+    if (ch->net) {
+        put = net_write(ch->net, buf, (size_t)n);
+        if (put < 0)
+            return guest_errno(-(int)put);
+    } else {
+        put = write_all(ch, buf, (size_t)n, offset);
+        if (put < 0)
+            return guest_errno(errno);
+    }
     ch->stats.puts++;
     ch->stats.put_bytes += put;
     if (ch->md5 && put > 0)
@@ -308,17 +373,71 @@ void zvm_channel_get_stats(const zvm_channel *ch, zvm_channel_stats *out)
     *out = ch->stats;
 }
 
-bool zvm_channel_etag(zvm_channel *ch, char out[33])
+/* The MD5 of the bytes so far.  A copy is finished, so it can be asked for mid-run and the
+ * digest keeps going. */
+static bool md5_so_far(zvm_channel *ch, unsigned char digest[16])
 {
-    if (!ch->md5)
-        return false;
-    /* Finish a copy, so the etag can be asked for mid-run and the digest keeps going. */
-    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned char full[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     EVP_MD_CTX *copy = EVP_MD_CTX_new();
-    bool ok = copy && EVP_MD_CTX_copy_ex(copy, ch->md5) && EVP_DigestFinal_ex(copy, digest, &len) && len == 16;
+    bool ok = ch->md5 && copy && EVP_MD_CTX_copy_ex(copy, ch->md5) && EVP_DigestFinal_ex(copy, full, &len) && len == 16;
     EVP_MD_CTX_free(copy);
-    if (!ok)
+    if (ok)
+        memcpy(digest, full, 16);
+    return ok;
+}
+
+/* At the reader's end of stream: does what arrived hash to what the writer sent? */
+static bool net_stream_intact(zvm_channel *ch)
+{
+    if (ch->net_end_checked)
+        return true;
+    ch->net_end_checked = true;
+    const unsigned char *theirs = net_peer_md5(ch->net);
+    unsigned char digest[16];
+    if (!theirs || !ch->md5)   /* one of the two ends keeps no digest: nothing to compare */
+        return true;
+    ch->net_corrupt = !md5_so_far(ch, digest) || memcmp(digest, theirs, 16) != 0;
+    return !ch->net_corrupt;
+}
+
+void zvm_channel_set_deadline(zvm_channel *ch, const struct timespec *deadline)
+{
+    if (ch->net)
+        net_set_deadline(ch->net, deadline);
+}
+
+int zvm_channel_finish(zvm_channel *ch, zvm_error *err)
+{
+    unsigned char digest[16];
+    if (!ch->net)
+        return 0;
+    int rc = zvm_channel_problem(ch)[0] ? -EIO
+             : !ch->writable ? 0
+             : !ch->md5 ? net_finish(ch->net, NULL)
+             : md5_so_far(ch, digest) ? net_finish(ch->net, digest) : -ENOMEM;
+    if (rc)
+        snprintf(err->msg, sizeof err->msg, "channel %s (%s): %s", ch->alias, ch->uri, rc == -ENOMEM ? "out of memory" : zvm_channel_problem(ch));
+    return rc;
+}
+
+void zvm_channel_abort(zvm_channel *ch)
+{
+    if (ch->net)
+        net_abort(ch->net);
+}
+
+const char *zvm_channel_problem(const zvm_channel *ch)
+{
+    if (ch->net_corrupt)
+        return "the stream's MD5 differs from the one its writer sent (corrupted in transit)";
+    return ch->net ? net_error(ch->net) : "";
+}
+
+bool zvm_channel_etag(zvm_channel *ch, char out[33])
+{
+    unsigned char digest[16];
+    if (!md5_so_far(ch, digest))
         return false;
     for (unsigned i = 0; i < 16; i++)
         snprintf(out + 2 * i, 3, "%02x", digest[i]);

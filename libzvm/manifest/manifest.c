@@ -176,12 +176,17 @@ static void warn(zvm_manifest *m, int line, const char *fmt, ...)
 }
 
 /* An alias is the guest's /dev/NAME: one path component, printable, no blanks (the report's
- * etag line separates aliases from digests by spaces). */
+ * etag line separates aliases from digests by spaces).  /dev/in/NAME and /dev/out/NAME are the
+ * ends of a connected job's channels (2014's names), so those two directories are allowed. */
 static const char *alias_problem(span a)
 {
     if (a.n <= 5 || memcmp(a.p, "/dev/", 5) != 0)
         return "must be /dev/NAME";
     span name = { a.p + 5, a.n - 5 };
+    if (name.n > 3 && memcmp(name.p, "in/", 3) == 0)
+        name = (span){ name.p + 3, name.n - 3 };
+    else if (name.n > 4 && memcmp(name.p, "out/", 4) == 0)
+        name = (span){ name.p + 4, name.n - 4 };
     if (span_is(name, ".") || span_is(name, ".."))
         return "must name a file, not . or ..";
     if (name.n > ZVM_MANIFEST_ALIAS_NAME_MAX)
@@ -189,7 +194,7 @@ static const char *alias_problem(span a)
     for (size_t i = 0; i < name.n; i++) {
         unsigned char c = (unsigned char)name.p[i];
         if (c == '/')
-            return "must be /dev/NAME with no further '/'";
+            return "must be /dev/NAME with no further '/' (only /dev/in/NAME and /dev/out/NAME have one)";
         if (c <= ' ' || c == 0x7f)
             return "must not contain blanks or control characters";
     }
@@ -212,12 +217,15 @@ static int parse_channel(zvm_manifest *m, int line, span value, zvm_error *err)
                     ZVM_MANIFEST_MAX_CHANNELS);
 
     span uri = f[0], alias = f[1];
-    if (uri.n >= 4 && memcmp(uri.p, "tcp:", 4) == 0)
-        return fail(err, ZVM_EXIT_MANIFEST, line, "network channel '%s': tcp: channels are not supported yet",
-                    span_show(uri, show, sizeof show));
+    char *uri_text = span_dup(uri);
+    bool network = uri_text && zvm_channel_uri_is_network(uri_text);
+    const char *net_problem = network ? zvm_channel_network_uri_problem(uri_text) : NULL;
+    free(uri_text);
+    if (net_problem)
+        return fail(err, ZVM_EXIT_MANIFEST, line, "network channel '%s': %s", span_show(uri, show, sizeof show), net_problem);
     if (uri.n == 0)
         return fail(err, ZVM_EXIT_MANIFEST, line, "Channel has an empty uri; give an absolute host path");
-    if (uri.p[0] != '/')
+    if (uri.p[0] != '/' && !network)
         return fail(err, ZVM_EXIT_MANIFEST, line, "channel uri '%s' is not an absolute path; write it from /",
                     span_show(uri, show, sizeof show));
     const char *why = alias_problem(alias);
@@ -244,6 +252,10 @@ static int parse_channel(zvm_manifest *m, int line, span value, zvm_error *err)
     if (!readable && !writable)
         return fail(err, ZVM_EXIT_MANIFEST, line,
                     "channel %s can be neither read nor written: make gets and get_size, or puts and put_size, above 0",
+                    span_show(alias, show, sizeof show));
+    if (network && (type != ZVM_CH_SEQ_SEQ || readable == writable || span_is(alias, "/dev/nvram")))
+        return fail(err, ZVM_EXIT_MANIFEST, line,
+                    "network channel %s must be type 0 and either read or written, not both (and not /dev/nvram)",
                     span_show(alias, show, sizeof show));
     if (readable && writable && type == ZVM_CH_SEQ_SEQ)
         return fail(err, ZVM_EXIT_MANIFEST, line,

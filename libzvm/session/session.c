@@ -36,7 +36,22 @@ typedef struct session {
     zvm_runtime *rt;
     zvm_guest *guest;
     session_timer timer;       /* the Timeout, running from the start of the session */
+    bool past_due;             /* stage 6 began after the Timeout (the timer may not have fired yet) */
 } session;
+
+/* What a network channel was waiting for when the session stopped ("" when none was). */
+static const char *network_wait(session *s)
+{
+    static _Thread_local char buf[300];
+    for (size_t i = 0; s->channels && i < s->m->nchannels; i++) {
+        const char *why = s->channels[i] ? zvm_channel_problem(s->channels[i]) : "";
+        if (*why) {
+            snprintf(buf, sizeof buf, "channel %s: %s", zvm_channel_alias(s->channels[i]), why);
+            return buf;
+        }
+    }
+    return "";
+}
 
 /* Records the failure (the report keeps the first one) and returns its exit code.  Once the
  * Timeout has passed, whatever stopped the session (an interrupted read, a trap) is the timeout;
@@ -44,12 +59,14 @@ typedef struct session {
 static int failed(session *s, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int failed(session *s, int code, const char *fmt, ...)
 {
-    if (s->r->exit_code == 0 && session_timer_fired(&s->timer)) {
+    if (s->r->exit_code == 0 && (session_timer_fired(&s->timer) || s->past_due)) {
         int sig = session_timer_signal(&s->timer);
+        const char *why = network_wait(s);
         if (sig)
             snprintf(s->r->state, sizeof s->r->state, "stopped by %s", zvm_signal_name(sig));
         else
-            snprintf(s->r->state, sizeof s->r->state, "session timeout");
+            snprintf(s->r->state, sizeof s->r->state, "session timeout%s%s%s", *why ? " (" : "", why,
+                     *why ? ")" : "");
         s->r->exit_code = code = ZVM_EXIT_TRAP;
     } else if (s->r->exit_code == 0) {
         va_list ap;
@@ -198,6 +215,7 @@ static int open_channel(session *s, size_t i)
         return failed(s, ZVM_EXIT_MANIFEST, "MANIFEST %d: %s", spec->line, err.msg);
     if (rc != 0)
         return failed(s, ZVM_EXIT_IO, "%s", err.msg);
+    zvm_channel_set_deadline(s->channels[i], &s->timer.due);
     trace(s, "channel %s: %s opened (%c, type %d, %s%s)", spec->alias, redirected.uri, zvm_channel_kind(s->channels[i]),
           (int)spec->type, zvm_channel_readable(s->channels[i]) ? "r" : "", zvm_channel_writable(s->channels[i]) ? "w" : "");
     return 0;
@@ -446,9 +464,29 @@ static bool stopped_by_signal(session *s)
     return true;
 }
 
+/* The network streams' end: with their end frame only when the session ended ok and the guest
+ * returned 0, else aborted, so a reader never takes a partial stream for a whole one.  A stream
+ * that broke fails the session even if the guest shrugged the error off. */
+static void end_streams(session *s)
+{
+    zvm_error err;
+    s->past_due = session_timer_overrun_ms(&s->timer) >= 0;
+    const char *broken = network_wait(s);
+    if (*broken)
+        failed(s, ZVM_EXIT_PEER, "%s", broken);
+    for (size_t i = 0; s->channels && i < s->m->nchannels; i++) {
+        if (!s->channels[i])
+            continue;
+        if (s->r->exit_code != 0 || s->r->user_rc != 0)
+            zvm_channel_abort(s->channels[i]);
+        else if (zvm_channel_finish(s->channels[i], &err) != 0)
+            failed(s, ZVM_EXIT_PEER, "%s", err.msg);
+    }
+}
+
 /* Stage 6: write `wo` images back (even after a trap: what the guest wrote up to then stays),
  * each into place only if complete; never after a stop signal (half of what the guest meant to
- * write is worse than none: the previous file stays). */
+ * write is worse than none: the previous file stays); then end the network streams (end_streams). */
 static void finish_guest(session *s)
 {
     zvm_error err;
@@ -461,6 +499,8 @@ static void finish_guest(session *s)
         written = false;
     }
     settle_wo_images(s, written);
+    if (!s->opt->check_only)
+        end_streams(s);
 }
 
 static double seconds(struct timeval tv)

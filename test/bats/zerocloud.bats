@@ -238,11 +238,24 @@ JSON
     [ "$code" = 400 ] && [[ "$body" == *'not a readable tar'* ]]
 }
 
-@test "zerocloud: multi-node pipelines are answered 501 (not supported yet)" {
-    echo '[{"name": "map", "exec": {"path": "file://tools:interp"}, "connect": ["reduce"]},
-           {"name": "reduce", "exec": {"path": "file://tools:interp"}}]' > "$tmp/j"
+@test "zerocloud: connected jobs on one object server; a cycle is 501, an unknown peer 400" {
+    zc_need_zvm
+    zc_put words/w1 "b a b"
+    echo '[{"name": "map", "exec": {"path": "file://tools:mr", "args": "map"},
+            "devices": [{"name": "stdin", "path": "swift://~/words/w*"}], "connect": ["reduce"]},
+           {"name": "reduce", "exec": {"path": "file://tools:mr", "args": "reduce"},
+            "devices": [{"name": "stdout"}]}]' > "$tmp/j"
     zc_post / application/json "$tmp/j"
-    [ "$code" = 501 ] && [[ "$body" == *'not supported yet'* ]]
+    [ "$code" = 200 ] && [ "$body" = "$(printf 'a 1\nb 2')" ]
+    [ "$(zc_hdr X-Nexe-System)" = "map,reduce" ]
+    [ "$(zc_hdr X-Nexe-Server)" = "127.0.0.1:$ZVM_OBJECT_PORT,127.0.0.1:$ZVM_OBJECT_PORT" ]
+    echo '[{"name": "a", "exec": {"path": "file://tools:mr"}, "connect": ["b"]},
+           {"name": "b", "exec": {"path": "file://tools:mr"}, "connect": ["a"]}]' > "$tmp/j"
+    zc_post / application/json "$tmp/j"
+    [ "$code" = 501 ] && [[ "$body" == *'form a cycle'* ]]
+    echo '[{"name": "a", "exec": {"path": "file://tools:mr"}, "connect": ["nobody"]}]' > "$tmp/j"
+    zc_post / application/json "$tmp/j"
+    [ "$code" = 400 ] && [[ "$body" == *'"nobody", which is no node of this job'* ]]
 }
 
 @test "zerocloud: jobs need credentials, and reading another account's objects is refused" {

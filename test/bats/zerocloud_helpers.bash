@@ -4,15 +4,18 @@
 # zc_start_cluster: builds the "tools" system image (z_interp as /interp, /etc/motd), writes the
 # filters' config snippets, starts Swift with them and gets a token.  Exports what tests use.
 # ZC_TIMEOUT (default 3) is the session timeout of this cluster; ZC_MAXPOOL (4) and ZC_MAXQUEUE
-# (100) its cap on sessions running and waiting; ZC_KEYSTONE=1 adds Keystone and its proxy.
+# (100) its cap on sessions running and waiting; ZC_KEYSTONE=1 adds Keystone and its proxy;
+# ZC_OBJECT_SERVERS=N (with ZC_REPLICAS) makes the object tier N servers (test/cluster/README).
+# The tools image holds z_interp as /interp and z_mapreduce as /mr.
 zc_start_cluster() {
     cd "$BATS_TEST_DIRNAME/../.."
     ZC_TMP=$(mktemp -d "${TMPDIR:-/tmp}/zc-test.XXXXXX")
     ZC_SERVER_TMP=$ZC_TMP/server-tmp        # the servers' TMPDIR: must stay empty
     mkdir -p "$ZC_SERVER_TMP" "$ZC_TMP/tools/etc"
     cp build/fixtures/z_interp.wasm "$ZC_TMP/tools/interp"
+    cp build/fixtures/z_mapreduce.wasm "$ZC_TMP/tools/mr"
     echo "message of the tools image" > "$ZC_TMP/tools/etc/motd"
-    tar -cf "$ZC_TMP/tools.tar" -C "$ZC_TMP/tools" interp etc
+    tar -cf "$ZC_TMP/tools.tar" -C "$ZC_TMP/tools" interp mr etc
     # "broken" is an operator's mistake (its tar does not exist): zvm itself fails on it
     sysimages="tools $ZC_TMP/tools.tar broken $ZC_TMP/no-such-image.tar"
     if [ -f build/images/python.tar ]; then
@@ -34,6 +37,7 @@ zerovm_timeout = ${ZC_TIMEOUT:-3}
 zerovm_kill_timeout = 3
 zerovm_maxpool = ${ZC_MAXPOOL:-4}
 zerovm_maxqueue = ${ZC_MAXQUEUE:-100}
+zerovm_maxpool_connected = ${ZC_MAXPOOL_CONNECTED:-100}
 zerovm_maxnexemem = 268435456
 EOF
     ZVM_PROXY_CONF_EXTRA=$ZC_TMP/proxy.conf ZVM_OBJECT_CONF_EXTRA=$ZC_TMP/object.conf \
@@ -41,9 +45,11 @@ EOF
     ZVM_PROXY_PIPELINE="catch_errors gatekeeper healthcheck proxy-logging cache listing_formats tempauth zerovm copy dlo slo proxy-logging proxy-server" \
     ZVM_KEYSTONE_PROXY_PIPELINE="catch_errors gatekeeper healthcheck proxy-logging cache listing_formats authtoken keystoneauth zerovm copy dlo slo proxy-logging proxy-server" \
     PYTHONPATH=$PWD/share/zerocloud TMPDIR=$ZC_SERVER_TMP \
-        test/cluster/start ${ZC_KEYSTONE:+--keystone} --dir "$ZC_TMP/cluster" > "$ZC_TMP/cluster.env"
+        test/cluster/start ${ZC_KEYSTONE:+--keystone} ${ZC_OBJECT_SERVERS:+--object-servers $ZC_OBJECT_SERVERS} \
+        ${ZC_REPLICAS:+--replicas $ZC_REPLICAS} --dir "$ZC_TMP/cluster" > "$ZC_TMP/cluster.env"
     . "$ZC_TMP/cluster.env"
-    export ZC_TMP ZC_SERVER_TMP ZVM_CLUSTER_DIR ST_AUTH ST_USER ST_KEY ZVM_SWIFT_URL
+    export ZC_TMP ZC_SERVER_TMP ZVM_CLUSTER_DIR ST_AUTH ST_USER ST_KEY ZVM_SWIFT_URL \
+        ZVM_OBJECT_SERVERS ZVM_OBJECT_SERVER_PIDS ZVM_OBJECT_PORT
     if [ -n "${ZC_KEYSTONE:-}" ]; then
         export OS_AUTH_URL OS_USERNAME OS_PASSWORD OS_PROJECT_NAME OS_USER_DOMAIN_NAME \
             OS_PROJECT_DOMAIN_NAME ZVM_KEYSTONE_SWIFT_URL

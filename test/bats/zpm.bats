@@ -113,7 +113,7 @@ bundling:
     done
     run "$ZPM" new --list
     [ "$status" -eq 0 ]
-    [ "$output" = python ]
+    [ "$output" = "$(printf 'mapreduce\npython')" ]
 }
 
 @test "zpm new never overwrites: a clear error naming the file, nothing changed" {

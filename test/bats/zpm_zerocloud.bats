@@ -68,3 +68,24 @@ teardown() { [ -z "${tmp:-}" ] || zpm_teardown; }
     [ "$status" -eq 0 ]
     [ "${lines[0]}" = "Hello from ZeroVM, running Python 3.11" ]
 }
+
+@test "zpm new --template mapreduce: mappers over the input container, one reducer, deploy --execute" {
+    "$ZPM" new wc --template mapreduce > /dev/null
+    cd wc
+    grep -q '^        - reduce$' zapp.yaml
+    grep -q 'path: swift://~/wc-input/\*$' zapp.yaml
+    "$ZPM" bundle > /dev/null
+    token=$(tempauth_token)
+    url=$ZVM_SWIFT_URL/v1/AUTH_test
+    curl -fsS -X PUT -H "X-Auth-Token: $token" "$url/wc-input"
+    printf 'to be or not to be\n' | curl -fsS -X PUT -H "X-Auth-Token: $token" --data-binary @- "$url/wc-input/one"
+    printf 'that is the question to be\n' | curl -fsS -X PUT -H "X-Auth-Token: $token" --data-binary @- "$url/wc-input/two"
+    run "$ZPM" deploy wc wc.zapp --execute --summary
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "${lines[4]}" =~ ^map-1\ +ok\ +0\  ]]
+    [[ "${lines[5]}" =~ ^map-2\ +ok\ +0\  ]]
+    [[ "${lines[6]}" =~ ^reduce\ +ok\ +0\  ]]
+    expected=$(printf 'to be or not to be\nthat is the question to be\n' | tr ' ' '\n' | LC_ALL=C sort | uniq -c | awk '{print $2, $1}')
+    [ "$(printf '%s\n' "${lines[@]:8}")" = "$expected" ]
+}

@@ -134,7 +134,7 @@ teardown() { zvm_teardown; }
     [ "$status" -eq 14 ]; [ "$(state)" = "MANIFEST 8: channel uri 'data/file' is not an absolute path; write it from /" ]
     manifest "$fx/hello.wasm" "Channel = tcp:127.0.0.1:9000,/dev/net,0,0,1,1,0,0"
     run zvm_run "$tmp/m"
-    [ "$status" -eq 14 ]; [[ "$(state)" == *"tcp: channels are not supported yet" ]]
+    [ "$status" -eq 14 ]; [[ "$(state)" == *"is tcp://HOST:PORT/TOKEN (connect) or tcp-listen://HOST:PORT/TOKEN (listen)"* ]]
     manifest "$fx/hello.wasm" "Channel = /dev/null,data,0,0,1,1,0,0"
     run zvm_run "$tmp/m"
     [ "$status" -eq 14 ]; [[ "$(state)" == *"alias 'data' must be /dev/NAME" ]]

@@ -220,8 +220,8 @@ static void test_open_errors(void **state)
     s = spec(path("nodir/x"), 0, false, 0, 0, 1, 1);
     assert_int_equal(zvm_channel_open(&s, &ch, &err), -ENOENT);
     s = spec("tcp:localhost:80", 0, false, 1, 1, 0, 0);
-    assert_int_equal(zvm_channel_open(&s, &ch, &err), -ENOTSUP);
-    assert_non_null(strstr(err.msg, "not supported yet"));
+    assert_int_equal(zvm_channel_open(&s, &ch, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "tcp://HOST:PORT/TOKEN"));
     s = spec("/dev/null", 0, false, 0, 1, 1, 0);
     assert_int_equal(zvm_channel_open(&s, &ch, &err), -EINVAL);
     assert_null(ch);

@@ -7,7 +7,8 @@ Run: PYTHONPATH=share/zerocloud /usr/bin/python3 -m unittest discover -s share/z
 import json
 import unittest
 
-from zerocloud.job import JobError, SwiftPath, ImagePath, expand_job, parse_job, parse_shebang
+from zerocloud.job import (JobError, SwiftPath, ImagePath, expand_job, parse_job, parse_shebang,
+                           start_order)
 from zerocloud.session import (Channel, RANDOM_READ, build_manifest, build_nvram, nvram_escape,
                                outcome, parse_report)
 
@@ -79,10 +80,59 @@ class ParseJob(unittest.TestCase):
         self.refuses(job(node(devices=[{'name': 'python', 'path': 'swift://a/c/o'}])), 400,
                      'takes no path')
 
-    def test_pipelines_are_not_supported_yet(self):
-        self.refuses(job(node(connect=['other'])), 501, 'not supported yet')
+    def test_network_devices_are_not_supported(self):
         self.refuses(job(node(devices=[{'name': 'debug', 'path': 'tcp://h:1'}])), 501,
-                     'not supported yet')
+                     'not supported')
+        self.refuses(job(node(connect='reduce')), 400, 'list of node names')
+
+
+class Connect(unittest.TestCase):
+    """connect: /dev/out/<dst> on the writers, /dev/in/<src> on the readers, no cycles."""
+
+    def expand(self, *nodes, objects=None):
+        return expand_job(parse_job(job(*nodes), SYS, 'a'), lister(objects or {}))
+
+    def test_mappers_to_one_reducer_in_listing_order(self):
+        nodes = self.expand(
+            node('map', devices=[{'name': 'stdin', 'path': 'swift://a/data/*.txt'}],
+                 connect=['reduce']),
+            node('reduce', devices=[{'name': 'stdout'}]),
+            objects={('a', 'data'): ['b.txt', 'a.txt', 'c.txt']})
+        self.assertEqual([n.name for n in nodes], ['map-1', 'map-2', 'map-3', 'reduce'])
+        self.assertEqual(nodes[0].device('stdin').path.obj, 'b.txt')   # the listing's order
+        self.assertEqual(nodes[0].connect_out, ['reduce'])
+        self.assertEqual(nodes[3].connect_in, ['map-1', 'map-2', 'map-3'])
+        self.assertEqual(nodes[3].connect_out, [])
+        self.assertTrue(all(n.connected for n in nodes))
+
+    def test_fan_out_and_fan_in_with_count_and_patterns(self):
+        nodes = self.expand(node('split', connect=['work']), node('work', count=3, connect=['merge*']),
+                            node('merge'))
+        split, w1, w2, w3, merge = nodes
+        self.assertEqual(split.connect_out, ['work-1', 'work-2', 'work-3'])
+        self.assertEqual(w2.connect_in, ['split'])
+        self.assertEqual(w2.connect_out, ['merge'])
+        self.assertEqual(merge.connect_in, ['work-1', 'work-2', 'work-3'])
+        self.assertEqual([n.name for n in start_order(nodes)],
+                         ['merge', 'work-1', 'work-2', 'work-3', 'split'])   # readers first
+
+    def test_a_single_node_can_be_named(self):
+        nodes = self.expand(node('a', connect=['b-2']), node('b', count=2))
+        self.assertEqual(nodes[0].connect_out, ['b-2'])
+        self.assertEqual(nodes[1].connect_in, [])
+
+    def test_refusals(self):
+        with self.assertRaises(JobError) as cm:
+            self.expand(node('a', connect=['nobody']))
+        self.assertEqual(cm.exception.status, 400)
+        self.assertIn('"nobody", which is no node of this job', str(cm.exception))
+        with self.assertRaises(JobError) as cm:
+            self.expand(node('a', connect=['b']), node('b', connect=['a']))
+        self.assertEqual(cm.exception.status, 501)
+        self.assertIn('cycle', str(cm.exception))
+        with self.assertRaises(JobError) as cm:
+            self.expand(node('a', count=2, connect=['a']))
+        self.assertIn('write to itself', str(cm.exception))
 
 
 class Expand(unittest.TestCase):

@@ -12,8 +12,15 @@ A job is a JSON list of node groups (ZeroCloud 2014 "servlet" format):
 This module knows nothing of Swift or HTTP: it turns text into checked Python objects, and expands
 wildcards and counts into one Node per zvm session through a listing function it is given.  Every
 problem is a JobError with the HTTP status to answer and a message that says what to fix.
+
+`connect` (2014 Servlets) lists the groups (or single nodes, or `*` patterns of node names) a
+group's nodes write to: every node of the group gets a channel /dev/out/<dst> to every node it
+names, and that node a channel /dev/in/<src> back (a group of one node keeps its name; a larger
+one is name-1..name-N, numbered in the container listing's order or 1..count).  The channels
+must form no cycle (a connected job is started from its last readers back to its first writers).
 """
 
+import fnmatch
 import json
 import re
 
@@ -27,8 +34,7 @@ class JobError(Exception):
 
 
 def not_supported(what):
-    return JobError('%s: not supported yet (ZeroCloud runs independent nodes; network channels '
-                    'between nodes are the next step)' % what, status=501)
+    return JobError('%s: not supported' % what, status=501)
 
 
 class DeviceKind:
@@ -147,7 +153,7 @@ class Device:
 class Group:
     """One element of the job list, checked but not yet expanded."""
 
-    def __init__(self, name, program, argv0, args, env, devices, count, attach):
+    def __init__(self, name, program, argv0, args, env, devices, count, attach, connect=()):
         self.name = name
         self.program = program        # SwiftPath or ImagePath
         self.argv0 = argv0
@@ -156,6 +162,7 @@ class Group:
         self.devices = devices
         self.count = count
         self.attach = attach
+        self.connect = list(connect)  # names or patterns of the nodes this group's nodes write to
 
 
 class Node:
@@ -168,6 +175,12 @@ class Node:
         self.argv = [group.argv0 or name] + group.args
         self.env = group.env
         self.devices = devices
+        self.connect_out = []         # names of the nodes it writes to: /dev/out/<name>
+        self.connect_in = []          # names of the nodes it reads from: /dev/in/<name>
+
+    @property
+    def connected(self):
+        return bool(self.connect_out or self.connect_in)
 
     def device(self, name):
         for d in self.devices:
@@ -264,8 +277,9 @@ def parse_group(g, index, sysimages, caller_account, bundle=False):
         raise JobError('job node %d: "name" must be 1-64 letters, digits, "_", "-" or "."'
                        % (index + 1))
     where = 'node "%s"' % name
-    if g.get('connect'):
-        raise not_supported(where + ': "connect" (a multi-node pipeline)')
+    connect = g.get('connect') or []
+    if not isinstance(connect, list) or not all(isinstance(c, str) and c for c in connect):
+        raise JobError('%s: "connect" must be a list of node names, like ["reduce"]' % where)
     if g.get('replicate', 1) not in (0, 1):
         raise not_supported(where + ': "replicate"')
     ex = g.get('exec')
@@ -320,7 +334,7 @@ def parse_group(g, index, sysimages, caller_account, bundle=False):
                            % (where, attach))
     else:
         attach = None
-    return Group(name, program, argv0, args, env, devices, count, attach)
+    return Group(name, program, argv0, args, env, devices, count, attach, connect)
 
 
 def parse_job(text, sysimages=(), caller_account='', where='job', bundle=False):
@@ -428,7 +442,63 @@ def expand_job(groups, lister, max_nodes=1000):
     for n in names:
         if names.count(n) > 1:
             raise JobError('job: two nodes are both named "%s" after expansion; rename one' % n)
+    wire(groups, nodes)
     return nodes
+
+
+def connect_targets(pattern, groups, nodes, where):
+    """The nodes one `connect` entry names: a group (all its nodes), a node, or a `*` pattern."""
+    group = next((g for g in groups if g.name == pattern), None)
+    if group is not None:
+        return [n for n in nodes if n.group is group]
+    found = [n for n in nodes if fnmatch.fnmatchcase(n.name, pattern)]
+    if not found:
+        raise JobError('%s: "connect" names "%s", which is no node of this job (nodes: %s)'
+                       % (where, pattern, ', '.join(n.name for n in nodes)))
+    return found
+
+
+def wire(groups, nodes):
+    """Fills connect_out/connect_in from the groups' `connect`; refuses cycles."""
+    for g in groups:
+        where = 'node "%s"' % g.name
+        targets = []
+        for pattern in g.connect:
+            for t in connect_targets(pattern, groups, nodes, where):
+                if t not in targets:
+                    targets.append(t)
+        for src in (n for n in nodes if n.group is g):
+            for dst in targets:
+                if dst is src:
+                    raise not_supported('%s: "connect" makes %s write to itself'
+                                        % (where, src.name))
+                src.connect_out.append(dst.name)
+                dst.connect_in.append(src.name)
+    check_acyclic(nodes)
+
+
+def start_order(nodes):
+    """The nodes, each after every node it writes to (readers first), or None on a cycle."""
+    by_name = {n.name: n for n in nodes}
+    waiting = {n.name: len(n.connect_out) for n in nodes}
+    ready = [n for n in nodes if waiting[n.name] == 0]
+    order = []
+    while ready:
+        n = ready.pop(0)
+        order.append(n)
+        for src in n.connect_in:
+            waiting[src] -= 1
+            if waiting[src] == 0:
+                ready.append(by_name[src])
+    return order if len(order) == len(nodes) else None
+
+
+def check_acyclic(nodes):
+    if start_order(nodes) is None:
+        looped = sorted(n.name for n in nodes if n.connect_out and n.connect_in)
+        raise not_supported('job: its "connect" channels form a cycle (through %s); ZeroCloud '
+                            'starts a connected job from its last readers back, so channels '
+                            'must not loop' % ', '.join(looped[:5]))
 
 
 def parse_shebang(script, sysimages):

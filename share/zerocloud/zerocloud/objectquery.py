@@ -11,6 +11,15 @@ file system as the objects, so the local input is hard-linked, not copied) and i
 answer has been sent or the request failed.  The answer is a tar stream: `result.json` (status,
 error, zvm's report, wall time), then `out.<device>` for every writable channel.
 
+A node of a connected job has network channels in its plan: `in/<src>` channels it listens on and
+`out/<dst>` channels it connects to (address and token given by the proxy).  For each `in/` channel
+this server binds a socket on a free port of its own address and passes it to zvm
+(tcp-listen://fd:N/TOKEN: no race for the port); the ports go back at once in the
+`X-Zerocloud-Listen` header, so the proxy can start the nodes that write to this one, and zvm runs
+while the answer streams (a `ports.json` member first, then the rest as above).  Such a node
+never queues: all nodes of a connected job must run at once (they wait on each other), so it takes
+one of `zerovm_maxpool_connected` slots at once or is answered 503.
+
 Configuration ([filter:zerovm] in object-server.conf, 2014 names):
   zerovm_path = zvm                      the zvm binary
   zerovm_sysimage_devices = python /path/to/python.tar [name path ...]
@@ -23,6 +32,8 @@ Configuration ([filter:zerovm] in object-server.conf, 2014 names):
   zerovm_maxnexe = 268435456             size of the program
   zerovm_maxpool = 10                    sessions running at once on this server
   zerovm_maxqueue = 100                  sessions waiting for a slot; beyond that: 503
+  zerovm_maxpool_connected = 100         nodes of connected jobs running at once (no queue)
+  zerovm_channel_bind_ip = <bind_ip>     the address network channels listen on
 """
 
 import gzip
@@ -30,6 +41,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import tarfile
 import time
 import uuid
@@ -50,6 +62,9 @@ from zerocloud.session import (Channel, RANDOM_READ, RANDOM_WRITE, SEQ_SEQ, Repo
 from zerocloud.tarstream import BLOCK, copy_stream, end, file_chunks, member
 
 MEMBER_RE = re.compile(r'^(program|in\.[A-Za-z0-9_.-]+)$')
+DEVICE_RE = re.compile(r'^((in|out)/)?[A-Za-z0-9_][A-Za-z0-9_.-]*$')
+TOKEN_RE = re.compile(r'^[A-Za-z0-9_.-]{1,64}$')
+ADDRESS_RE = re.compile(r'^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):[0-9]{1,5}$')
 MAX_PLAN = 1 << 20
 
 
@@ -90,6 +105,73 @@ class SessionBody:
             self.close()
 
     def close(self):
+        if self.session_dir:
+            shutil.rmtree(self.session_dir, ignore_errors=True)
+            self.session_dir = None
+
+
+def refuse_late(sock, until):
+    """After its session: accepts and drops whatever still connects to a listening socket, so a
+    writer that comes after its reader ended fails at once (EPIPE) instead of retrying a refused
+    connect until its own Timeout; then closes it."""
+    try:
+        while True:
+            left = until - time.time()
+            if left <= 0:
+                break
+            sock.settimeout(left)
+            conn, _addr = sock.accept()
+            conn.close()
+    except (OSError, socket.timeout):
+        pass
+    finally:
+        sock.close()
+
+
+class ConnectedBody:
+    """The answer of a connected job's node: `ports.json` at once (which sends the headers, with
+    the ports, on their way), then zvm runs, then result.json and the outputs as SessionBody."""
+
+    def __init__(self, server, plan, manifest_path, session_dir, outputs, listeners):
+        self.server = server
+        self.plan = plan
+        self.manifest_path = manifest_path
+        self.session_dir = session_dir
+        self.outputs = outputs
+        self.listeners = listeners
+        self.slot = True
+
+    def __iter__(self):
+        try:
+            ports = json.dumps({d: s.getsockname()[1] for d, s in self.listeners.items()})
+            yield from member('ports.json', len(ports), [ports.encode('utf-8')])
+            started = time.time()
+            try:
+                exit_code, out, err, killed = self.server.run_zvm(self.manifest_path,
+                                                                  self.session_dir, self.listeners)
+            except HTTPException as e:
+                exit_code, out, err, killed = None, b'', (e.body or b''), False
+            for sock in self.listeners.values():
+                eventlet.spawn_n(refuse_late, sock, time.time() + self.server.timeout)
+            self.listeners = {}
+            result = self.server.result(self.plan, exit_code, out, err, killed,
+                                        time.time() - started)
+            self.release()
+            rest = SessionBody(result, self.outputs, self.session_dir)
+            self.session_dir = None             # rest removes it
+            yield from rest
+        finally:
+            self.close()
+
+    def release(self):
+        if self.slot:
+            self.slot = False
+            self.server.connected_slots.release()
+
+    def close(self):
+        self.release()
+        for sock in self.listeners.values():
+            sock.close()
         if self.session_dir:
             shutil.rmtree(self.session_dir, ignore_errors=True)
             self.session_dir = None
@@ -148,6 +230,8 @@ class ObjectQueryMiddleware:
         self.mount_check = config_true_value(conf.get('mount_check', 'true'))
         self.slots = Semaphore(self.maxpool)
         self.waiting = 0
+        self.connected_slots = Semaphore(max(1, int(conf.get('zerovm_maxpool_connected', 100))))
+        self.channel_bind_ip = conf.get('zerovm_channel_bind_ip', conf.get('bind_ip', '0.0.0.0'))
         self.df_router = DiskFileRouter(conf, self.logger)
         self.programs = ProgramCache()
 
@@ -186,6 +270,8 @@ class ObjectQueryMiddleware:
                 if len(parts) < 5 or parts[4] is None:
                     raise http_error(400, 'zerocloud: a local channel needs an object path')
                 local = self.link_local(req, session_dir)
+            if any(ch.get('network') for ch in plan['channels']):
+                return self.start_connected(req, plan, session_dir, local)
             result, outputs = self.run(plan, session_dir, local)
             body = SessionBody(result, outputs, session_dir)
         except BaseException:
@@ -193,6 +279,27 @@ class ObjectQueryMiddleware:
             raise
         return Response(app_iter=body, content_length=body.length,
                         content_type='application/x-tar', request=req)
+
+    def start_connected(self, req, plan, session_dir, local):
+        """A node with network channels: listen, answer the ports at once, run zvm as the answer
+        streams (ConnectedBody)."""
+        listeners = {}
+        try:
+            manifest_path, outputs = self.prepare(plan, session_dir, local, listeners)
+            if not self.connected_slots.acquire(blocking=False):
+                raise http_error(503, 'zerocloud: this server runs as many connected-job nodes as '
+                                 'it may (zerovm_maxpool_connected); retry later')
+        except BaseException:
+            for sock in listeners.values():
+                sock.close()
+            raise
+        ports = {device: sock.getsockname()[1] for device, sock in listeners.items()}
+        body = ConnectedBody(self, plan, manifest_path, session_dir, outputs, listeners)
+        # eventlet holds back small writes (4 KiB) and with them the headers: not here, the
+        # proxy waits for these ports before it starts this node's writers
+        req.environ['eventlet.minimum_write_chunk_size'] = 0
+        return Response(app_iter=body, content_type='application/x-tar', request=req,
+                        headers={'X-Zerocloud-Listen': json.dumps(ports, separators=(',', ':'))})
 
     def receive(self, req, session_dir):
         """Reads the request's tar into the session directory; returns the plan (node.json)."""
@@ -320,17 +427,42 @@ class ObjectQueryMiddleware:
         os.unlink(raw)
         return plain
 
-    def channels(self, plan, session_dir, local):
+    def network_channel(self, ch, device, listeners):
+        """A connected job's channel: listen for in/<src> (on a socket bound here, passed to zvm),
+        connect for out/<dst>."""
+        token, network = str(ch.get('token', '')), ch.get('network')
+        if not TOKEN_RE.match(token):
+            raise http_error(400, 'zerocloud: channel %s has a bad token' % device)
+        if network == 'listen' and device.startswith('in/'):
+            sock = socket.socket(socket.AF_INET6 if ':' in self.channel_bind_ip else socket.AF_INET)
+            listeners[device] = sock
+            sock.bind((self.channel_bind_ip, 0))
+            sock.listen(16)
+            sock.set_inheritable(True)
+            return Channel('tcp-listen://fd:%d/%s' % (sock.fileno(), token), '/dev/' + device,
+                           SEQ_SEQ, readable=True, etag=True)
+        address = str(ch.get('address', ''))
+        if network == 'connect' and device.startswith('out/') and ADDRESS_RE.match(address):
+            return Channel('tcp://%s/%s' % (address, token), '/dev/' + device, SEQ_SEQ,
+                           writable=True, etag=True)
+        raise http_error(400, 'zerocloud: bad network channel %s in the plan' % device)
+
+    def channels(self, plan, session_dir, local, listeners=None):
         """Manifest channels, nvram mounts and mappings, and the outputs to send back."""
         channels, mounts, mappings, outputs = [], [], [], []
         seen = set()
         for ch in plan['channels']:
             device = str(ch.get('device', ''))
-            if not re.match(r'^[A-Za-z0-9_][A-Za-z0-9_.-]*$', device) or device in seen:
+            if not DEVICE_RE.match(device) or device in seen:
                 raise http_error(400, 'zerocloud: bad channel %r in the plan' % device)
             seen.add(device)
             alias = '/dev/' + device
             source = ch.get('source')
+            if ch.get('network') and listeners is not None:
+                channels.append(self.network_channel(ch, device, listeners))
+                continue
+            if '/' in device:
+                raise http_error(400, 'zerocloud: channel %s must be a network channel' % device)
             if ch.get('writable'):
                 uri = os.path.join(session_dir, 'out.' + device) if ch.get('return') else '/dev/null'
                 kind = RANDOM_WRITE if ch.get('random') else SEQ_SEQ
@@ -368,9 +500,10 @@ class ObjectQueryMiddleware:
         mounts.sort(key=lambda alias: alias == '/dev/image')
         return channels, mounts, mappings, outputs
 
-    def run(self, plan, session_dir, local):
+    def prepare(self, plan, session_dir, local, listeners=None):
+        """Writes the nvram and the manifest; returns the manifest's path and the outputs."""
         program = self.program(plan, session_dir)
-        channels, mounts, mappings, outputs = self.channels(plan, session_dir, local)
+        channels, mounts, mappings, outputs = self.channels(plan, session_dir, local, listeners)
         argv = [str(a) for a in plan.get('argv') or ['program']]
         env = {str(k): str(v) for k, v in (plan.get('env') or {}).items()}
         nvram_path = os.path.join(session_dir, 'nvram')
@@ -387,10 +520,16 @@ class ObjectQueryMiddleware:
             f.write(manifest)
         for _name, path in outputs:     # zvm creates them; a session that fails early still answers
             open(path, 'ab').close()
+        return manifest_path, outputs
 
+    def run(self, plan, session_dir, local):
+        manifest_path, outputs = self.prepare(plan, session_dir, local)
         started = time.time()
         exit_code, out, err, killed = self.spawn(manifest_path, session_dir)
-        elapsed = time.time() - started
+        return self.result(plan, exit_code, out, err, killed, time.time() - started), outputs
+
+    def result(self, plan, exit_code, out, err, killed, elapsed):
+        """result.json's content: the node's status, error and report."""
         report = parse_report(out)
         if killed:
             status, error = 500, ('session timeout: zvm did not end the session within %d s; '
@@ -405,9 +544,8 @@ class ObjectQueryMiddleware:
                               % (plan.get('name'), error, detail))
             if detail and report is None:
                 error = '%s: %s' % (error, detail)
-        result = dict(name=plan.get('name'), status=status, error=error, exit=exit_code,
-                      report=report.to_dict() if report else None, time=round(elapsed, 3))
-        return result, outputs
+        return dict(name=plan.get('name'), status=status, error=error, exit=exit_code,
+                    report=report.to_dict() if report else None, time=round(elapsed, 3))
 
     def spawn(self, manifest_path, session_dir):
         """Runs zvm under the session cap; (exit code, stdout, stderr, killed by us)."""
@@ -420,25 +558,31 @@ class ObjectQueryMiddleware:
         finally:
             self.waiting -= 1
         try:
-            try:
-                proc = subprocess.Popen([self.zerovm_path, manifest_path], cwd=session_dir,
-                                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, close_fds=True)
-            except OSError as e:
-                raise http_error(500, 'zerocloud: cannot run zvm (%s): %s; set zerovm_path in '
-                                 'the [filter] section' % (self.zerovm_path, os.strerror(e.errno)
-                                                           if e.errno else e))
-            killed = False
-            try:
-                with eventlet.Timeout(self.timeout + self.kill_timeout):
-                    out, err = proc.communicate()
-            except eventlet.Timeout:
-                killed = True
-                proc.kill()
-                out, err = proc.communicate()
-            return proc.returncode, out, err, killed
+            return self.run_zvm(manifest_path, session_dir)
         finally:
             self.slots.release()
+
+    def run_zvm(self, manifest_path, session_dir, listeners=None):
+        """zvm on the manifest, with the listening sockets passed down; (exit code, stdout,
+        stderr, killed by us).  The sockets stay open here until zvm ends (see refuse_late)."""
+        fds = tuple(sock.fileno() for sock in (listeners or {}).values())
+        try:
+            proc = subprocess.Popen([self.zerovm_path, manifest_path], cwd=session_dir,
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, close_fds=True, pass_fds=fds)
+        except OSError as e:
+            raise http_error(500, 'zerocloud: cannot run zvm (%s): %s; set zerovm_path in '
+                             'the [filter] section' % (self.zerovm_path, os.strerror(e.errno)
+                                                       if e.errno else e))
+        killed = False
+        try:
+            with eventlet.Timeout(self.timeout + self.kill_timeout):
+                out, err = proc.communicate()
+        except eventlet.Timeout:
+            killed = True
+            proc.kill()
+            out, err = proc.communicate()
+        return proc.returncode, out, err, killed
 
 
 def filter_factory(global_conf, **local_conf):

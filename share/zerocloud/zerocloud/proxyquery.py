@@ -9,14 +9,21 @@
 A POST to an object gives that object as stdin to every node that does not name one.
 
 For each request the filter: parses and checks the job (4xx with a message when it is wrong, 501 for
-multi-node pipelines); expands wildcards through container listings; checks that every input
-exists and may be read, and that every output's container exists and may be written (the caller's
-own credentials: every read and write is a subrequest through the rest of the pipeline, which
-calls `swift.authorize`); then sends each node to an object server holding its input (the object
-ring's primary for that object; any object server when the node has no object input), streaming
-the program and the other inputs with it.  When all nodes are done, it PUTs the `swift://` outputs
-(ETag = the MD5 zvm computed for the channel, so Swift checks what it stores) and answers with the
-path-less outputs as the body, the X-Nexe-* headers merged over the nodes, and the worst status.
+what is not built: network devices, channels that form a cycle); expands wildcards through container
+listings; checks that every input exists and may be read, and that every output's container exists
+and may be written (the caller's own credentials: every read and write is a subrequest through the
+rest of the pipeline, which calls `swift.authorize`); then sends each node to an object server
+holding its input (the object ring's primary for that object; any object server when the node has no
+object input), streaming the program and the other inputs with it. When all nodes are done, it PUTs
+the `swift://` outputs (ETag = the MD5 zvm computed for the channel, so Swift checks what it stores)
+and answers with the path-less outputs as the body, the X-Nexe-* headers merged over the nodes, and
+the worst status.
+
+A connected job (`connect`, see zerocloud.job) runs all its nodes at once, wired by network
+channels: each channel gets a secret token; the readers are started first and their object servers
+answer at once with the ports they listen on (X-Zerocloud-Listen), then the nodes that write to
+them are sent those addresses (ObjectQuery binds, zvm listens on the passed socket).  Its outputs
+are held (spooled) until every node has ended `ok` with return code 0, and stored only then.
 
 Configuration ([filter:zerovm] in proxy-server.conf):
   zerovm_sysimage_devices = python /path/to/python.tar   names accepted in jobs (paths matter on
@@ -32,12 +39,14 @@ Configuration ([filter:zerovm] in proxy-server.conf):
 import json
 import os
 import random
+import secrets
 import tarfile
 import tempfile
 import time
 from urllib.parse import quote, urlencode
 
 from eventlet import GreenPile, Timeout
+from eventlet.event import Event
 from swift.common.bufferedhttp import http_connect
 from swift.common.exceptions import ChunkReadTimeout, ChunkWriteTimeout, ConnectionTimeout
 from swift.common.storage_policy import POLICIES
@@ -125,7 +134,39 @@ class NodeResult:
         self.error = error
         self.report = report
         self.elapsed = elapsed
+        self.server = None             # "ip:port" of the object server that ran it
         self.body = []                 # [(spooled file, content type)] for path-less outputs
+        self.held = []                 # connected jobs: [(device, size, spooled file)] to store
+
+    @property
+    def ended_well(self):
+        return self.status == 200 and self.report is not None and self.report.status == 'ok' \
+            and self.report.retcode == 0
+
+
+class Wiring:
+    """A connected job's channels: a token per (writer, reader), and for each node the event that
+    carries (ip, {"in/<src>": port}) once its object server listens, or an error text."""
+
+    def __init__(self, nodes):
+        self.tokens = {(n.name, dst): secrets.token_hex(16) for n in nodes for dst in n.connect_out}
+        self.listening = {n.name: Event() for n in nodes}
+
+    def announce(self, name, value):
+        if not self.listening[name].ready():
+            self.listening[name].send(value)
+
+
+def spool(source):
+    """A readable file's content in a spooled temporary file, rewound."""
+    f = tempfile.SpooledTemporaryFile(max_size=SPOOL)
+    while True:
+        chunk = source.read(CHUNK)
+        if not chunk:
+            break
+        f.write(chunk)
+    f.seek(0)
+    return f
 
 
 class ProxyQueryMiddleware:
@@ -193,11 +234,16 @@ class ProxyQueryMiddleware:
             nodes = expand_job(groups, lambda a, c, p: self.list_objects(req, a, c, p),
                                self.maxnodes)
             self.check_access(req, nodes)
-            results = self.run_nodes(req, nodes, data)
+            note = None
+            if any(n.connected for n in nodes):
+                results = self.run_connected(req, nodes, data)
+                note = self.store_held(req, nodes, results)
+            else:
+                results = self.run_nodes(req, nodes, data)
         finally:
             if data is not None:
                 data.close()
-        return self.respond(results, time.time() - started)
+        return self.respond(results, time.time() - started, note)
 
     def read_small(self, req, what):
         body = b''
@@ -351,7 +397,7 @@ class ProxyQueryMiddleware:
         random.shuffle(devs)
         return [(dev, 0, None, int(POLICIES.default)) for dev in devs[:3]], None
 
-    def plan(self, req, node, local, data):
+    def plan(self, req, node, local, data, wiring=None, addresses=None):
         """node.json and the members to stream with it: [(name, size, chunk iterator factory)]."""
         members = []
         prog = node.program
@@ -382,6 +428,12 @@ class ProxyQueryMiddleware:
                 ch['source'] = 'member'
                 members.append(('in.' + d.name, d.path))
             channels.append(ch)
+        for src in node.connect_in:
+            channels.append({'device': 'in/' + src, 'network': 'listen',
+                             'token': wiring.tokens[(src, node.name)]})
+        for dst in node.connect_out:
+            channels.append({'device': 'out/' + dst, 'network': 'connect',
+                             'address': addresses[dst], 'token': wiring.tokens[(node.name, dst)]})
         plan = {'name': node.name, 'argv': node.argv, 'env': node.env, 'program': program,
                 'channels': channels}
         return json.dumps(plan).encode('utf-8'), members
@@ -413,7 +465,7 @@ class ProxyQueryMiddleware:
             pile.spawn(self.run_node, req, node, data)
         return list(pile)
 
-    def run_node(self, req, node, data):
+    def run_node(self, req, node, data, wiring=None, addresses=None):
         try:
             targets, local = self.targets(req, node)
         except JobError as e:
@@ -422,13 +474,73 @@ class ProxyQueryMiddleware:
             return NodeResult(node.name, 503, 'no object server in the ring')
         result = None
         for dev, part, path, policy_index in targets:
-            plan, members = self.plan(req, node, local if path else None, data)
-            result = self.send(req, node, dev, part, path or '', policy_index, plan, members)
+            plan, members = self.plan(req, node, local if path else None, data, wiring, addresses)
+            result = self.send(req, node, dev, part, path or '', policy_index, plan, members, wiring)
             if result is not None:
+                result.server = '%s:%s' % (dev['ip'], dev['port'])
                 return result
         return NodeResult(node.name, 503, 'no object server could run the node')
 
-    def send(self, req, node, dev, part, path, policy_index, plan, members):
+    # --- connected jobs ----------------------------------------------------------------------
+
+    def run_connected(self, req, nodes, data):
+        """Every node at once: each waits for the nodes it writes to to listen, then starts."""
+        wiring = Wiring(nodes)
+        pile = GreenPile(len(nodes))
+        for node in nodes:
+            pile.spawn(self.run_wired_node, req, node, data, wiring)
+        return list(pile)
+
+    def run_wired_node(self, req, node, data, wiring):
+        result = None
+        try:
+            addresses = {}
+            for dst in node.connect_out:
+                try:
+                    with Timeout(self.timeout + self.node_timeout + 30):
+                        got = wiring.listening[dst].wait()
+                except Timeout:
+                    got = 'it did not start in time'
+                if isinstance(got, str):
+                    result = NodeResult(node.name, 503, 'not run: node %s, which it writes to, '
+                                        'could not start (%s)' % (dst, got))
+                    return result
+                ip, ports = got
+                port = ports.get('in/' + node.name)
+                if not isinstance(port, int):
+                    result = NodeResult(node.name, 502, 'not run: the object server of node %s '
+                                        'did not listen for it' % dst)
+                    return result
+                addresses[dst] = '%s:%d' % ('[%s]' % ip if ':' in ip else ip, port)
+            result = self.run_node(req, node, data, wiring, addresses)
+            return result
+        finally:
+            wiring.announce(node.name, (result.error or 'it failed') if result else 'it failed')
+
+    def store_held(self, req, nodes, results):
+        """A connected job's outputs: all stored if every node ended ok with 0, else none.
+        Returns a note for X-Nexe-Error when nothing was stored, else None."""
+        all_well = all(r.ended_well for r in results)
+        for node, r in zip(nodes, results):
+            if r.report is not None and r.report.status == 'ok' and r.report.retcode != 0 \
+                    and not r.error:
+                r.error = 'returned %d' % r.report.retcode
+            for d, size, f in r.held:
+                try:
+                    if all_well:
+                        error = self.put_output(req, node, d, size, f, r.report)
+                        if error:
+                            r.status = max(r.status, 500 if error[0] >= 500 else 409)
+                            r.error = error[1] if not r.error else r.error + '; ' + error[1]
+                finally:
+                    f.close()
+            r.held = []
+        if all_well or not any(d.path is not None and d.kind.writable
+                               for n in nodes for d in n.devices):
+            return None
+        return 'job: no output was stored, since not every node ended ok with return code 0'
+
+    def send(self, req, node, dev, part, path, policy_index, plan, members, wiring=None):
         """One attempt on one object server; None means "try the next one"."""
         where = '%s:%s/%s' % (dev['ip'], dev['port'], dev['device'])
         headers = {EXECUTE_HEADER: '1.0', 'Transfer-Encoding': 'chunked',
@@ -461,7 +573,14 @@ class ProxyQueryMiddleware:
                 text = resp.read(2000).decode('utf-8', 'replace').strip()
                 return NodeResult(node.name, resp.status, text or 'object server answered %d'
                                   % resp.status)
-            return self.receive(req, node, TimedReader(resp, self.node_timeout))
+            if wiring is not None:
+                wiring.announce(node.name, (dev['ip'], json.loads(
+                    resp.getheader('X-Zerocloud-Listen') or '{}')))
+                # the session runs while we read: wait as long as it may take
+                reader = TimedReader(resp, self.timeout + self.kill_timeout + self.node_timeout)
+            else:
+                reader = TimedReader(resp, self.node_timeout)
+            return self.receive(req, node, reader, held=wiring is not None)
         except JobError as e:
             return NodeResult(node.name, e.status, str(e))
         except (Exception, Timeout) as e:
@@ -470,12 +589,15 @@ class ProxyQueryMiddleware:
         finally:
             conn.close()
 
-    def receive(self, req, node, resp):
-        """Reads the object server's tar: result.json, then the outputs (PUT, or kept for the body)."""
+    def receive(self, req, node, resp, held=False):
+        """Reads the object server's tar: result.json, then the outputs (PUT, or kept for the body;
+        with `held`, a connected job's, spooled for store_held)."""
         tar = tarfile.open(fileobj=resp, mode='r|')
         result = None
         for info in tar:
             f = tar.extractfile(info)
+            if info.name == 'ports.json' and result is None:
+                continue
             if info.name == 'result.json':
                 r = json.loads(f.read().decode('utf-8'))
                 result = NodeResult(node.name, int(r['status']), r.get('error'),
@@ -488,14 +610,10 @@ class ProxyQueryMiddleware:
             if d is None:
                 continue
             if d.path is None:
-                spool = tempfile.SpooledTemporaryFile(max_size=SPOOL)
-                while True:
-                    chunk = f.read(CHUNK)
-                    if not chunk:
-                        break
-                    spool.write(chunk)
-                spool.seek(0)
-                result.body.append((spool, d.content_type))
+                result.body.append((spool(f), d.content_type))
+            elif held:
+                if result.ended_well:
+                    result.held.append((d, info.size, spool(f)))
             elif result.status == 200 and result.report is not None and \
                     result.report.status == 'ok':
                 error = self.put_output(req, node, d, info.size, f, result.report)
@@ -527,10 +645,11 @@ class ProxyQueryMiddleware:
 
     # --- the answer -------------------------------------------------------------------------------
 
-    def respond(self, results, total):
+    def respond(self, results, total, note=None):
         status = max(r.status for r in results)
         headers = {
             'X-Nexe-System': ','.join(r.name for r in results),
+            'X-Nexe-Server': ','.join(r.server or '-' for r in results),
             'X-Nexe-Status': ','.join(header_value(r.report.status if r.report else r.error or '-')
                                       for r in results),
             'X-Nexe-Retcode': ','.join(str(r.report.retcode) if r.report else '-' for r in results),
@@ -542,7 +661,7 @@ class ProxyQueryMiddleware:
                 '%.3f, %s' % (r.elapsed, r.report.cdr if r.report else '0 0 0 0 0 0 0 0 0 0')
                 for r in results]),
         }
-        errors = ['%s: %s' % (r.name, r.error) for r in results if r.error]
+        errors = ['%s: %s' % (r.name, r.error) for r in results if r.error] + ([note] if note else [])
         if errors:
             headers['X-Nexe-Error'] = ', '.join(header_value(e) for e in errors)
         if status >= 400:

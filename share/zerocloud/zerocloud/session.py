@@ -9,10 +9,11 @@ MANIFEST_VERSION = 20130611
 SEQ_SEQ, RANDOM_READ, RANDOM_WRITE, RANDOM_RANDOM = 0, 1, 2, 3
 
 # zvm's exit codes that mean "the guest ran and this is how it ended": it did (0), it trapped or
-# timed out (4), it was not a valid program (8), it went past its memory (12).  Anything else
-# (missing file, I/O, manifest, command line, too many channels) means the middleware or the host
-# failed, and the node is answered with a 5xx.
-GUEST_OUTCOMES = (0, 4, 8, 12)
+# timed out (4), it was not a valid program (8), it went past its memory (12), a network channel
+# broke because its peer (another node of the job) failed (32).  Anything else (missing file, I/O,
+# manifest, command line, too many channels) means the middleware or the host failed, and the
+# node is answered with a 5xx.
+GUEST_OUTCOMES = (0, 4, 8, 12, 32)
 
 
 def nvram_escape(value):
