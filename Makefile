@@ -154,6 +154,7 @@ install: all
 	ln -sfn /usr/include/wasm32-wasi $(DESTDIR)$(PREFIX)/lib/zvm/sysroot/include
 	ln -sfn /usr/lib/wasm32-wasi $(DESTDIR)$(PREFIX)/lib/zvm/sysroot/lib/wasm32-wasi
 	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	ln -sf zvm-cc.1 $(DESTDIR)$(PREFIX)/share/man/man1/zvm-c++.1
 	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	cp -R share/. $(DESTDIR)$(PREFIX)/share/zvm/
 	install -d $(DESTDIR)$(ZC_PYDIR)/zerocloud

@@ -106,6 +106,19 @@ EOF
     [ "$output" = "zvm-c++: libc++ for WASI is not installed (no $tmp/sysroot/lib/wasm32-wasi/libc++.a); run 'make deps' or apt-get install libc++-19-dev-wasm32 libc++abi-19-dev-wasm32" ]
 }
 
+@test "make install puts zvm-c++ beside zvm-cc, with the man page; the installed one builds C++" {
+    make -s install DESTDIR="$tmp/d" PREFIX=/opt/zvm > "$tmp/install.log" 2>&1
+    bin=$tmp/d/opt/zvm/bin
+    [ -x "$bin/zvm-c++" ] && [ -x "$bin/zvm-cc" ]
+    man1=$tmp/d/opt/zvm/share/man/man1
+    [ "$(readlink "$man1/zvm-c++.1")" = zvm-cc.1 ]
+    cmp "$man1/zvm-c++.1" man/zvm-cc.1
+    HOME=$tmp/home "$bin/zvm-c++" -O2 test/fixtures/cxx_shapes.cpp -o "$tmp/cxx_shapes.wasm"
+    # the installed sysroot served, not a private one under HOME; the bytes are make's
+    [ ! -e "$tmp/home/.cache/zvm-cc" ]
+    cmp "$tmp/cxx_shapes.wasm" "$fx/cxx_shapes.wasm"
+}
+
 @test "Rust: collections, formatting, args and stdin print what the native build prints" {
     run guest rs_words x y
     [ "$status" -eq 0 ]
