@@ -552,18 +552,33 @@ HANDLER(h_call_import)
     DISPATCH();
 }
 
-/* call_indirect [h][type index|table index][element slot|frame offset] */
-HANDLER(h_call_indirect)
+/* The function [h][type index|table index][element slot|...] names, checked: the element is in
+ * the table, not null, a reference the runtime knows (a number, never an address: see
+ * wasm_runtime_func_of_ref) and of the type.  NULL with the trap set otherwise. */
+static inline zvm_func *indirect_callee(struct exec *x, const cell *ip, uint64_t *fp)
 {
     zvm_table *t = x->inst->tables[ip[1].u32[1]];
     uint32_t i = (uint32_t)SLOT(ip[2].u32[0]);
-    if (UNLIKELY(i >= t->size)) TRAP(ZVM_TRAP_UNDEFINED_ELEMENT);
-    uint64_t ref = t->elems[i];
-    if (UNLIKELY(!ref)) TRAP(ZVM_TRAP_NULL_ELEMENT);
-    /* a reference is a number the runtime checks, never an address: see wasm_runtime_func_of_ref */
-    zvm_func *f = wasm_runtime_func_of_ref(x->rt, ref);
-    if (UNLIKELY(!f)) TRAP(ZVM_TRAP_SIGNATURE);
-    if (UNLIKELY(f->type != x->inst->types[ip[1].u32[0]])) TRAP(ZVM_TRAP_SIGNATURE);
+    enum zvm_trap_kind why;
+    zvm_func *f = NULL;
+    if (UNLIKELY(i >= t->size))
+        why = ZVM_TRAP_UNDEFINED_ELEMENT;
+    else if (UNLIKELY(!t->elems[i]))
+        why = ZVM_TRAP_NULL_ELEMENT;
+    else if (UNLIKELY(!(f = wasm_runtime_func_of_ref(x->rt, t->elems[i])) ||
+                      f->type != x->inst->types[ip[1].u32[0]]))
+        why = ZVM_TRAP_SIGNATURE;
+    else
+        return f;
+    trap_at(x, ip, why);
+    return NULL;
+}
+
+/* call_indirect [h][type index|table index][element slot|frame offset] */
+HANDLER(h_call_indirect)
+{
+    zvm_func *f = indirect_callee(x, ip, fp);
+    if (UNLIKELY(!f)) return 1;
     uint64_t *nfp = (uint64_t *)((char *)fp + ip[2].u32[1]);
     const cell *next = invoke(x, f, ip, ip + 3, fp, &nfp, &mem);
     if (!next) return 1;
@@ -647,13 +662,8 @@ HANDLER(h_return_call_import)
 /* return_call_indirect [h][type index|table index][element slot|arguments offset] */
 HANDLER(h_return_call_indirect)
 {
-    zvm_table *t = x->inst->tables[ip[1].u32[1]];
-    uint32_t i = (uint32_t)SLOT(ip[2].u32[0]);
-    if (UNLIKELY(i >= t->size)) TRAP(ZVM_TRAP_UNDEFINED_ELEMENT);
-    uint64_t ref = t->elems[i];
-    if (UNLIKELY(!ref)) TRAP(ZVM_TRAP_NULL_ELEMENT);
-    zvm_func *f = wasm_runtime_func_of_ref(x->rt, ref);
-    if (UNLIKELY(!f || f->type != x->inst->types[ip[1].u32[0]])) TRAP(ZVM_TRAP_SIGNATURE);
+    zvm_func *f = indirect_callee(x, ip, fp);
+    if (UNLIKELY(!f)) return 1;
     const cell *next = tail_invoke(x, f, ip, fp, (uint64_t *)((char *)fp + ip[2].u32[1]), &mem);
     if (!next) return 1;
     ip = next;

@@ -26,7 +26,9 @@ UNARY = [('i32.eqz', ['i32'], 'i32'), ('i32.clz', ['i32'], 'i32'), ('i32.popcnt'
          ('f32.neg', ['f32'], 'f32'), ('f64.abs', ['f64'], 'f64'), ('f64.sqrt', ['f64'], 'f64'),
          ('f32.demote_f64', ['f64'], 'f32'), ('f64.promote_f32', ['f32'], 'f64'), ('f64.convert_i32_s', ['i32'], 'f64'),
          ('f32.convert_i64_u', ['i64'], 'f32'), ('i32.trunc_sat_f64_s', ['f64'], 'i32'), ('i64.trunc_sat_f32_u', ['f32'], 'i64'),
-         ('i32.reinterpret_f32', ['f32'], 'i32'), ('f64.reinterpret_i64', ['i64'], 'f64'), ('f32.nearest', ['f32'], 'f32')]
+         ('i32.reinterpret_f32', ['f32'], 'i32'), ('f64.reinterpret_i64', ['i64'], 'f64'), ('f32.nearest', ['f32'], 'f32'),
+         ('i32.trunc_f32_s', ['f32'], 'i32'), ('i64.trunc_f64_u', ['f64'], 'i64'),   # these trap on NaN and overflow
+         ('i64.extend32_s', ['i64'], 'i64'), ('f64.floor', ['f64'], 'f64')]
 BINARY = []
 for t in ('i32', 'i64'):
     BINARY += [(f'{t}.{op}', [t, t], t) for op in ('add', 'sub', 'mul', 'and', 'or', 'xor', 'shl', 'shr_s', 'shr_u',
@@ -183,8 +185,10 @@ class Gen:
             self.block(f, stack, labels)
         elif k < 0.90 and labels:
             self.branch(f, stack, labels)
-        elif k < 0.93:
+        elif k < 0.91:
             self.call(f, stack)
+        elif k < 0.93:
+            self.memory_op(f, stack)
         elif k < 0.95:
             self.tail_call(f, stack)
         else:
@@ -243,7 +247,16 @@ class Gen:
         r = self.r
         depth = r.randrange(len(labels))
         types = labels[len(labels) - 1 - depth]
-        if r.random() < 0.8:                     # br_if: the label's values stay when not taken
+        if r.random() < 0.15:                    # br_table over labels that take the same values
+            same = [d for d in range(len(labels)) if labels[len(labels) - 1 - d] == types]
+            for t in types:
+                self.push_value(f, stack, t)
+            self.push_value(f, stack, 'i32')
+            targets = ' '.join(str(r.choice(same)) for _ in range(r.randrange(1, 5)))
+            self.emit(f'br_table {targets} {r.choice(same)}')
+            stack.clear()
+            stack.append('dead')
+        elif r.random() < 0.8:                   # br_if: the label's values stay when not taken
             for t in types:
                 self.push_value(f, stack, t)
             self.push_value(f, stack, 'i32')
@@ -265,12 +278,36 @@ class Gen:
         for t in g.params:
             self.push_value(f, stack, t)
         del stack[len(stack) - len(g.params):]
-        if r.random() < 0.3:
-            self.emit(f'i32.const {g.index}')
+        if r.random() < 0.3:                     # now and then an index that traps (range or type)
+            self.emit(f'i32.const {g.index if r.random() < 0.9 else r.randrange(len(self.funcs) + 2)}')
             self.emit(f'call_indirect (type $t{g.index})')
         else:
             self.emit(f'call $f{g.index}')
         stack.extend(g.results)
+
+    def memory_op(self, f, stack):
+        """memory.size/grow, memory.fill/copy (now and then out of bounds: a trap both must see)."""
+        r = self.r
+        k = r.random()
+        if k < 0.3:
+            self.emit('memory.size')
+            stack.append('i32')
+        elif k < 0.45:
+            self.emit(f'i32.const {r.choice([0, 0, 1])}')
+            self.emit('memory.grow')
+            stack.append('i32')
+        else:
+            dst, n = r.randrange(0, 65536), r.choice([0, 1, 16, 300, 70000])
+            self.emit(f'i32.const {dst}')
+            if k < 0.7:
+                self.push_value(f, stack, 'i32')
+                stack.pop()
+                self.emit(f'i32.const {n}')
+                self.emit('memory.fill')
+            else:
+                self.emit(f'i32.const {r.randrange(0, 65536)}')
+                self.emit(f'i32.const {n}')
+                self.emit('memory.copy')
 
     def tail_call(self, f, stack):
         """return_call(_indirect) of an earlier function returning what this one returns."""

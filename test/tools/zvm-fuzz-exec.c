@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "wasm/wasm.h"
+#include "read_file.h"
 
 static zvm_runtime *g_rt;                /* for the alarm handler only */
 
@@ -32,24 +33,6 @@ static void on_alarm(int sig)
     (void)sig;
     if (g_rt)
         zvm_runtime_interrupt(g_rt);
-}
-
-static uint8_t *read_file(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = malloc(n > 0 ? (size_t)n : 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    *size = (size_t)n;
-    return buf;
 }
 
 static void print_value(uint8_t type, zvm_val v)
@@ -95,16 +78,27 @@ static char type_letter(uint8_t t)
     }
 }
 
+/* Export i if it is a function: its name in *name, the function returned; NULL otherwise. */
+static zvm_func *exported_func(const zvm_module *m, zvm_instance *inst, uint32_t i, const char **name)
+{
+    zvm_export_desc d;
+    zvm_module_export(m, i, &d);
+    zvm_extern e;
+    if (d.kind != ZVM_EXTERN_FUNC || !zvm_instance_export(inst, d.name, &e))
+        return NULL;
+    *name = d.name;
+    return e.u.func;
+}
+
 static void print_signatures(const zvm_module *m, zvm_instance *inst)
 {
     for (uint32_t i = 0; i < zvm_module_export_count(m); i++) {
-        zvm_export_desc d;
-        zvm_module_export(m, i, &d);
-        zvm_extern e;
-        if (d.kind != ZVM_EXTERN_FUNC || !zvm_instance_export(inst, d.name, &e))
+        const char *name;
+        zvm_func *f = exported_func(m, inst, i, &name);
+        if (!f)
             continue;
-        const zvm_functype *t = zvm_func_type(e.u.func);
-        printf("%s\t", d.name);
+        const zvm_functype *t = zvm_func_type(f);
+        printf("%s\t", name);
         for (uint32_t k = 0; k < t->nparams; k++)
             putchar(type_letter(t->params[k]));
         putchar('\t');
@@ -141,21 +135,20 @@ static int link_imports(zvm_runtime *rt, const zvm_module *m, zvm_extern *import
 static void call_exports(zvm_runtime *rt, const zvm_module *m, zvm_instance *inst)
 {
     for (uint32_t i = 0; i < zvm_module_export_count(m); i++) {
-        zvm_export_desc d;
-        zvm_module_export(m, i, &d);
-        zvm_extern e;
-        if (d.kind != ZVM_EXTERN_FUNC || !zvm_instance_export(inst, d.name, &e))
+        const char *name;
+        zvm_func *f = exported_func(m, inst, i, &name);
+        if (!f)
             continue;
-        const zvm_functype *t = zvm_func_type(e.u.func);
+        const zvm_functype *t = zvm_func_type(f);
         zvm_val *args = calloc(t->nparams + 1, sizeof *args), *res = calloc(t->nresults + 1, sizeof *res);
         if (!args || !res) {
             printf("out of memory\n");
             exit(2);
         }
-        printf("call %s\n", d.name);
+        printf("call %s\n", name);
         fflush(stdout);
         zvm_trap trap;
-        if (zvm_func_call(rt, e.u.func, args, res, &trap) != 0) {
+        if (zvm_func_call(rt, f, args, res, &trap) != 0) {
             if (trap.kind == ZVM_TRAP_STACK_EXHAUSTED)
                 printf("exhausted\n");
             else if (trap.kind == ZVM_TRAP_INTERRUPTED)
