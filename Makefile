@@ -79,7 +79,10 @@ $(UNIT_BINS): $(B)/test/unit/%: $(B)/obj/test/unit/%.o $(B)/libzvm.a
 # Wasm fixtures, built at test time from their sources (never committed as binaries).
 FIX_WAT  := $(wildcard test/fixtures/*.wat)
 FIX_C    := $(wildcard test/fixtures/*.c)
-FIXTURES := $(FIX_WAT:test/fixtures/%.wat=$(B)/fixtures/%.wasm) $(FIX_C:test/fixtures/%.c=$(B)/fixtures/%.wasm)
+FIX_CXX  := $(wildcard test/fixtures/*.cpp)
+FIX_RS   := $(wildcard test/fixtures/*.rs)
+FIXTURES := $(FIX_WAT:test/fixtures/%.wat=$(B)/fixtures/%.wasm) $(FIX_C:test/fixtures/%.c=$(B)/fixtures/%.wasm) \
+            $(FIX_CXX:test/fixtures/%.cpp=$(B)/fixtures/%.wasm) $(FIX_RS:test/fixtures/%.rs=$(B)/fixtures/%.wasm)
 fixtures: $(FIXTURES)
 $(B)/fixtures/%.wasm: test/fixtures/%.wat
 	@mkdir -p $(dir $@)
@@ -87,6 +90,15 @@ $(B)/fixtures/%.wasm: test/fixtures/%.wat
 $(B)/fixtures/%.wasm: test/fixtures/%.c pkg/sdk/zvm-cc $(wildcard pkg/sdk/include/*.h)
 	@mkdir -p $(dir $@)
 	pkg/sdk/zvm-cc -O2 $< -o $@
+$(B)/fixtures/%.wasm: test/fixtures/%.cpp pkg/sdk/zvm-c++ pkg/sdk/zvm-cc $(wildcard pkg/sdk/include/*.h)
+	@mkdir -p $(dir $@)
+	pkg/sdk/zvm-c++ -O2 $< -o $@
+# Rust guests: Debian's rustc by its path, whatever rustc (rustup's, say) comes first on PATH:
+# only Debian's has the wasm32-wasi std that libstd-rust-dev-wasm32 installs.
+RUSTC_WASI := /usr/bin/rustc
+$(B)/fixtures/%.wasm: test/fixtures/%.rs
+	@mkdir -p $(dir $@)
+	$(RUSTC_WASI) --edition 2021 -O --target wasm32-wasi $< -o $@
 
 $(B)/zvm-loadtime: $(B)/obj/test/bench/loadtime.o $(B)/libzvm.a
 	$(CC) $(CFLAGS) -o $@ $< $(B)/libzvm.a $(LIBS)
@@ -144,11 +156,12 @@ endef
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
 	           $(DESTDIR)$(PREFIX)/include/zvm $(DESTDIR)$(PREFIX)/lib/zvm/sysroot/lib $(DESTDIR)$(PREFIX)/share/zvm
-	install -m 755 $(CMDS:%=$(B)/%) pkg/sdk/zvm-cc $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(CMDS:%=$(B)/%) pkg/sdk/zvm-cc pkg/sdk/zvm-c++ $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 pkg/sdk/include/*.h $(DESTDIR)$(PREFIX)/include/zvm/
 	ln -sfn /usr/include/wasm32-wasi $(DESTDIR)$(PREFIX)/lib/zvm/sysroot/include
 	ln -sfn /usr/lib/wasm32-wasi $(DESTDIR)$(PREFIX)/lib/zvm/sysroot/lib/wasm32-wasi
 	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	ln -sf zvm-cc.1 $(DESTDIR)$(PREFIX)/share/man/man1/zvm-c++.1
 	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	cp -R share/. $(DESTDIR)$(PREFIX)/share/zvm/
 	$(install-images)

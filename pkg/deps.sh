@@ -6,6 +6,7 @@ set -eu
 
 PKGS="build-essential pkg-config make git ca-certificates
  clang-19 lld-19 llvm-19 libclang-rt-19-dev wasi-libc libclang-rt-19-dev-wasm32 wabt binaryen clang-format-19
+ libc++-19-dev-wasm32 libc++abi-19-dev-wasm32 rustc libstd-rust-dev-wasm32 lld-14
  libarchive-dev libcurl4-openssl-dev libjansson-dev libyaml-dev libssl-dev zlib1g-dev
  libcmocka-dev bats man-db groff-base curl libedit-dev tmux
  python3 python3.11 dpkg-dev tcl pyflakes3
