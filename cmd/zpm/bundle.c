@@ -45,7 +45,10 @@ static void free_list(file_list *l)
     free(l->names);
 }
 
-static int by_name(const struct dirent **a, const struct dirent **b) { return strcmp((*a)->d_name, (*b)->d_name); }
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
 
 /* Adds rel (a file, or a directory's files recursively, sorted); returns how many it matched. */
 static size_t add_path(file_list *l, const char *root, const char *rel, const char *skip)
@@ -81,13 +84,13 @@ static size_t add_path(file_list *l, const char *root, const char *rel, const ch
 }
 
 /* Expands the globs of one section; warns about each that matches nothing. */
-static int expand_section(const zpm_zapp *z, const char *section, const char *root, const char *skip,
-                          file_list *l, size_t *matched)
+static int expand_section(const zpm_zapp *z, const char *section, const char *root, const char *skip, file_list *l,
+                          size_t *matched)
 {
     json_t *patterns = json_object_get(z->doc, section);
     size_t i;
     json_t *p;
-    json_array_foreach(patterns, i, p) {
+    json_array_foreach (patterns, i, p) {
         const char *pattern = json_string_value(p);
         char text[64];
         if (!pattern) {                             /* a number or boolean written as a name */
@@ -98,8 +101,8 @@ static int expand_section(const zpm_zapp *z, const char *section, const char *ro
             pattern = text;
         }
         if (pattern[0] == '/' || strncmp(pattern, "../", 3) == 0 || strstr(pattern, "/../")) {
-            zpm_error("%s/zapp.yaml: %s: pattern '%s' leaves the project directory; use paths relative to it",
-                      root, section, pattern);
+            zpm_error("%s/zapp.yaml: %s: pattern '%s' leaves the project directory; use paths relative to it", root,
+                      section, pattern);
             return -1;
         }
         char full[PATH_MAX];
@@ -215,7 +218,9 @@ static int find_root(char *root, size_t size)
 int zpm_cmd_bundle(int argc, char **argv)
 {
     static const struct option longs[] = {
-        { "output", required_argument, NULL, 'o' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+        { "output", required_argument, NULL, 'o' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
     };
     const char *output = NULL;
     int c;
@@ -258,8 +263,8 @@ int zpm_cmd_bundle(int argc, char **argv)
         zpm_error("%s: %s", yaml, err);
     } else if (expand_section(&z, "bundling", root, skip, &files, &matched) == 0 &&
                expand_section(&z, "ui", root, skip, &files, &matched) == 0) {
-        if (matched == 0 && (json_array_size(json_object_get(z.doc, "bundling")) +
-                             json_array_size(json_object_get(z.doc, "ui"))) > 0) {
+        if (matched == 0 &&
+            (json_array_size(json_object_get(z.doc, "bundling")) + json_array_size(json_object_get(z.doc, "ui"))) > 0) {
             zpm_error("none of the patterns in the 'bundling' and 'ui' sections of %s matched a file", yaml);
         } else if (matched == 0) {
             zpm_error("%s lists no files to bundle: add your program's files to 'bundling'", yaml);

@@ -18,10 +18,18 @@ typedef struct uploads {
 static const char *content_type_for(const char *name)
 {
     static const char *const types[][2] = {
-        { ".html", "text/html; charset=utf-8" }, { ".htm", "text/html; charset=utf-8" },
-        { ".css", "text/css" }, { ".js", "application/javascript" }, { ".json", "application/json" },
-        { ".png", "image/png" }, { ".jpg", "image/jpeg" }, { ".jpeg", "image/jpeg" }, { ".gif", "image/gif" },
-        { ".svg", "image/svg+xml" }, { ".ico", "image/x-icon" }, { ".txt", "text/plain; charset=utf-8" },
+        { ".html", "text/html; charset=utf-8" },
+        { ".htm", "text/html; charset=utf-8" },
+        { ".css", "text/css" },
+        { ".js", "application/javascript" },
+        { ".json", "application/json" },
+        { ".png", "image/png" },
+        { ".jpg", "image/jpeg" },
+        { ".jpeg", "image/jpeg" },
+        { ".gif", "image/gif" },
+        { ".svg", "image/svg+xml" },
+        { ".ico", "image/x-icon" },
+        { ".txt", "text/plain; charset=utf-8" },
     };
     const char *dot = strrchr(name, '.');
     for (size_t i = 0; dot && i < sizeof types / sizeof types[0]; i++)
@@ -36,8 +44,12 @@ static char *html_escape(const char *s)
     size_t size = strlen(s) * 6 + 1, n = 0;
     char *out = malloc(size);
     for (; out && *s; s++) {
-        const char *rep = *s == '<' ? "&lt;" : *s == '>' ? "&gt;" : *s == '&' ? "&amp;" : *s == '"' ? "&quot;"
-                        : *s == '\'' ? "&#39;" : NULL;
+        const char *rep = *s == '<'    ? "&lt;"
+                          : *s == '>'  ? "&gt;"
+                          : *s == '&'  ? "&amp;"
+                          : *s == '"'  ? "&quot;"
+                          : *s == '\'' ? "&#39;"
+                                       : NULL;
         if (rep) {
             memcpy(out + n, rep, strlen(rep));
             n += strlen(rep);
@@ -103,8 +115,8 @@ static char *auth_settings(const zvm_auth *auth, const zpm_auth_args *a)
     if (!version)
         version = v1 && *v1 ? "1.0" : v3 && *v3 ? "3" : "0.0";
     const char *auth_url = strcmp(version, "1.0") == 0 ? v1 : strcmp(version, "3") == 0 ? v3 : NULL;
-    json_t *o = json_pack("{s:s, s:s, s:s}", "version", version, "authUrl", auth_url ? auth_url : "",
-                          "storageUrl", auth->storage_url);
+    json_t *o = json_pack("{s:s, s:s, s:s}", "version", version, "authUrl", auth_url ? auth_url : "", "storageUrl",
+                          auth->storage_url);
     /* JSON_ESCAPE_SLASH: "</script>" cannot appear inside the page's script. */
     char *text = json_dumps(o, JSON_COMPACT | JSON_ESCAPE_SLASH);
     json_decref(o);
@@ -115,7 +127,7 @@ static bool is_ui_file(const zpm_zapp *z, const char *name)
 {
     size_t i;
     json_t *p;
-    json_array_foreach(json_object_get(z->doc, "ui"), i, p)
+    json_array_foreach (json_object_get(z->doc, "ui"), i, p)
         if (json_is_string(p) && fnmatch(json_string_value(p), name, 0) == 0)
             return true;
     return false;
@@ -143,7 +155,8 @@ static int prepare_container(deployment *d, bool force)
     }
     if (count > 0 && !force) {
         zpm_error("container '%s' is not empty (%lld object%s): deploying over other objects can mix two apps; "
-                  "use --force to deploy anyway, or another container", d->container, count, count == 1 ? "" : "s");
+                  "use --force to deploy anyway, or another container",
+                  d->container, count, count == 1 ? "" : "s");
         return -1;
     }
     return 0;
@@ -192,7 +205,7 @@ static char *upload_job(deployment *d, json_t *job, const char *image_url)
 {
     size_t i;
     json_t *group;
-    json_array_foreach(job, i, group) {
+    json_array_foreach (job, i, group) {
         json_t *devices = json_object_get(group, "devices");
         if (!json_is_array(devices)) {
             devices = json_array();
@@ -227,7 +240,7 @@ static char *deploy(deployment *d, const zpm_zapp_file *zf, const zpm_zapp *z, j
     json_t *description = json_object_get(json_object_get(z->doc, "help"), "description");
     char *name_html = html_escape(z->name);
     char *desc_html = html_escape(json_is_string(description) ? json_string_value(description) : "");
-    const char *vars[] = { "name", name_html, "description", desc_html, "auth_opts", settings,
+    const char *vars[] = { "name",      name_html, "description", desc_html,         "auth_opts", settings,
                            "container", d->target, "storage_url", d->sw.storage_url, NULL };
     ok = ok && upload_ui(d, zf, z, vars, has_index) == 0;
     free(settings);
@@ -245,8 +258,11 @@ static char *deploy(deployment *d, const zpm_zapp_file *zf, const zpm_zapp *z, j
 int zpm_cmd_deploy(int argc, char **argv)
 {
     static const struct option own[] = {
-        { "force", no_argument, NULL, 'f' }, { "execute", no_argument, NULL, 'e' },
-        { "summary", no_argument, NULL, 's' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+        { "force", no_argument, NULL, 'f' },
+        { "execute", no_argument, NULL, 'e' },
+        { "summary", no_argument, NULL, 's' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
     };
     struct option longs[48];
     zpm_merge_options(longs, 48, own);
@@ -268,8 +284,8 @@ int zpm_cmd_deploy(int argc, char **argv)
         }
     }
     if (argc - optind != 2)
-        return zpm_usage_error("deploy", "give a TARGET container and a ZAPP file (got %d argument%s)",
-                               argc - optind, argc - optind == 1 ? "" : "s");
+        return zpm_usage_error("deploy", "give a TARGET container and a ZAPP file (got %d argument%s)", argc - optind,
+                               argc - optind == 1 ? "" : "s");
     if (summary && !execute)
         return zpm_usage_error("deploy", "--summary goes with --execute");
     deployment d = { .target = argv[optind], .zapp_path = argv[optind + 1] };
@@ -325,8 +341,7 @@ int zpm_cmd_deploy(int argc, char **argv)
         size_t tlen = strlen(d.target);
         while (tlen > 1 && d.target[tlen - 1] == '/')
             tlen--;
-        printf("app deployed to\n  %s/%.*s/%s\n", d.sw.storage_url, (int)tlen, d.target,
-               has_index ? "index.html" : "");
+        printf("app deployed to\n  %s/%.*s/%s\n", d.sw.storage_url, (int)tlen, d.target, has_index ? "index.html" : "");
         rc = ZPM_OK;
         if (execute) {
             fflush(stdout);

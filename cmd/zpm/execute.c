@@ -50,7 +50,8 @@ int zpm_execute_job(zvm_swift *sw, const char *content_type, const void *data, s
         rc = ZPM_FAIL;
     } else if (!has_nexe_headers(&resp)) {
         zpm_error("execute: POST %s answered HTTP %ld without running the job (no X-Nexe-* headers): this "
-                  "Swift has no ZeroCloud middleware in its proxy pipeline", sw->storage_url, resp.status);
+                  "Swift has no ZeroCloud middleware in its proxy pipeline",
+                  sw->storage_url, resp.status);
         rc = ZPM_FAIL;
     } else {
         if (summary && !zpm_print_summary(&resp))
@@ -65,8 +66,10 @@ int zpm_execute_job(zvm_swift *sw, const char *content_type, const void *data, s
 int zpm_cmd_execute(int argc, char **argv)
 {
     static const struct option own[] = {
-        { "container", required_argument, NULL, 'c' }, { "summary", no_argument, NULL, 's' },
-        { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+        { "container", required_argument, NULL, 'c' },
+        { "summary", no_argument, NULL, 's' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
     };
     struct option longs[48];
     zpm_merge_options(longs, 48, own);

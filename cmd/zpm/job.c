@@ -147,7 +147,7 @@ static json_t *group_to_job(const json_t *group, char *err, size_t errsize)
     json_t *exec = json_object();
     const char *key;
     json_t *value;
-    json_object_foreach((json_t *)group, key, value) {
+    json_object_foreach ((json_t *)group, key, value) {
         if (strcmp(key, "path") == 0) {
             char *path = text_of(value);
             json_object_set_new(exec, "path", json_string(path));
@@ -187,7 +187,7 @@ static json_t *group_to_job(const json_t *group, char *err, size_t errsize)
     json_t *env = json_object_get(group, "env");
     if (json_is_object(env)) {
         json_t *strings = json_object();
-        json_object_foreach(env, key, value) {
+        json_object_foreach (env, key, value) {
             char *t = text_of(value);
             json_object_set_new(strings, key, json_string(t));
             free(t);
@@ -204,7 +204,7 @@ json_t *zpm_job_from_zapp(const zpm_zapp *z, char *err, size_t errsize)
     json_t *job = json_array();
     size_t i;
     json_t *group;
-    json_array_foreach(groups, i, group) {
+    json_array_foreach (groups, i, group) {
         json_t *g = group_to_job(group, err, errsize);
         if (!g) {
             json_decref(job);

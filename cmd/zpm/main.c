@@ -124,8 +124,7 @@ static const command commands[] = {
       "'image' device pointing at the uploaded tar. A non-empty container needs --force.\n"
       "  -f, --force      deploy into a container that already holds objects\n"
       "  -e, --execute    run the job once deployed (as 'zpm execute --container TARGET')\n"
-      "  -s, --summary    with --execute: print the X-Nexe-* headers as a table\n"
-      AUTH_HELP },
+      "  -s, --summary    with --execute: print the X-Nexe-* headers as a table\n" AUTH_HELP },
     { "execute", zpm_cmd_execute, "run a zapp on ZeroCloud",
       "usage: zpm execute ZAPP [--summary] [auth options]\n"
       "       zpm execute --container CONTAINER [--summary] [auth options]\n"
@@ -133,13 +132,11 @@ static const command commands[] = {
       "application/x-gzip, or the boot/system.map deployed in CONTAINER as application/json.\n"
       "Prints the response body; an HTTP error is shown with its status and body (exit 1).\n"
       "  -c, --container C   run the job deployed in container C (by 'zpm deploy')\n"
-      "  -s, --summary       print the X-Nexe-* response headers as a table first\n"
-      AUTH_HELP },
+      "  -s, --summary       print the X-Nexe-* response headers as a table first\n" AUTH_HELP },
     { "auth", zpm_cmd_auth, "log in and print the token and storage URL for a shell",
       "usage: zpm auth [auth options]\n"
       "Logs in and prints 'export OS_AUTH_TOKEN=...' and 'export OS_STORAGE_URL=...', so that\n"
-      "eval \"$(zpm auth)\" prepares a shell for curl and for later zpm commands.\n"
-      AUTH_HELP },
+      "eval \"$(zpm auth)\" prepares a shell for curl and for later zpm commands.\n" AUTH_HELP },
     { "version", cmd_version, "print zpm's version", "usage: zpm version\n" },
     { "help", cmd_help, "list the commands, or explain one", "usage: zpm help [COMMAND]\n" },
 };

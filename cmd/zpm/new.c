@@ -29,7 +29,9 @@ int zpm_template_dir(char *buf, size_t size)
     exe[n] = '\0';
     char *dir = dirname(exe);
     static const char *const candidates[] = {
-        "../share/zvm/zapp/templates", "../share/zapp/templates", "../../share/zapp/templates",
+        "../share/zvm/zapp/templates",
+        "../share/zapp/templates",
+        "../../share/zapp/templates",
     };
     for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
         char probe[PATH_MAX + 64];
@@ -138,8 +140,11 @@ static int mkdirs(const char *path)
 int zpm_cmd_new(int argc, char **argv)
 {
     static const struct option longs[] = {
-        { "template", required_argument, NULL, 't' }, { "with-ui", no_argument, NULL, 'u' },
-        { "list", no_argument, NULL, 'l' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+        { "template", required_argument, NULL, 't' },
+        { "with-ui", no_argument, NULL, 'u' },
+        { "list", no_argument, NULL, 'l' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
     };
     const char *template = "python";
     bool with_ui = false, list = false;
@@ -157,8 +162,7 @@ int zpm_cmd_new(int argc, char **argv)
         }
     }
     if (argc - optind > 1)
-        return zpm_usage_error("new", "give one directory at most (got '%s' and '%s')", argv[optind],
-                               argv[optind + 1]);
+        return zpm_usage_error("new", "give one directory at most (got '%s' and '%s')", argv[optind], argv[optind + 1]);
     const char *dir = optind < argc ? argv[optind] : ".";
 
     char templates[PATH_MAX];
@@ -198,7 +202,8 @@ int zpm_cmd_new(int argc, char **argv)
         snprintf(path, sizeof path, "%s/%s", dir, p.dst[i]);
         if (access(path, F_OK) == 0) {
             zpm_error("%s already exists; zpm new never overwrites a file: remove it or choose another "
-                      "directory", path);
+                      "directory",
+                      path);
             goto out;
         }
     }

@@ -6,10 +6,24 @@
 #include <string.h>
 
 enum {
-    OPT_AUTH_VERSION = 0x100, OPT_AUTH, OPT_USER, OPT_KEY,
-    OPT_OS_AUTH_URL, OPT_OS_USERNAME, OPT_OS_USER_ID, OPT_OS_PASSWORD, OPT_OS_PROJECT_NAME, OPT_OS_PROJECT_ID,
-    OPT_OS_USER_DOMAIN_NAME, OPT_OS_USER_DOMAIN_ID, OPT_OS_PROJECT_DOMAIN_NAME, OPT_OS_PROJECT_DOMAIN_ID,
-    OPT_OS_REGION_NAME, OPT_OS_INTERFACE, OPT_OS_AUTH_TOKEN, OPT_OS_STORAGE_URL,
+    OPT_AUTH_VERSION = 0x100,
+    OPT_AUTH,
+    OPT_USER,
+    OPT_KEY,
+    OPT_OS_AUTH_URL,
+    OPT_OS_USERNAME,
+    OPT_OS_USER_ID,
+    OPT_OS_PASSWORD,
+    OPT_OS_PROJECT_NAME,
+    OPT_OS_PROJECT_ID,
+    OPT_OS_USER_DOMAIN_NAME,
+    OPT_OS_USER_DOMAIN_ID,
+    OPT_OS_PROJECT_DOMAIN_NAME,
+    OPT_OS_PROJECT_DOMAIN_ID,
+    OPT_OS_REGION_NAME,
+    OPT_OS_INTERFACE,
+    OPT_OS_AUTH_TOKEN,
+    OPT_OS_STORAGE_URL,
 };
 
 const struct option zpm_auth_long_options[ZPM_AUTH_OPTION_COUNT] = {
@@ -39,25 +53,29 @@ bool zpm_auth_take(zpm_auth_args *a, int opt, const char *arg)
 {
     zvm_auth_options *f = &a->flags;
     switch (opt) {
-    case 'V': case OPT_AUTH_VERSION:         f->version = arg; break;
-    case 'A': case OPT_AUTH:                 f->auth_url = arg; break;
-    case 'U': case OPT_USER:                 f->user = arg; break;
-    case 'K': case OPT_KEY:                  f->key = arg; break;
-    case OPT_OS_AUTH_URL:                    f->os_auth_url = arg; break;
-    case OPT_OS_USERNAME:                    f->os_username = arg; break;
-    case OPT_OS_USER_ID:                     f->os_user_id = arg; break;
-    case OPT_OS_PASSWORD:                    f->os_password = arg; break;
-    case OPT_OS_PROJECT_NAME:                f->os_project_name = arg; break;
-    case OPT_OS_PROJECT_ID:                  f->os_project_id = arg; break;
-    case OPT_OS_USER_DOMAIN_NAME:            f->os_user_domain_name = arg; break;
-    case OPT_OS_USER_DOMAIN_ID:              f->os_user_domain_id = arg; break;
-    case OPT_OS_PROJECT_DOMAIN_NAME:         f->os_project_domain_name = arg; break;
-    case OPT_OS_PROJECT_DOMAIN_ID:           f->os_project_domain_id = arg; break;
-    case OPT_OS_REGION_NAME:                 f->os_region_name = arg; break;
-    case OPT_OS_INTERFACE:                   f->os_interface = arg; break;
-    case OPT_OS_AUTH_TOKEN:                  a->token = arg; break;
-    case OPT_OS_STORAGE_URL:                 a->storage_url = arg; break;
-    default:                                 return false;
+    case 'V':
+    case OPT_AUTH_VERSION: f->version = arg; break;
+    case 'A':
+    case OPT_AUTH: f->auth_url = arg; break;
+    case 'U':
+    case OPT_USER: f->user = arg; break;
+    case 'K':
+    case OPT_KEY: f->key = arg; break;
+    case OPT_OS_AUTH_URL: f->os_auth_url = arg; break;
+    case OPT_OS_USERNAME: f->os_username = arg; break;
+    case OPT_OS_USER_ID: f->os_user_id = arg; break;
+    case OPT_OS_PASSWORD: f->os_password = arg; break;
+    case OPT_OS_PROJECT_NAME: f->os_project_name = arg; break;
+    case OPT_OS_PROJECT_ID: f->os_project_id = arg; break;
+    case OPT_OS_USER_DOMAIN_NAME: f->os_user_domain_name = arg; break;
+    case OPT_OS_USER_DOMAIN_ID: f->os_user_domain_id = arg; break;
+    case OPT_OS_PROJECT_DOMAIN_NAME: f->os_project_domain_name = arg; break;
+    case OPT_OS_PROJECT_DOMAIN_ID: f->os_project_domain_id = arg; break;
+    case OPT_OS_REGION_NAME: f->os_region_name = arg; break;
+    case OPT_OS_INTERFACE: f->os_interface = arg; break;
+    case OPT_OS_AUTH_TOKEN: a->token = arg; break;
+    case OPT_OS_STORAGE_URL: a->storage_url = arg; break;
+    default: return false;
     }
     return true;
 }

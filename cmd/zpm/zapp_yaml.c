@@ -38,9 +38,15 @@ static const char *kind_name(const yaml_node_t *n)
     }
 }
 
-static yaml_node_t *node_at(checker *c, int index) { return yaml_document_get_node(c->doc, index); }
+static yaml_node_t *node_at(checker *c, int index)
+{
+    return yaml_document_get_node(c->doc, index);
+}
 
-static const char *scalar(const yaml_node_t *n) { return (const char *)n->data.scalar.value; }
+static const char *scalar(const yaml_node_t *n)
+{
+    return (const char *)n->data.scalar.value;
+}
 
 /* A plain (unquoted) scalar may be a null, a boolean or a number; a quoted one is a string. */
 static int plain(const yaml_node_t *n)
@@ -91,7 +97,10 @@ static int as_real(const yaml_node_t *n, double *value)
 
 /* A string: any scalar that is not a null (numbers and booleans keep their text, as
  * ZeroCloud reads e.g. `Version: 1.0` as text anyway). */
-static int is_text(const yaml_node_t *n) { return n->type == YAML_SCALAR_NODE && !is_null(n); }
+static int is_text(const yaml_node_t *n)
+{
+    return n->type == YAML_SCALAR_NODE && !is_null(n);
+}
 
 /* The value node for key in a mapping node, or NULL. */
 static yaml_node_t *get(checker *c, const yaml_node_t *map, const char *key)
@@ -216,7 +225,8 @@ static int check_device(checker *c, const yaml_node_t *dev, const char *group, c
     for (int i = 0; standard_devices[i]; i++)
         known |= strcmp(n, standard_devices[i]) == 0;
     if (!known)
-        return fail_at(c, name, "group '%s': unknown device '%s'; devices are stdin, stdout, stderr, input, "
+        return fail_at(c, name,
+                       "group '%s': unknown device '%s'; devices are stdin, stdout, stderr, input, "
                        "output, debug, image, db, script, or the system image the group's path names%s%s%s",
                        group, n, image ? " ('" : "", image ? image : "", image ? "')" : "");
     if (path && !is_text(path))
@@ -232,8 +242,8 @@ static int check_device(checker *c, const yaml_node_t *dev, const char *group, c
 
 static int check_group(checker *c, const yaml_node_t *g, int index)
 {
-    static const char *const keys[] = { "name", "path", "args", "env", "devices", "connect", "count", "replicate",
-                                        "attach", "location", NULL };
+    static const char *const keys[] = { "name",  "path",      "args",   "env",      "devices", "connect",
+                                        "count", "replicate", "attach", "location", NULL };
     char where[128];
     snprintf(where, sizeof where, "execution.groups[%d]", index);
     if (g->type != YAML_MAPPING_NODE)
@@ -247,8 +257,10 @@ static int check_group(checker *c, const yaml_node_t *g, int index)
     for (const char *p = gname; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' ||
               *p == '-'))
-            return fail_at(c, name, "%s.name '%s': use letters, digits, '_' and '-' only (ZeroCloud names "
-                           "channels after it)", where, gname);
+            return fail_at(c, name,
+                           "%s.name '%s': use letters, digits, '_' and '-' only (ZeroCloud names "
+                           "channels after it)",
+                           where, gname);
     snprintf(where, sizeof where, "group '%s'", gname);
     if (want(c, g, "path", where, YAML_SCALAR_NODE, 1, &path) != 0 ||
         want(c, g, "args", where, YAML_SCALAR_NODE, 0, &args) != 0 ||
@@ -261,11 +273,12 @@ static int check_group(checker *c, const yaml_node_t *g, int index)
         return -1;
     const char *p = scalar(path);
     if (strncmp(p, "file://", 7) != 0 && strncmp(p, "swift://", 8) != 0)
-        return fail_at(c, path, "%s: path '%s' must be file://IMAGE:PROGRAM (a program in a system image) or "
-                       "swift://ACCOUNT/CONTAINER/OBJECT", where, p);
-    if (strncmp(p, "file://", 7) == 0 && !strchr(p + 7, ':'))
-        return fail_at(c, path, "%s: path '%s' must name the image and the program: file://IMAGE:PROGRAM",
+        return fail_at(c, path,
+                       "%s: path '%s' must be file://IMAGE:PROGRAM (a program in a system image) or "
+                       "swift://ACCOUNT/CONTAINER/OBJECT",
                        where, p);
+    if (strncmp(p, "file://", 7) == 0 && !strchr(p + 7, ':'))
+        return fail_at(c, path, "%s: path '%s' must name the image and the program: file://IMAGE:PROGRAM", where, p);
     if (args) {
         char **argv = zpm_shell_split(is_null(args) ? "" : scalar(args), c->err, c->errsize);
         if (!argv) {
@@ -281,8 +294,8 @@ static int check_group(checker *c, const yaml_node_t *g, int index)
         for (yaml_node_pair_t *e = env->data.mapping.pairs.start; e < env->data.mapping.pairs.top; e++) {
             yaml_node_t *v = node_at(c, e->value);
             if (v->type != YAML_SCALAR_NODE)
-                return fail_at(c, v, "%s: env.%s must be a string, not %s", where,
-                               scalar(node_at(c, e->key)), kind_name(v));
+                return fail_at(c, v, "%s: env.%s must be a string, not %s", where, scalar(node_at(c, e->key)),
+                               kind_name(v));
         }
     }
     long long v;
@@ -334,7 +347,8 @@ static int check_help(checker *c, const yaml_node_t *help)
     if (want(c, help, "description", "help", YAML_SCALAR_NODE, 0, &desc) != 0 ||
         want(c, help, "args", "help", YAML_SEQUENCE_NODE, 0, &args) != 0)
         return -1;
-    for (yaml_node_item_t *i = args ? args->data.sequence.items.start : NULL; args && i < args->data.sequence.items.top; i++) {
+    for (yaml_node_item_t *i = args ? args->data.sequence.items.start : NULL; args && i < args->data.sequence.items.top;
+         i++) {
         yaml_node_t *pair = node_at(c, *i);
         if (pair->type != YAML_SEQUENCE_NODE || pair->data.sequence.items.top - pair->data.sequence.items.start != 2 ||
             !is_text(node_at(c, pair->data.sequence.items.start[0])) ||
@@ -364,8 +378,7 @@ static int check_document(checker *c, const yaml_node_t *root)
     if (check_keys(c, meta, "meta", NULL) != 0)
         return -1;
     if (want(c, root, "execution", "zapp.yaml", YAML_MAPPING_NODE, 1, &execution) != 0 ||
-        want(c, execution, "groups", "execution", YAML_SEQUENCE_NODE, 1, &groups) != 0 ||
-        check_groups(c, groups) != 0)
+        want(c, execution, "groups", "execution", YAML_SEQUENCE_NODE, 1, &groups) != 0 || check_groups(c, groups) != 0)
         return -1;
     if (want(c, root, "help", "zapp.yaml", YAML_MAPPING_NODE, 0, &help) != 0 || (help && check_help(c, help) != 0))
         return -1;
@@ -403,8 +416,7 @@ static json_t *to_json(checker *c, const yaml_node_t *n)
             return json_real(d);
         return json_stringn(scalar(n), n->data.scalar.length);
     }
-    default:
-        return json_null();
+    default: return json_null();
     }
 }
 

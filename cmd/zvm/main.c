@@ -84,7 +84,9 @@ int main(int argc, char **argv)
         switch (c) {
         case 's': opt.skip_validation = true; break;
         case 'F': opt.check_only = true; break;
-        case 'P': case 'Q': case 'M': break;
+        case 'P':
+        case 'Q':
+        case 'M': break;
         case 't':
             if (strcmp(optarg, "0") != 0 && strcmp(optarg, "1") != 0)
                 return bad_usage("-t takes 0 (report on stdout) or 1 (report to syslog), not '%s'", optarg);

@@ -12,9 +12,12 @@
 static const char *strip_prefix(const char *p)
 {
     for (;;) {
-        if (p[0] == '.' && p[1] == '/') p += 2;
-        else if (p[0] == '/') p++;
-        else return p;
+        if (p[0] == '.' && p[1] == '/')
+            p += 2;
+        else if (p[0] == '/')
+            p++;
+        else
+            return p;
     }
 }
 
@@ -59,13 +62,17 @@ static struct archive *open_image(const char *image_path, char *err, size_t errs
 int zvsh_check_image(const char *image_path, char *err, size_t errsize)
 {
     struct archive *a = open_image(image_path, err, errsize);
-    if (!a) return -1;
+    if (!a)
+        return -1;
     struct archive_entry *e;
     int r, n = 0;
-    while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) n++;
+    while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK)
+        n++;
     if (r != ARCHIVE_EOF)
-        snprintf(err, errsize, "image %s is not a complete tar archive: %s (after %d member headers); check the file, "
-                 "or make it again with tar", image_path, archive_error_string(a) ? archive_error_string(a) : "unreadable", n);
+        snprintf(err, errsize,
+                 "image %s is not a complete tar archive: %s (after %d member headers); check the file, "
+                 "or make it again with tar",
+                 image_path, archive_error_string(a) ? archive_error_string(a) : "unreadable", n);
     archive_read_free(a);
     return r == ARCHIVE_EOF ? 0 : -1;
 }
@@ -73,7 +80,8 @@ int zvsh_check_image(const char *image_path, char *err, size_t errsize)
 int zvsh_extract_member(const char *image_path, const char *name, const char *out_path, char *err, size_t errsize)
 {
     struct archive *a = open_image(image_path, err, errsize);
-    if (!a) return -1;
+    if (!a)
+        return -1;
     int rc = 0;
     const char *want = strip_prefix(name);
     struct archive_entry *e;

@@ -9,9 +9,11 @@
 
 static char *trim(char *s)
 {
-    while (isspace((unsigned char)*s)) s++;
+    while (isspace((unsigned char)*s))
+        s++;
     char *end = s + strlen(s);
-    while (end > s && isspace((unsigned char)end[-1])) *--end = '\0';
+    while (end > s && isspace((unsigned char)end[-1]))
+        *--end = '\0';
     return s;
 }
 
@@ -41,9 +43,12 @@ static int parse_int(const char *s, int64_t *out)
     char *end;
     errno = 0;
     long long v = strtoll(s, &end, 0);
-    while (isspace((unsigned char)*end)) end++;
-    if (*end == ',') end = "";
-    if (errno || end == s || *end || v < 0) return -1;
+    while (isspace((unsigned char)*end))
+        end++;
+    if (*end == ',')
+        end = "";
+    if (errno || end == s || *end || v < 0)
+        return -1;
     *out = v;
     return 0;
 }
@@ -51,13 +56,15 @@ static int parse_int(const char *s, int64_t *out)
 static int read_file(struct zvsh_config *cfg, const char *path, char *err, size_t errsize)
 {
     FILE *f = fopen(path, "r");
-    if (!f) return 0;              /* a config file is optional */
+    if (!f)
+        return 0;              /* a config file is optional */
     char line[4096], section[64] = "";
     int lineno = 0, rc = 0;
     while (rc == 0 && fgets(line, sizeof line, f)) {
         lineno++;
         char *s = trim(line);
-        if (*s == '\0' || *s == '#' || *s == ';') continue;
+        if (*s == '\0' || *s == '#' || *s == ';')
+            continue;
         if (*s == '[') {
             char *close = strchr(s, ']');
             if (!close || close[1] != '\0') {
@@ -79,15 +86,23 @@ static int read_file(struct zvsh_config *cfg, const char *path, char *err, size_
         char *key = trim(s), *value = trim(eq + 1);
         int64_t *slot = NULL;
         if (strcmp(section, "manifest") == 0) {
-            if (strcmp(key, "Version") == 0) slot = &cfg->version;
-            else if (strcmp(key, "Memory") == 0) slot = &cfg->memory;
-            else if (strcmp(key, "Node") == 0) slot = &cfg->node;
-            else if (strcmp(key, "Timeout") == 0) slot = &cfg->timeout;
+            if (strcmp(key, "Version") == 0)
+                slot = &cfg->version;
+            else if (strcmp(key, "Memory") == 0)
+                slot = &cfg->memory;
+            else if (strcmp(key, "Node") == 0)
+                slot = &cfg->node;
+            else if (strcmp(key, "Timeout") == 0)
+                slot = &cfg->timeout;
         } else if (strcmp(section, "limits") == 0) {
-            if (strcmp(key, "reads") == 0) slot = &cfg->reads;
-            else if (strcmp(key, "rbytes") == 0) slot = &cfg->rbytes;
-            else if (strcmp(key, "writes") == 0) slot = &cfg->writes;
-            else if (strcmp(key, "wbytes") == 0) slot = &cfg->wbytes;
+            if (strcmp(key, "reads") == 0)
+                slot = &cfg->reads;
+            else if (strcmp(key, "rbytes") == 0)
+                slot = &cfg->rbytes;
+            else if (strcmp(key, "writes") == 0)
+                slot = &cfg->writes;
+            else if (strcmp(key, "wbytes") == 0)
+                slot = &cfg->wbytes;
         } else if (strcmp(section, "env") == 0) {
             set_pair(&cfg->env, &cfg->nenv, key, value);
             continue;
@@ -96,7 +111,8 @@ static int read_file(struct zvsh_config *cfg, const char *path, char *err, size_
             continue;
         } else if (strcmp(section, "images") == 0) {
             if (strcmp(key, "path") != 0) {
-                snprintf(err, errsize, "%s:%d: unknown key '%s' in [images] (only 'path = DIR:DIR...')", path, lineno, key);
+                snprintf(err, errsize, "%s:%d: unknown key '%s' in [images] (only 'path = DIR:DIR...')", path, lineno,
+                         key);
                 rc = -1;
             } else {
                 free(cfg->image_path);
@@ -128,21 +144,30 @@ int zvsh_config_load(struct zvsh_config *cfg, char *err, size_t errsize)
     cfg->reads = cfg->rbytes = cfg->writes = cfg->wbytes = 4294967296LL;
 
     const char *only = getenv("ZVSH_CONFIG");
-    if (only) return read_file(cfg, only, err, errsize);
+    if (only)
+        return read_file(cfg, only, err, errsize);
 
     char home_cfg[4096] = "";
     const char *home = getenv("HOME");
-    if (home) snprintf(home_cfg, sizeof home_cfg, "%s/.zvsh.cfg", home);
-    const char *paths[] = {"/etc/zvsh.cfg", home_cfg, "zvsh.cfg"};
+    if (home)
+        snprintf(home_cfg, sizeof home_cfg, "%s/.zvsh.cfg", home);
+    const char *paths[] = { "/etc/zvsh.cfg", home_cfg, "zvsh.cfg" };
     for (size_t i = 0; i < 3; i++)
-        if (*paths[i] && read_file(cfg, paths[i], err, errsize) != 0) return -1;
+        if (*paths[i] && read_file(cfg, paths[i], err, errsize) != 0)
+            return -1;
     return 0;
 }
 
 void zvsh_config_free(struct zvsh_config *cfg)
 {
-    for (size_t i = 0; i < cfg->nenv; i++) { free(cfg->env[i].key); free(cfg->env[i].value); }
-    for (size_t i = 0; i < cfg->nfstab; i++) { free(cfg->fstab[i].key); free(cfg->fstab[i].value); }
+    for (size_t i = 0; i < cfg->nenv; i++) {
+        free(cfg->env[i].key);
+        free(cfg->env[i].value);
+    }
+    for (size_t i = 0; i < cfg->nfstab; i++) {
+        free(cfg->fstab[i].key);
+        free(cfg->fstab[i].value);
+    }
     free(cfg->env);
     free(cfg->fstab);
     free(cfg->image_path);

@@ -22,11 +22,17 @@ static void append(struct text *t, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (t->failed || n < 0) { t->failed = true; return; }
+    if (t->failed || n < 0) {
+        t->failed = true;
+        return;
+    }
     if (t->len + (size_t)n + 1 > t->cap) {
         size_t cap = (t->len + n + 1) * 2;
         char *s = realloc(t->s, cap);
-        if (!s) { t->failed = true; return; }
+        if (!s) {
+            t->failed = true;
+            return;
+        }
         t->s = s;
         t->cap = cap;
     }
@@ -38,13 +44,16 @@ static void append(struct text *t, const char *fmt, ...)
 
 static char *finish(struct text *t)
 {
-    if (t->failed) { free(t->s); return NULL; }
+    if (t->failed) {
+        free(t->s);
+        return NULL;
+    }
     return t->s ? t->s : strdup("");
 }
 
 char *zvsh_nvram_escape(const char *s)
 {
-    struct text t = {0};
+    struct text t = { 0 };
     append(&t, "%s", "");
     for (; *s; s++) {
         switch (*s) {
@@ -63,7 +72,7 @@ char *zvsh_channel_alias(size_t n, const char *path)
 {
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
-    struct text t = {0};
+    struct text t = { 0 };
     append(&t, "/dev/%zu.%s", n, base);
     return finish(&t);
 }
@@ -72,8 +81,10 @@ char *zvsh_channel_alias(size_t n, const char *path)
 static const char *stream_mode(int fd)
 {
     struct stat st;
-    if (isatty(fd)) return "char";
-    if (fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) return "pipe";
+    if (isatty(fd))
+        return "char";
+    if (fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+        return "pipe";
     return "file";
 }
 
@@ -98,21 +109,21 @@ static void append_image_channel(struct text *t, const struct zvsh_config *c, si
 char *zvsh_job_manifest(const struct zvsh_job *job)
 {
     const struct zvsh_config *c = job->cfg;
-    struct text t = {0};
+    struct text t = { 0 };
     append(&t, "Version = %lld\n", (long long)c->version);
     append(&t, "Program = %s\n", job->program);
     append(&t, "Memory = %lld,0\n", (long long)c->memory);
     append(&t, "Timeout = %lld\n", (long long)c->timeout);
     append(&t, "Node = %lld\n", (long long)c->node);
-    append(&t, "Channel = %s,/dev/stdin,0,0,%lld,%lld,0,0\n", stream_uri(0, "/dev/stdin"),
-           (long long)c->reads, (long long)c->rbytes);
-    append(&t, "Channel = %s,/dev/stdout,0,0,0,0,%lld,%lld\n", stream_uri(1, "/dev/stdout"),
-           (long long)c->writes, (long long)c->wbytes);
-    append(&t, "Channel = %s,/dev/stderr,0,0,0,0,%lld,%lld\n", stream_uri(2, "/dev/stderr"),
-           (long long)c->writes, (long long)c->wbytes);
+    append(&t, "Channel = %s,/dev/stdin,0,0,%lld,%lld,0,0\n", stream_uri(0, "/dev/stdin"), (long long)c->reads,
+           (long long)c->rbytes);
+    append(&t, "Channel = %s,/dev/stdout,0,0,0,0,%lld,%lld\n", stream_uri(1, "/dev/stdout"), (long long)c->writes,
+           (long long)c->wbytes);
+    append(&t, "Channel = %s,/dev/stderr,0,0,0,0,%lld,%lld\n", stream_uri(2, "/dev/stderr"), (long long)c->writes,
+           (long long)c->wbytes);
     /* nvram is read by zvm before _start; the guest may read it too, never write it */
-    append(&t, "Channel = %s/nvram.1,/dev/nvram,3,0,%lld,%lld,0,0\n", job->dir,
-           (long long)c->reads, (long long)c->rbytes);
+    append(&t, "Channel = %s/nvram.1,/dev/nvram,3,0,%lld,%lld,0,0\n", job->dir, (long long)c->reads,
+           (long long)c->rbytes);
 
     size_t n = 0;
     for (size_t i = 0; i < job->nconfig_images; i++)
@@ -132,7 +143,8 @@ char *zvsh_job_manifest(const struct zvsh_job *job)
         append_image_channel(&t, c, ++n, &job->images[i]);
     if (job->debug) {
         char cwd[4096];
-        if (!getcwd(cwd, sizeof cwd)) snprintf(cwd, sizeof cwd, ".");
+        if (!getcwd(cwd, sizeof cwd))
+            snprintf(cwd, sizeof cwd, ".");
         append(&t, "Channel = %s/zvsh.log,/dev/debug,0,0,0,0,%lld,%lld\n", cwd, (long long)c->writes,
                (long long)c->wbytes);
     }
@@ -150,7 +162,7 @@ static void append_fstab(struct text *t, size_t n, const struct zvsh_image *im)
 
 char *zvsh_job_nvram(const struct zvsh_job *job)
 {
-    struct text t = {0};
+    struct text t = { 0 };
     char *a0 = zvsh_nvram_escape(job->argv0);
     append(&t, "[args]\nargs = %s", a0);
     free(a0);
@@ -173,12 +185,15 @@ char *zvsh_job_nvram(const struct zvsh_job *job)
     if (job->nimages) {
         append(&t, "[fstab]\n");
         size_t n = 0;
-        for (size_t i = 0; i < job->nconfig_images; i++) append_fstab(&t, ++n, &job->images[i]);
+        for (size_t i = 0; i < job->nconfig_images; i++)
+            append_fstab(&t, ++n, &job->images[i]);
         n += job->nfiles;
-        for (size_t i = job->nconfig_images; i < job->nimages; i++) append_fstab(&t, ++n, &job->images[i]);
+        for (size_t i = job->nconfig_images; i < job->nimages; i++)
+            append_fstab(&t, ++n, &job->images[i]);
     }
     append(&t, "[mapping]\nchannel=/dev/stdin,mode=%s\nchannel=/dev/stdout,mode=%s\nchannel=/dev/stderr,mode=%s\n",
            stream_mode(0), stream_mode(1), stream_mode(2));
-    if (job->verbosity > 0) append(&t, "[debug]\nverbosity=%d\n", job->verbosity);
+    if (job->verbosity > 0)
+        append(&t, "[debug]\nverbosity=%d\n", job->verbosity);
     return finish(&t);
 }

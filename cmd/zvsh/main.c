@@ -49,25 +49,26 @@ struct cli {
 
 static void usage(FILE *to)
 {
-    fprintf(to,
-            "usage: zvsh [OPTIONS] COMMAND [ARGS...]\n"
-            "Runs COMMAND (a member of an image, or a .wasm on the host) in a ZeroVM session.\n"
-            "  --zvm-image PATH[,MOUNTPOINT[,ACCESS]]  mount a tar image (default /, ro; ACCESS ro or wo); repeatable\n"
-            "  --zvm-save-dir DIR    write manifest.1, nvram.1 (and boot.1) into DIR and keep them\n"
-            "  --zvm-debug           give the guest a /dev/debug channel writing to ./zvsh.log\n"
-            "  --zvm-trace           trace the session and every host call into ./zvsh.trace.log\n"
-            "  --zvm-verbosity N     verbosity of zvm's notes (stderr) and the guest's nvram [debug]\n"
-            "  --zvm-getrc           exit with zvm's code alone instead of guest | zvm << 4\n"
-            "  --zvm-timeout N       session Timeout in seconds (overrides zvsh.cfg)\n"
-            "  --zvm-memory N        session Memory in bytes (overrides zvsh.cfg)\n"
-            "  --zvm-overwrite       let a wo image replace an existing non-empty file\n"
-            "  --zvm-no-edit         no line editing when stdin is a terminal (the guest reads the terminal itself)\n"
-            "  -h, --help            this help;  --version  the version\n"
-            "ARGS: @path becomes a channel /dev/<n>.<basename> (created empty if missing); @NAME=value sets\n"
-            "an environment variable.  An image named without a '/' (python.tar, python) is looked for in\n"
-            "the current directory, then in $ZVM_IMAGE_PATH or zvsh.cfg's [images] path or PREFIX/share/zvm/images.\n"
-            "Config: /etc/zvsh.cfg, ~/.zvsh.cfg, ./zvsh.cfg (nearest wins).  Ctrl-C (SIGINT), SIGTERM, SIGHUP, SIGPIPE\n"
-            "end the session: exit 128+signal.  See zvsh(1).\n");
+    fprintf(
+        to,
+        "usage: zvsh [OPTIONS] COMMAND [ARGS...]\n"
+        "Runs COMMAND (a member of an image, or a .wasm on the host) in a ZeroVM session.\n"
+        "  --zvm-image PATH[,MOUNTPOINT[,ACCESS]]  mount a tar image (default /, ro; ACCESS ro or wo); repeatable\n"
+        "  --zvm-save-dir DIR    write manifest.1, nvram.1 (and boot.1) into DIR and keep them\n"
+        "  --zvm-debug           give the guest a /dev/debug channel writing to ./zvsh.log\n"
+        "  --zvm-trace           trace the session and every host call into ./zvsh.trace.log\n"
+        "  --zvm-verbosity N     verbosity of zvm's notes (stderr) and the guest's nvram [debug]\n"
+        "  --zvm-getrc           exit with zvm's code alone instead of guest | zvm << 4\n"
+        "  --zvm-timeout N       session Timeout in seconds (overrides zvsh.cfg)\n"
+        "  --zvm-memory N        session Memory in bytes (overrides zvsh.cfg)\n"
+        "  --zvm-overwrite       let a wo image replace an existing non-empty file\n"
+        "  --zvm-no-edit         no line editing when stdin is a terminal (the guest reads the terminal itself)\n"
+        "  -h, --help            this help;  --version  the version\n"
+        "ARGS: @path becomes a channel /dev/<n>.<basename> (created empty if missing); @NAME=value sets\n"
+        "an environment variable.  An image named without a '/' (python.tar, python) is looked for in\n"
+        "the current directory, then in $ZVM_IMAGE_PATH or zvsh.cfg's [images] path or PREFIX/share/zvm/images.\n"
+        "Config: /etc/zvsh.cfg, ~/.zvsh.cfg, ./zvsh.cfg (nearest wins).  Ctrl-C (SIGINT), SIGTERM, SIGHUP, SIGPIPE\n"
+        "end the session: exit 128+signal.  See zvsh(1).\n");
 }
 
 static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -101,44 +102,68 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
     int i = 1;
     for (; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "--") == 0) { i++; break; }
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) { usage(stdout); return -1; }
-        if (strcmp(a, "--version") == 0) { printf("zvsh %s\n", zvm_version()); return -1; }
-        if (strncmp(a, "--zvm-", 6) != 0) break;
+        if (strcmp(a, "--") == 0) {
+            i++;
+            break;
+        }
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout);
+            return -1;
+        }
+        if (strcmp(a, "--version") == 0) {
+            printf("zvsh %s\n", zvm_version());
+            return -1;
+        }
+        if (strncmp(a, "--zvm-", 6) != 0)
+            break;
 
         const char *name = a + 6, *value = NULL;
         char key[32];
         const char *eq = strchr(name, '=');
         snprintf(key, sizeof key, "%.*s", eq ? (int)(eq - name) : (int)strlen(name), name);
-        bool takes_value = strcmp(key, "image") == 0 || strcmp(key, "save-dir") == 0 ||
-                           strcmp(key, "verbosity") == 0 || strcmp(key, "timeout") == 0 || strcmp(key, "memory") == 0;
+        bool takes_value = strcmp(key, "image") == 0 || strcmp(key, "save-dir") == 0 || strcmp(key, "verbosity") == 0 ||
+                           strcmp(key, "timeout") == 0 || strcmp(key, "memory") == 0;
         if (takes_value) {
-            if (eq) value = eq + 1;
-            else if (i + 1 < argc) value = argv[++i];
-            else return fail(ZVM_EXIT_USAGE, "option --zvm-%s needs a value; try 'zvsh --help'", key);
+            if (eq)
+                value = eq + 1;
+            else if (i + 1 < argc)
+                value = argv[++i];
+            else
+                return fail(ZVM_EXIT_USAGE, "option --zvm-%s needs a value; try 'zvsh --help'", key);
         } else if (eq) {
             return fail(ZVM_EXIT_USAGE, "option --zvm-%s takes no value; try 'zvsh --help'", key);
         }
-        if (strcmp(key, "image") == 0) cli->image_specs[cli->nimage_specs++] = (char *)value;
-        else if (strcmp(key, "save-dir") == 0) cli->save_dir = value;
-        else if (strcmp(key, "debug") == 0) cli->debug = true;
-        else if (strcmp(key, "trace") == 0) cli->trace = true;
-        else if (strcmp(key, "getrc") == 0) cli->getrc = true;
-        else if (strcmp(key, "overwrite") == 0) cli->overwrite = true;
-        else if (strcmp(key, "no-edit") == 0) cli->no_edit = true;
+        if (strcmp(key, "image") == 0)
+            cli->image_specs[cli->nimage_specs++] = (char *)value;
+        else if (strcmp(key, "save-dir") == 0)
+            cli->save_dir = value;
+        else if (strcmp(key, "debug") == 0)
+            cli->debug = true;
+        else if (strcmp(key, "trace") == 0)
+            cli->trace = true;
+        else if (strcmp(key, "getrc") == 0)
+            cli->getrc = true;
+        else if (strcmp(key, "overwrite") == 0)
+            cli->overwrite = true;
+        else if (strcmp(key, "no-edit") == 0)
+            cli->no_edit = true;
         else if (strcmp(key, "verbosity") == 0) {
             long long v = number(value);
-            if (v < 0 || v > 9) return fail(ZVM_EXIT_USAGE, "--zvm-verbosity takes 0 to 9, not '%s'", value);
+            if (v < 0 || v > 9)
+                return fail(ZVM_EXIT_USAGE, "--zvm-verbosity takes 0 to 9, not '%s'", value);
             cli->verbosity = (int)v;
         } else if (strcmp(key, "timeout") == 0) {
-            if ((cli->timeout = number(value)) < 1) return fail(ZVM_EXIT_USAGE, "--zvm-timeout takes whole seconds >= 1, not '%s'", value);
+            if ((cli->timeout = number(value)) < 1)
+                return fail(ZVM_EXIT_USAGE, "--zvm-timeout takes whole seconds >= 1, not '%s'", value);
         } else if (strcmp(key, "memory") == 0) {
-            if ((cli->memory = number(value)) < 1) return fail(ZVM_EXIT_USAGE, "--zvm-memory takes a number of bytes >= 1, not '%s'", value);
+            if ((cli->memory = number(value)) < 1)
+                return fail(ZVM_EXIT_USAGE, "--zvm-memory takes a number of bytes >= 1, not '%s'", value);
         } else {
             return fail(ZVM_EXIT_USAGE, "unknown option '%s'; try 'zvsh --help'", a);
         }
     }
-    if (i >= argc) return fail(ZVM_EXIT_USAGE, "no COMMAND given; try 'zvsh --help'");
+    if (i >= argc)
+        return fail(ZVM_EXIT_USAGE, "no COMMAND given; try 'zvsh --help'");
     cli->command = argv[i];
     cli->args = argv + i + 1;
     cli->nargs = argc - i - 1;
@@ -147,9 +172,11 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 
 static char *absolute(const char *path)
 {
-    if (path[0] == '/') return strdup(path);
+    if (path[0] == '/')
+        return strdup(path);
     char cwd[PATH_MAX];
-    if (!getcwd(cwd, sizeof cwd)) return strdup(path);
+    if (!getcwd(cwd, sizeof cwd))
+        return strdup(path);
     size_t n = strlen(cwd) + strlen(path) + 2;
     char *s = malloc(n);
     snprintf(s, n, "%s/%s", cwd, path);
@@ -161,22 +188,33 @@ static char *read_only_image(const struct zvsh_config *cfg, const char *name, in
 {
     char err[3072];
     char *found = zvsh_find_image(name, cfg, err, sizeof err);
-    if (!found) { *rc = fail(ZVM_EXIT_NOENT, "%s", err); return NULL; }
+    if (!found) {
+        *rc = fail(ZVM_EXIT_NOENT, "%s", err);
+        return NULL;
+    }
     struct stat st;
     char *path = absolute(found);
     free(found);
-    if (stat(path, &st) != 0) *rc = fail(ZVM_EXIT_NOENT, "image %s: %s", path, strerror(errno));
-    else if (!S_ISREG(st.st_mode)) *rc = fail(ZVM_EXIT_IO, "image %s is not a regular file (a tar archive is needed)", path);
-    else if (zvsh_check_image(path, err, sizeof err) != 0) *rc = fail(ZVM_EXIT_IO, "%s", err);
-    if (*rc) { free(path); return NULL; }
+    if (stat(path, &st) != 0)
+        *rc = fail(ZVM_EXIT_NOENT, "image %s: %s", path, strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        *rc = fail(ZVM_EXIT_IO, "image %s is not a regular file (a tar archive is needed)", path);
+    else if (zvsh_check_image(path, err, sizeof err) != 0)
+        *rc = fail(ZVM_EXIT_IO, "%s", err);
+    if (*rc) {
+        free(path);
+        return NULL;
+    }
     return path;
 }
 
 /* "PATH[,MOUNTPOINT[,ACCESS]]" or the config's "PATH = MOUNTPOINT ACCESS". */
-static int add_image(struct zvsh_job *job, bool overwrite, const char *path, const char *mountpoint, const char *access_)
+static int add_image(struct zvsh_job *job, bool overwrite, const char *path, const char *mountpoint,
+                     const char *access_)
 {
     struct zvsh_image *im = &job->images[job->nimages];
-    if (!*path) return fail(ZVM_EXIT_USAGE, "an image needs a path: --zvm-image PATH[,MOUNTPOINT[,ACCESS]]");
+    if (!*path)
+        return fail(ZVM_EXIT_USAGE, "an image needs a path: --zvm-image PATH[,MOUNTPOINT[,ACCESS]]");
     if (access_ && *access_ && strcmp(access_, "ro") != 0 && strcmp(access_, "wo") != 0)
         return fail(ZVM_EXIT_USAGE, "image %s: access must be ro or wo, not '%s'", path, access_);
     im->write_back = access_ && strcmp(access_, "wo") == 0;
@@ -200,9 +238,15 @@ static int add_image(struct zvsh_job *job, bool overwrite, const char *path, con
 
 static int add_image_spec(struct zvsh_job *job, bool overwrite, const char *spec)
 {
-    char *copy = strdup(spec), *parts[3] = {copy, NULL, NULL}, *p = copy;
-    for (int k = 1; k < 3 && (p = strchr(p, ',')); k++) { *p++ = '\0'; parts[k] = p; }
-    if (p && strchr(p, ',')) { free(copy); return fail(ZVM_EXIT_USAGE, "--zvm-image takes PATH[,MOUNTPOINT[,ACCESS]], not '%s'", spec); }
+    char *copy = strdup(spec), *parts[3] = { copy, NULL, NULL }, *p = copy;
+    for (int k = 1; k < 3 && (p = strchr(p, ',')); k++) {
+        *p++ = '\0';
+        parts[k] = p;
+    }
+    if (p && strchr(p, ',')) {
+        free(copy);
+        return fail(ZVM_EXIT_USAGE, "--zvm-image takes PATH[,MOUNTPOINT[,ACCESS]], not '%s'", spec);
+    }
     int rc = add_image(job, overwrite, parts[0], parts[1], parts[2]);
     free(copy);
     return rc;
@@ -211,21 +255,24 @@ static int add_image_spec(struct zvsh_job *job, bool overwrite, const char *spec
 static int add_config_image(struct zvsh_job *job, bool overwrite, const char *path, const char *value)
 {
     char mp[PATH_MAX] = "", acc[16] = "";
-    if (sscanf(value, "%4095s %15s", mp, acc) < 1) return fail(ZVM_EXIT_USAGE, "zvsh.cfg [fstab] %s: expected '= MOUNTPOINT ro|wo'", path);
+    if (sscanf(value, "%4095s %15s", mp, acc) < 1)
+        return fail(ZVM_EXIT_USAGE, "zvsh.cfg [fstab] %s: expected '= MOUNTPOINT ro|wo'", path);
     return add_image(job, overwrite, path, mp, acc);
 }
 
 /* --zvm-debug and --zvm-trace write ./zvsh.log and ./zvsh.trace.log: writable, said before the run. */
 static int check_log_files(const struct cli *cli)
 {
-    const char *what[2] = {"--zvm-debug", "--zvm-trace"}, *name[2] = {"zvsh.log", "zvsh.trace.log"};
-    bool wanted[2] = {cli->debug, cli->trace};
+    const char *what[2] = { "--zvm-debug", "--zvm-trace" }, *name[2] = { "zvsh.log", "zvsh.trace.log" };
+    bool wanted[2] = { cli->debug, cli->trace };
     for (int i = 0; i < 2; i++) {
-        if (!wanted[i]) continue;
+        if (!wanted[i])
+            continue;
         char err[PATH_MAX + 256], *path = absolute(name[i]);
         int rc = zvsh_check_writable(what[i], path, err, sizeof err);
         free(path);
-        if (rc) return fail(rc, "%s (run it from a directory you can write to)", err);
+        if (rc)
+            return fail(rc, "%s (run it from a directory you can write to)", err);
     }
     return 0;
 }
@@ -237,7 +284,10 @@ static char *prepare_dir(const char *save_dir)
         const char *tmp = getenv("TMPDIR");
         char templ[PATH_MAX];
         snprintf(templ, sizeof templ, "%s/zvsh.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        if (!mkdtemp(templ)) { fail(ZVM_EXIT_IO, "cannot make a temporary directory in %s: %s", tmp ? tmp : "/tmp", strerror(errno)); return NULL; }
+        if (!mkdtemp(templ)) {
+            fail(ZVM_EXIT_IO, "cannot make a temporary directory in %s: %s", tmp ? tmp : "/tmp", strerror(errno));
+            return NULL;
+        }
         return strdup(templ);
     }
     if (mkdir(save_dir, 0755) != 0 && errno != EEXIST) {
@@ -245,8 +295,14 @@ static char *prepare_dir(const char *save_dir)
         return NULL;
     }
     struct stat st;
-    if (stat(save_dir, &st) != 0 || !S_ISDIR(st.st_mode)) { fail(ZVM_EXIT_IO, "save dir %s is not a directory", save_dir); return NULL; }
-    if (access(save_dir, W_OK | X_OK) != 0) { fail(ZVM_EXIT_IO, "save dir %s is not writable: %s", save_dir, strerror(errno)); return NULL; }
+    if (stat(save_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fail(ZVM_EXIT_IO, "save dir %s is not a directory", save_dir);
+        return NULL;
+    }
+    if (access(save_dir, W_OK | X_OK) != 0) {
+        fail(ZVM_EXIT_IO, "save dir %s is not writable: %s", save_dir, strerror(errno));
+        return NULL;
+    }
     return absolute(save_dir);
 }
 
@@ -255,15 +311,19 @@ static int write_text(const char *dir, const char *name, const char *text)
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "w");
-    if (!f || fputs(text, f) == EOF || fclose(f) != 0) return fail(ZVM_EXIT_IO, "cannot write %s: %s", path, strerror(errno));
+    if (!f || fputs(text, f) == EOF || fclose(f) != 0)
+        return fail(ZVM_EXIT_IO, "cannot write %s: %s", path, strerror(errno));
     return 0;
 }
 
 static void remove_dir(const char *dir)
 {
-    const char *names[] = {"manifest.1", "nvram.1", "boot.1"};
+    const char *names[] = { "manifest.1", "nvram.1", "boot.1" };
     char path[PATH_MAX];
-    for (size_t i = 0; i < 3; i++) { snprintf(path, sizeof path, "%s/%s", dir, names[i]); unlink(path); }
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        unlink(path);
+    }
     rmdir(dir);
 }
 
@@ -273,17 +333,26 @@ static int find_program(struct zvsh_job *job, const char *command, char **progra
     char boot[PATH_MAX], err[512];
     snprintf(boot, sizeof boot, "%s/boot.1", job->dir);
     for (size_t i = 0; i < job->nimages; i++) {
-        if (job->images[i].write_back) continue;
+        if (job->images[i].write_back)
+            continue;
         int r = zvsh_extract_member(job->images[i].path, command, boot, err, sizeof err);
-        if (r < 0) return fail(ZVM_EXIT_IO, "%s", err);
-        if (r == 1) { *program = strdup(boot); return 0; }
+        if (r < 0)
+            return fail(ZVM_EXIT_IO, "%s", err);
+        if (r == 1) {
+            *program = strdup(boot);
+            return 0;
+        }
     }
     struct stat st;
-    if (stat(command, &st) == 0 && S_ISREG(st.st_mode)) { *program = absolute(command); return 0; }
+    if (stat(command, &st) == 0 && S_ISREG(st.st_mode)) {
+        *program = absolute(command);
+        return 0;
+    }
     if (job->nimages == 0)
         return fail(ZVM_EXIT_NOENT, "%s: no such program (not a file; no --zvm-image given to look in)", command);
     fprintf(stderr, "zvsh: %s: not a member of", command);
-    for (size_t i = 0; i < job->nimages; i++) fprintf(stderr, "%s %s", i ? "," : "", job->images[i].path);
+    for (size_t i = 0; i < job->nimages; i++)
+        fprintf(stderr, "%s %s", i ? "," : "", job->images[i].path);
     fprintf(stderr, " and not a file\n");
     return ZVM_EXIT_NOENT;
 }
@@ -303,7 +372,10 @@ static int resolve_args(struct zvsh_job *job, struct zvsh_config *cfg, const str
     job->files = calloc((size_t)cli->nargs + 1, sizeof *job->files);
     for (int i = 0; i < cli->nargs; i++) {
         const char *a = cli->args[i];
-        if (a[0] != '@' || a[1] == '\0') { job->args[job->nargs++] = strdup(a); continue; }
+        if (a[0] != '@' || a[1] == '\0') {
+            job->args[job->nargs++] = strdup(a);
+            continue;
+        }
         const char *eq = strchr(a + 1, '=');
         size_t namelen = eq ? (size_t)(eq - a - 1) : 0;
         if (eq && namelen > 0 && strspn(a + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == namelen) {
@@ -315,10 +387,14 @@ static int resolve_args(struct zvsh_job *job, struct zvsh_config *cfg, const str
         char err[PATH_MAX + 256], *path = absolute(a + 1);
         bool created;
         int rc = zvsh_prepare_file_arg(a, path, &created, err, sizeof err);
-        if (rc) { free(path); return fail(rc, "%s", err); }
+        if (rc) {
+            free(path);
+            return fail(rc, "%s", err);
+        }
         job->files[job->nfiles++] = path;
         job->args[job->nargs++] = zvsh_channel_alias(job->nconfig_images + job->nfiles, path);
-        if (created) run->made[run->nmade++] = path;
+        if (created)
+            run->made[run->nmade++] = path;
     }
     return 0;
 }
@@ -328,15 +404,18 @@ static void note_new_wo_images(const struct zvsh_job *job, struct run *run)
 {
     struct stat st;
     for (size_t i = 0; i < job->nimages; i++)
-        if (job->images[i].write_back && stat(job->images[i].path, &st) != 0) run->made[run->nmade++] = job->images[i].path;
+        if (job->images[i].write_back && stat(job->images[i].path, &st) != 0)
+            run->made[run->nmade++] = job->images[i].path;
 }
 
 /* Removes the temporary directory (not a --zvm-save-dir); when the run did not finish, also the
  * files it made: a stopped run leaves nothing of its own behind. */
 static void take_down(struct run *r, bool finished)
 {
-    if (r->dir && !r->cli->save_dir) remove_dir(r->dir);
-    for (size_t i = 0; !finished && i < r->nmade; i++) unlink(r->made[i]);
+    if (r->dir && !r->cli->save_dir)
+        remove_dir(r->dir);
+    for (size_t i = 0; !finished && i < r->nmade; i++)
+        unlink(r->made[i]);
 }
 
 /* A stop signal came: one line, everything zvsh made removed, exit 128+signal. */
@@ -351,17 +430,19 @@ static int stopped(struct run *r, int sig, bool during_session)
 /* Runs manifest.1 in dir, with a line editor on the terminal when stdin is one. */
 static int run_session(const struct cli *cli, const char *dir, const volatile sig_atomic_t *stop, zvm_report *report)
 {
-    zvm_session_options opt = {.verbosity = cli->verbosity, .log = stderr, .stop = stop};
+    zvm_session_options opt = { .verbosity = cli->verbosity, .log = stderr, .stop = stop };
     if (cli->trace && !(opt.trace = fopen("zvsh.trace.log", "w")))
         fprintf(stderr, "zvsh: cannot write zvsh.trace.log (%s); running without a trace\n", strerror(errno));
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/manifest.1", dir);
     fflush(stdout);
     struct zvsh_tty *tty = NULL;
-    if (!cli->no_edit && isatty(0)) tty = zvsh_tty_start(stop);
+    if (!cli->no_edit && isatty(0))
+        tty = zvsh_tty_start(stop);
     int zvm_rc = zvm_session_run_file(path, &opt, report);
     zvsh_tty_stop(tty);
-    if (opt.trace) fclose(opt.trace);
+    if (opt.trace)
+        fclose(opt.trace);
     return zvm_rc;
 }
 
@@ -373,17 +454,20 @@ static int add_images(struct zvsh_job *job, const struct zvsh_config *cfg, const
     for (size_t i = 0; i < cfg->nfstab && rc == 0; i++)
         rc = add_config_image(job, cli->overwrite, cfg->fstab[i].key, cfg->fstab[i].value);
     job->nconfig_images = job->nimages;
-    for (size_t i = 0; i < cli->nimage_specs && rc == 0; i++) rc = add_image_spec(job, cli->overwrite, cli->image_specs[i]);
+    for (size_t i = 0; i < cli->nimage_specs && rc == 0; i++)
+        rc = add_image_spec(job, cli->overwrite, cli->image_specs[i]);
     return rc;
 }
 
 /* After the session: zvsh's exit status, with the report on stderr when zvm failed. */
 static int session_status(struct run *r, int zvm_rc, zvm_report *report, int sig)
 {
-    if (sig && zvm_rc != 0) return stopped(r, sig, true);
+    if (sig && zvm_rc != 0)
+        return stopped(r, sig, true);
     if (zvm_rc != 0) {
         char *text = zvm_report_text(report);
-        if (text) fputs(text, stderr);
+        if (text)
+            fputs(text, stderr);
         free(text);
         fprintf(stderr, "ERROR: ZeroVM return code is %d\n", zvm_rc);
     }
@@ -399,38 +483,56 @@ int main(int argc, char **argv)
 {
     struct cli cli;
     int rc = parse_cli(argc, argv, &cli);
-    if (rc) return rc < 0 ? 0 : rc;
+    if (rc)
+        return rc < 0 ? 0 : rc;
     /* From here on a Ctrl-C, SIGTERM, SIGHUP or SIGPIPE only sets this flag: zvsh stops at the
      * next step (the session within 50 ms) and removes what it made. */
     const volatile sig_atomic_t *stop = zvm_stop_on_signals();
 
     struct zvsh_config cfg;
     char err[1024];
-    if (zvsh_config_load(&cfg, err, sizeof err) != 0) return fail(ZVM_EXIT_USAGE, "%s", err);
-    if (cli.timeout > 0) cfg.timeout = cli.timeout;
-    if (cli.memory > 0) cfg.memory = cli.memory;
+    if (zvsh_config_load(&cfg, err, sizeof err) != 0)
+        return fail(ZVM_EXIT_USAGE, "%s", err);
+    if (cli.timeout > 0)
+        cfg.timeout = cli.timeout;
+    if (cli.memory > 0)
+        cfg.memory = cli.memory;
 
-    struct zvsh_job job = {.cfg = &cfg, .debug = cli.debug, .verbosity = cli.verbosity};
-    if ((rc = add_images(&job, &cfg, &cli)) || (rc = check_log_files(&cli))) return rc;
-    struct run run = {.cli = &cli, .made = calloc((size_t)cli.nargs + job.nimages + 1, sizeof *run.made)};
+    struct zvsh_job job = { .cfg = &cfg, .debug = cli.debug, .verbosity = cli.verbosity };
+    if ((rc = add_images(&job, &cfg, &cli)) || (rc = check_log_files(&cli)))
+        return rc;
+    struct run run = { .cli = &cli, .made = calloc((size_t)cli.nargs + job.nimages + 1, sizeof *run.made) };
     note_new_wo_images(&job, &run);
-    if ((rc = resolve_args(&job, &cfg, &cli, &run))) { take_down(&run, false); return rc; }
+    if ((rc = resolve_args(&job, &cfg, &cli, &run))) {
+        take_down(&run, false);
+        return rc;
+    }
 
-    if (!(run.dir = prepare_dir(cli.save_dir))) { take_down(&run, false); return ZVM_EXIT_IO; }
+    if (!(run.dir = prepare_dir(cli.save_dir))) {
+        take_down(&run, false);
+        return ZVM_EXIT_IO;
+    }
     job.dir = run.dir;
     char *program = NULL;
-    if ((rc = find_program(&job, cli.command, &program))) { take_down(&run, false); return rc; }
+    if ((rc = find_program(&job, cli.command, &program))) {
+        take_down(&run, false);
+        return rc;
+    }
     job.program = program;
     const char *slash = strrchr(cli.command, '/');
     job.argv0 = slash ? slash + 1 : cli.command;
 
     char *manifest = zvsh_job_manifest(&job), *nvram = zvsh_job_nvram(&job);
-    if (!manifest || !nvram) { take_down(&run, false); return fail(ZVM_EXIT_IO, "out of memory"); }
+    if (!manifest || !nvram) {
+        take_down(&run, false);
+        return fail(ZVM_EXIT_IO, "out of memory");
+    }
     if ((rc = write_text(run.dir, "manifest.1", manifest)) || (rc = write_text(run.dir, "nvram.1", nvram))) {
         take_down(&run, false);
         return rc;
     }
-    if (*stop) return stopped(&run, *stop, false);
+    if (*stop)
+        return stopped(&run, *stop, false);
 
     zvm_report report;
     int zvm_rc = run_session(&cli, run.dir, stop, &report);

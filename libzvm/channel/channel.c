@@ -57,7 +57,8 @@ bool zvm_channel_spec_writable(const zvm_channel_spec *spec)
 
 static int open_fail(zvm_error *err, const zvm_channel_spec *spec, int errnum, const char *what)
 {
-    snprintf(err->msg, sizeof err->msg, "channel %s (%s, manifest line %d): %s", spec->alias, spec->uri, spec->line, what);
+    snprintf(err->msg, sizeof err->msg, "channel %s (%s, manifest line %d): %s", spec->alias, spec->uri, spec->line,
+             what);
     return -errnum;
 }
 
@@ -126,7 +127,10 @@ static int open_host(const zvm_channel_spec *spec, bool readable, bool writable,
     int fd = open(spec->uri, flags, 0666);
     if (fd < 0) {
         int e = errno;
-        snprintf(what, sizeof what, "cannot open for %s: %s", readable && writable ? "reading and writing" : writable ? "writing" : "reading",
+        snprintf(what, sizeof what, "cannot open for %s: %s",
+                 readable && writable ? "reading and writing"
+                 : writable           ? "writing"
+                                      : "reading",
                  strerror(e));
         return open_fail(err, spec, e, what);
     }
@@ -140,15 +144,17 @@ static int open_network(const zvm_channel_spec *spec, bool readable, bool writab
     if (problem)
         return open_fail(err, spec, EINVAL, problem);
     if (readable == writable || spec->type != ZVM_CH_SEQ_SEQ)
-        return open_fail(err, spec, EINVAL, "a network channel is type 0 and either read or written (set gets/get_size or puts/put_size to 0)");
+        return open_fail(
+            err, spec, EINVAL,
+            "a network channel is type 0 and either read or written (set gets/get_size or puts/put_size to 0)");
     char why[300];
     int rc = net_open(spec->uri, writable, net, why, sizeof why);
     return rc ? open_fail(err, spec, -rc, why) : 0;
 }
 
 /* Opens the host object (fd, kind) or the network endpoint (net). */
-static int open_endpoint(const zvm_channel_spec *spec, bool readable, bool writable, int *fd, char *kind, channel_net **net,
-                         zvm_error *err)
+static int open_endpoint(const zvm_channel_spec *spec, bool readable, bool writable, int *fd, char *kind,
+                         channel_net **net, zvm_error *err)
 {
     if (zvm_channel_uri_is_network(spec->uri)) {
         *fd = -1;
@@ -235,13 +241,34 @@ void zvm_channel_close(zvm_channel *ch)
     free(ch);
 }
 
-const char *zvm_channel_alias(const zvm_channel *ch) { return ch->alias; }
-enum zvm_channel_type zvm_channel_type(const zvm_channel *ch) { return ch->type; }
-bool zvm_channel_readable(const zvm_channel *ch) { return ch->readable; }
-bool zvm_channel_writable(const zvm_channel *ch) { return ch->writable; }
-int64_t zvm_channel_limit(const zvm_channel *ch, enum zvm_channel_limit which) { return ch->limits[which]; }
-int zvm_channel_fd(const zvm_channel *ch) { return ch->fd; }
-char zvm_channel_kind(const zvm_channel *ch) { return ch->kind; }
+const char *zvm_channel_alias(const zvm_channel *ch)
+{
+    return ch->alias;
+}
+enum zvm_channel_type zvm_channel_type(const zvm_channel *ch)
+{
+    return ch->type;
+}
+bool zvm_channel_readable(const zvm_channel *ch)
+{
+    return ch->readable;
+}
+bool zvm_channel_writable(const zvm_channel *ch)
+{
+    return ch->writable;
+}
+int64_t zvm_channel_limit(const zvm_channel *ch, enum zvm_channel_limit which)
+{
+    return ch->limits[which];
+}
+int zvm_channel_fd(const zvm_channel *ch)
+{
+    return ch->fd;
+}
+char zvm_channel_kind(const zvm_channel *ch)
+{
+    return ch->kind;
+}
 
 int64_t zvm_channel_size(const zvm_channel *ch)
 {
@@ -269,10 +296,14 @@ static bool net_stream_intact(zvm_channel *ch);
 static int64_t guest_errno(int e)
 {
     switch (e) {
-    case ESPIPE: case EPIPE: case ENOSPC: case EFBIG: case EAGAIN: case EINVAL: case EINTR:
-        return -e;
-    default:
-        return -EIO;
+    case ESPIPE:
+    case EPIPE:
+    case ENOSPC:
+    case EFBIG:
+    case EAGAIN:
+    case EINVAL:
+    case EINTR: return -e;
+    default: return -EIO;
     }
 }
 
@@ -282,7 +313,8 @@ int64_t zvm_channel_read(zvm_channel *ch, void *buf, uint64_t size, int64_t offs
         return -EBADF;
     if (offset >= 0 && ch->type != ZVM_CH_RND_SEQ && ch->type != ZVM_CH_RND_RND)
         return -ESPIPE;
-    int64_t n = quota_allows(ch->stats.gets, ch->limits[ZVM_LIMIT_GETS], ch->stats.get_bytes, ch->limits[ZVM_LIMIT_GET_SIZE], size);
+    int64_t n = quota_allows(ch->stats.gets, ch->limits[ZVM_LIMIT_GETS], ch->stats.get_bytes,
+                             ch->limits[ZVM_LIMIT_GET_SIZE], size);
     if (n < 0 || size == 0)
         return n < 0 ? n : 0;   /* a zero-byte call transfers nothing and is not counted */
     /* No retry on EINTR: only the session's Timeout interrupts a read, and it must end it. */
@@ -320,7 +352,8 @@ static ssize_t write_all(zvm_channel *ch, const char *buf, size_t n, int64_t off
     size_t done = 0;
     int e = 0;
     while (done < n) {
-        ssize_t w = offset >= 0 ? pwrite(ch->fd, buf + done, n - done, offset + (int64_t)done) : write(ch->fd, buf + done, n - done);
+        ssize_t w = offset >= 0 ? pwrite(ch->fd, buf + done, n - done, offset + (int64_t)done)
+                                : write(ch->fd, buf + done, n - done);
         if (w <= 0) {   /* EINTR included: see zvm_channel_read */
             e = w < 0 ? errno : EIO;
             break;
@@ -348,7 +381,8 @@ int64_t zvm_channel_write(zvm_channel *ch, const void *buf, uint64_t size, int64
         return -EBADF;
     if (offset >= 0 && ch->type != ZVM_CH_SEQ_RND && ch->type != ZVM_CH_RND_RND)
         return -ESPIPE;
-    int64_t n = quota_allows(ch->stats.puts, ch->limits[ZVM_LIMIT_PUTS], ch->stats.put_bytes, ch->limits[ZVM_LIMIT_PUT_SIZE], size);
+    int64_t n = quota_allows(ch->stats.puts, ch->limits[ZVM_LIMIT_PUTS], ch->stats.put_bytes,
+                             ch->limits[ZVM_LIMIT_PUT_SIZE], size);
     if (n < 0 || size == 0)
         return n < 0 ? n : 0;
     ssize_t put;
@@ -413,11 +447,13 @@ int zvm_channel_finish(zvm_channel *ch, zvm_error *err)
     if (!ch->net)
         return 0;
     int rc = zvm_channel_problem(ch)[0] ? -EIO
-             : !ch->writable ? 0
-             : !ch->md5 ? net_finish(ch->net, NULL)
-             : md5_so_far(ch, digest) ? net_finish(ch->net, digest) : -ENOMEM;
+             : !ch->writable            ? 0
+             : !ch->md5                 ? net_finish(ch->net, NULL)
+             : md5_so_far(ch, digest)   ? net_finish(ch->net, digest)
+                                        : -ENOMEM;
     if (rc)
-        snprintf(err->msg, sizeof err->msg, "channel %s (%s): %s", ch->alias, ch->uri, rc == -ENOMEM ? "out of memory" : zvm_channel_problem(ch));
+        snprintf(err->msg, sizeof err->msg, "channel %s (%s): %s", ch->alias, ch->uri,
+                 rc == -ENOMEM ? "out of memory" : zvm_channel_problem(ch));
     return rc;
 }
 

@@ -69,7 +69,8 @@ static const char *const CONNECT_SCHEME = "tcp://", *const LISTEN_SCHEME = "tcp-
 
 static bool token_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+           c == '.';
 }
 
 /* Splits a uri into its parts; NULL when it is well formed, else what is wrong. */
@@ -157,7 +158,8 @@ static int ms_left(const channel_net *n)
         return -1;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    int64_t ms = (int64_t)(n->deadline.tv_sec - now.tv_sec) * 1000 + (n->deadline.tv_nsec - now.tv_nsec + 999999) / 1000000;
+    int64_t ms =
+        (int64_t)(n->deadline.tv_sec - now.tv_sec) * 1000 + (n->deadline.tv_nsec - now.tv_nsec + 999999) / 1000000;
     return ms <= 0 ? 0 : ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
@@ -199,7 +201,8 @@ static int resolve(channel_net *n, struct addrinfo **res)
         hints.ai_flags |= AI_PASSIVE;
     int rc = getaddrinfo(n->uri.host, n->uri.port, &hints, res);
     if (rc != 0)
-        return net_fail(n, rc == EAI_SYSTEM ? errno : EHOSTUNREACH, "cannot resolve %s: %s", n->uri.host, gai_strerror(rc));
+        return net_fail(n, rc == EAI_SYSTEM ? errno : EHOSTUNREACH, "cannot resolve %s: %s", n->uri.host,
+                        gai_strerror(rc));
     return 0;
 }
 
@@ -229,7 +232,8 @@ static int take_inherited(channel_net *n)
     int fd = n->uri.inherited_fd, listening = 0;
     socklen_t len = sizeof listening;
     if (fcntl(fd, F_GETFD) < 0)
-        return net_fail(n, EBADF, "descriptor %d is not open (tcp-listen://fd:N names a listening socket zvm inherited)", fd);
+        return net_fail(n, EBADF,
+                        "descriptor %d is not open (tcp-listen://fd:N names a listening socket zvm inherited)", fd);
     if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening)
         return net_fail(n, EINVAL, "descriptor %d is not a listening socket", fd);
     fcntl(fd, F_SETFD, FD_CLOEXEC);
@@ -278,8 +282,14 @@ void net_set_deadline(channel_net *n, const struct timespec *deadline)
         n->deadline = *deadline;
 }
 
-const unsigned char *net_peer_md5(const channel_net *n) { return n->has_peer_md5 ? n->peer_md5 : NULL; }
-const char *net_error(const channel_net *n) { return n->error; }
+const unsigned char *net_peer_md5(const channel_net *n)
+{
+    return n->has_peer_md5 ? n->peer_md5 : NULL;
+}
+const char *net_error(const channel_net *n)
+{
+    return n->error;
+}
 
 /* Sends every byte of iov (never raising SIGPIPE); 0 or -errno. */
 static int send_all(channel_net *n, struct iovec *iov, int iovcnt)
@@ -351,7 +361,8 @@ static int accept_peer(channel_net *n)
     for (;;) {
         int rc = wait_for(n, n->listen_fd, POLLIN, -1);
         if (rc)
-            return net_fail(n, -rc, "no peer connected to tcp-listen://%s:%s (%s)", n->uri.host, n->uri.port, wait_problem(rc));
+            return net_fail(n, -rc, "no peer connected to tcp-listen://%s:%s (%s)", n->uri.host, n->uri.port,
+                            wait_problem(rc));
         int fd = accept4(n->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd < 0) {
             if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
@@ -439,7 +450,8 @@ static int connect_peer(channel_net *n)
             continue;
         freeaddrinfo(res);
         if (retry || fd == -ETIMEDOUT)
-            return net_fail(n, ETIMEDOUT, "cannot connect to tcp://%s:%s: nobody listened there before the session's Timeout",
+            return net_fail(n, ETIMEDOUT,
+                            "cannot connect to tcp://%s:%s: nobody listened there before the session's Timeout",
                             n->uri.host, n->uri.port);
         return net_fail(n, -fd, "cannot connect to tcp://%s:%s: %s", n->uri.host, n->uri.port, strerror(-fd));
     }
@@ -472,7 +484,8 @@ int64_t net_read(channel_net *n, void *buf, size_t size)
         unsigned char header[4];
         rc = recv_all(n, n->fd, header, sizeof header, -1);
         if (rc == 0) {
-            n->frame_left = (uint32_t)header[0] << 24 | (uint32_t)header[1] << 16 | (uint32_t)header[2] << 8 | header[3];
+            n->frame_left =
+                (uint32_t)header[0] << 24 | (uint32_t)header[1] << 16 | (uint32_t)header[2] << 8 | header[3];
             if (n->frame_left == END_BARE) {
                 n->frame_left = 0;
                 n->ended = true;
@@ -516,7 +529,8 @@ static int send_frame(channel_net *n, uint32_t len, const void *payload, size_t 
     int rc = establish(n);
     if (rc)
         return rc;
-    unsigned char header[4] = { (unsigned char)(len >> 24), (unsigned char)(len >> 16), (unsigned char)(len >> 8), (unsigned char)len };
+    unsigned char header[4] = { (unsigned char)(len >> 24), (unsigned char)(len >> 16), (unsigned char)(len >> 8),
+                                (unsigned char)len };
     struct iovec iov[2] = { { header, sizeof header }, { (void *)payload, payload_size } };
     rc = send_all(n, iov, payload_size ? 2 : 1);
     if (rc) {

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 /* Puts "what: " before the message already in err. */
 static int prefix(zvm_cluster_error *err, const char *what)
 {
@@ -16,7 +15,10 @@ static int prefix(zvm_cluster_error *err, const char *what)
     return zvm_cluster_fail(err, err->http_status, "%s: %s", what, was);
 }
 
-static int given(const char *s) { return s && *s; }
+static int given(const char *s)
+{
+    return s && *s;
+}
 
 /* Appends the names of the missing options of one group, "ST_USER (--user)", to buf. */
 static void missing(char *buf, size_t size, const char *value, const char *env, const char *flag)
@@ -46,7 +48,10 @@ static void missing_v3(const zvm_auth_options *o, char *buf, size_t size)
 }
 
 /* Any option of the group given at all: then its missing ones are worth naming. */
-static int touched_v1(const zvm_auth_options *o) { return given(o->auth_url) || given(o->user) || given(o->key); }
+static int touched_v1(const zvm_auth_options *o)
+{
+    return given(o->auth_url) || given(o->user) || given(o->key);
+}
 static int touched_v3(const zvm_auth_options *o)
 {
     return given(o->os_auth_url) || given(o->os_username) || given(o->os_password) || given(o->os_project_name);
@@ -74,8 +79,9 @@ const char *zvm_auth_version(const zvm_auth_options *o, zvm_cluster_error *err)
             return "3";
         }
         if (!strcmp(v, "2") || !strcmp(v, "2.0") || !strcmp(v, "v2") || !strcmp(v, "v2.0")) {
-            zvm_cluster_fail(err, 0, "auth 2.0 is not supported: Keystone removed its v2.0 API in 2018 (Queens); "
-                         "use auth 3 (--auth-version 3, OS_AUTH_URL ending in /v3)");
+            zvm_cluster_fail(err, 0,
+                             "auth 2.0 is not supported: Keystone removed its v2.0 API in 2018 (Queens); "
+                             "use auth 3 (--auth-version 3, OS_AUTH_URL ending in /v3)");
             return NULL;
         }
         zvm_cluster_fail(err, 0, "unknown auth version '%s'; use 1.0 (Swift tempauth) or 3 (Keystone)", v);
@@ -92,9 +98,10 @@ const char *zvm_auth_version(const zvm_auth_options *o, zvm_cluster_error *err)
     else if (touched_v1(o))
         zvm_cluster_fail(err, 0, "incomplete credentials: auth 1.0 is missing %s; auth 3 is missing %s", m1, m3);
     else
-        zvm_cluster_fail(err, 0, "no credentials: auth 1.0 needs ST_AUTH, ST_USER and ST_KEY (or --auth, --user, --key); "
-                     "auth 3 needs OS_AUTH_URL, OS_USERNAME, OS_PASSWORD and OS_PROJECT_NAME (or --os-auth-url, "
-                     "--os-username, --os-password, --os-project-name)");
+        zvm_cluster_fail(err, 0,
+                         "no credentials: auth 1.0 needs ST_AUTH, ST_USER and ST_KEY (or --auth, --user, --key); "
+                         "auth 3 needs OS_AUTH_URL, OS_USERNAME, OS_PASSWORD and OS_PROJECT_NAME (or --os-auth-url, "
+                         "--os-username, --os-password, --os-project-name)");
     return NULL;
 }
 
@@ -112,8 +119,12 @@ static int login_v1(const zvm_auth_options *o, zvm_auth *out, zvm_cluster_error 
     snprintf(user, sizeof user, "X-Auth-User: %s", o->user);
     snprintf(key, sizeof key, "X-Auth-Key: %s", o->key);
     const char *headers[] = { user, key, NULL };
-    zvm_http_request req = { .method = "GET", .url = o->auth_url, .headers = headers, .retries = o->retries,
-                             .retry_delay_ms = o->retry_delay_ms, .timeout_s = 60 };
+    zvm_http_request req = { .method = "GET",
+                             .url = o->auth_url,
+                             .headers = headers,
+                             .retries = o->retries,
+                             .retry_delay_ms = o->retry_delay_ms,
+                             .timeout_s = 60 };
     zvm_http_response resp;
     if (zvm_http_do(&req, &resp, err) != 0)
         return prefix(err, "auth 1.0: cannot reach the auth URL");
@@ -134,9 +145,10 @@ static int login_v1(const zvm_auth_options *o, zvm_auth *out, zvm_cluster_error 
         const char *token = zvm_http_header(&resp, "X-Auth-Token");
         const char *url = zvm_http_header(&resp, "X-Storage-Url");
         if (!token || !url) {
-            rc = zvm_cluster_fail(err, resp.status, "auth 1.0 at %s answered %ld without %s; is it a Swift auth URL "
-                      "(such as http://host:8080/auth/v1.0)?", o->auth_url, resp.status,
-                      token ? "X-Storage-Url" : "X-Auth-Token");
+            rc = zvm_cluster_fail(err, resp.status,
+                                  "auth 1.0 at %s answered %ld without %s; is it a Swift auth URL "
+                                  "(such as http://host:8080/auth/v1.0)?",
+                                  o->auth_url, resp.status, token ? "X-Storage-Url" : "X-Auth-Token");
         } else {
             out->token = strdup(token);
             out->storage_url = strip_slash(strdup(url));
@@ -165,10 +177,10 @@ static int storage_url_from_catalog(const zvm_auth_options *o, json_t *body, cha
     json_t *service, *endpoint;
     size_t i, j;
     char regions[512] = "";
-    json_array_foreach(catalog, i, service) {
+    json_array_foreach (catalog, i, service) {
         if (json_is_string(json_object_get(service, "type")) &&
             strcmp(json_string_value(json_object_get(service, "type")), "object-store") == 0) {
-            json_array_foreach(json_object_get(service, "endpoints"), j, endpoint) {
+            json_array_foreach (json_object_get(service, "endpoints"), j, endpoint) {
                 const char *ifc = json_string_value(json_object_get(endpoint, "interface"));
                 const char *region = json_string_value(json_object_get(endpoint, "region_id"));
                 if (!region)
@@ -187,10 +199,14 @@ static int storage_url_from_catalog(const zvm_auth_options *o, json_t *body, cha
         }
     }
     if (given(o->os_region_name))
-        return zvm_cluster_fail(err, 0, "auth 3: the catalog has no %s object-store endpoint in region '%s' (it has: %s); "
-                    "check OS_REGION_NAME", interface, o->os_region_name, regions[0] ? regions : "none");
-    return zvm_cluster_fail(err, 0, "auth 3: the catalog from %s has no %s object-store (Swift) endpoint; ask the cloud's "
-                "operator to register Swift in Keystone", o->os_auth_url, interface);
+        return zvm_cluster_fail(err, 0,
+                                "auth 3: the catalog has no %s object-store endpoint in region '%s' (it has: %s); "
+                                "check OS_REGION_NAME",
+                                interface, o->os_region_name, regions[0] ? regions : "none");
+    return zvm_cluster_fail(err, 0,
+                            "auth 3: the catalog from %s has no %s object-store (Swift) endpoint; ask the cloud's "
+                            "operator to register Swift in Keystone",
+                            o->os_auth_url, interface);
 }
 
 static int login_v3(const zvm_auth_options *o, zvm_auth *out, zvm_cluster_error *err)
@@ -200,8 +216,10 @@ static int login_v3(const zvm_auth_options *o, zvm_auth *out, zvm_cluster_error 
     strip_slash(url);
     size_t n = strlen(url);
     if (n >= 5 && strcmp(url + n - 5, "/v2.0") == 0)
-        return zvm_cluster_fail(err, 0, "auth: %s is a Keystone v2.0 URL, and Keystone removed v2.0 in 2018 (Queens); "
-                    "use its /v3 URL", o->os_auth_url);
+        return zvm_cluster_fail(err, 0,
+                                "auth: %s is a Keystone v2.0 URL, and Keystone removed v2.0 in 2018 (Queens); "
+                                "use its /v3 URL",
+                                o->os_auth_url);
     if (!(n >= 3 && strcmp(url + n - 3, "/v3") == 0))
         snprintf(url + n, sizeof url - n, "/v3");
     size_t base_len = strlen(url);
@@ -210,17 +228,22 @@ static int login_v3(const zvm_auth_options *o, zvm_auth *out, zvm_cluster_error 
     json_t *user = named(o->os_user_id, o->os_username, o->os_user_domain_id, o->os_user_domain_name);
     json_object_set_new(user, "password", json_string(o->os_password));
     json_t *project = named(o->os_project_id, o->os_project_name, o->os_project_domain_id, o->os_project_domain_name);
-    json_t *body = json_pack("{s:{s:{s:[s], s:{s:o}}, s:{s:o}}}", "auth", "identity", "methods", "password",
-                             "password", "user", user, "scope", "project", project);
+    json_t *body = json_pack("{s:{s:{s:[s], s:{s:o}}, s:{s:o}}}", "auth", "identity", "methods", "password", "password",
+                             "user", user, "scope", "project", project);
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
     if (!text)
         return zvm_cluster_fail(err, 0, "auth 3: out of memory");
 
     const char *headers[] = { "Content-Type: application/json", "Accept: application/json", NULL };
-    zvm_http_request req = { .method = "POST", .url = url, .headers = headers, .body = text,
-                             .body_size = strlen(text), .retries = o->retries,
-                             .retry_delay_ms = o->retry_delay_ms, .timeout_s = 60 };
+    zvm_http_request req = { .method = "POST",
+                             .url = url,
+                             .headers = headers,
+                             .body = text,
+                             .body_size = strlen(text),
+                             .retries = o->retries,
+                             .retry_delay_ms = o->retry_delay_ms,
+                             .timeout_s = 60 };
     zvm_http_response resp;
     int got = zvm_http_do(&req, &resp, err);
     free(text);
@@ -255,9 +278,10 @@ static int login_v3(const zvm_auth_options *o, zvm_auth *out, zvm_cluster_error 
         char *storage = NULL;
         if (!token)
             rc = zvm_cluster_fail(err, resp.status, "auth 3: %s answered %ld without X-Subject-Token; is it Keystone?",
-                      url, resp.status);
+                                  url, resp.status);
         else if (!reply)
-            rc = zvm_cluster_fail(err, resp.status, "auth 3: %s answered with a body that is not JSON (%s)", url, jerr.text);
+            rc = zvm_cluster_fail(err, resp.status, "auth 3: %s answered with a body that is not JSON (%s)", url,
+                                  jerr.text);
         else if (storage_url_from_catalog(o, reply, &storage, err) == 0) {
             out->token = strdup(token);
             out->storage_url = storage;

@@ -109,28 +109,25 @@ typedef struct zvm_swift {
 } zvm_swift;
 
 /* The number of objects in a container (HEAD), or -1 when the container does not exist. */
-int zvm_swift_container_objects(const zvm_swift *sw, const char *container, long long *count,
-                                zvm_cluster_error *err);
+int zvm_swift_container_objects(const zvm_swift *sw, const char *container, long long *count, zvm_cluster_error *err);
 
 int zvm_swift_put_container(const zvm_swift *sw, const char *container, zvm_cluster_error *err);
 
 /* Uploads an object from memory (data, size) or, when path is not NULL, from that file. */
-int zvm_swift_put_object(const zvm_swift *sw, const char *container, const char *object,
-                         const char *content_type, const void *data, size_t size, const char *path,
-                         zvm_cluster_error *err);
+int zvm_swift_put_object(const zvm_swift *sw, const char *container, const char *object, const char *content_type,
+                         const void *data, size_t size, const char *path, zvm_cluster_error *err);
 
 /* Downloads an object; resp holds it (status 200) — any other status is an error. */
-int zvm_swift_get_object(const zvm_swift *sw, const char *container, const char *object,
-                         zvm_http_response *resp, zvm_cluster_error *err);
+int zvm_swift_get_object(const zvm_swift *sw, const char *container, const char *object, zvm_http_response *resp,
+                         zvm_cluster_error *err);
 
-int zvm_swift_delete_object(const zvm_swift *sw, const char *container, const char *object,
-                            zvm_cluster_error *err);
+int zvm_swift_delete_object(const zvm_swift *sw, const char *container, const char *object, zvm_cluster_error *err);
 
 /* POSTs a ZeroVM job to the storage URL with "X-Zerovm-Execute: 1.0": content_type is
  * application/json (a job description) or application/x-gzip (a whole .zapp).  Returns 0 when a
  * response arrived, whatever its status (the caller shows an error status with its body). */
-int zvm_swift_execute(const zvm_swift *sw, const char *content_type, const void *data, size_t size,
-                      const char *path, zvm_http_response *resp, zvm_cluster_error *err);
+int zvm_swift_execute(const zvm_swift *sw, const char *content_type, const void *data, size_t size, const char *path,
+                      zvm_http_response *resp, zvm_cluster_error *err);
 
 /* ---- ZeroCloud's answer ---- */
 

@@ -101,11 +101,14 @@ static void set_error(zvm_cluster_error *err, long status, const char *fmt, ...)
 static int transient(CURLcode rc)
 {
     switch (rc) {
-    case CURLE_COULDNT_CONNECT: case CURLE_COULDNT_RESOLVE_HOST: case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_SEND_ERROR: case CURLE_RECV_ERROR: case CURLE_GOT_NOTHING: case CURLE_PARTIAL_FILE:
-        return 1;
-    default:
-        return 0;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE: return 1;
+    default: return 0;
     }
 }
 
@@ -230,8 +233,8 @@ int zvm_http_do(const zvm_http_request *req, zvm_http_response *resp, zvm_cluste
         char tries[32] = "";
         if (attempts > 1)
             snprintf(tries, sizeof tries, " (%d attempts)", attempts);
-        set_error(err, 0, "%s %s: %s%s%s", method, req->url, curl_msg[0] ? curl_msg : curl_easy_strerror(rc),
-                  tries, transient(rc) ? "; check the URL and that the server is running" : "");
+        set_error(err, 0, "%s %s: %s%s%s", method, req->url, curl_msg[0] ? curl_msg : curl_easy_strerror(rc), tries,
+                  transient(rc) ? "; check the URL and that the server is running" : "");
         zvm_http_response_free(resp);
         break;
     }
@@ -279,7 +282,7 @@ static const char *reason(long status)
     case 502: return "Bad Gateway";
     case 503: return "Service Unavailable";
     case 504: return "Gateway Timeout";
-    default:  return "";
+    default: return "";
     }
 }
 

@@ -28,8 +28,8 @@ static char *next_field(char **s)
 enum { NCOL = 14, MAXROWS = 1024 };
 
 static const char *const columns[NCOL] = {
-    "Node", "Status", "Retcode", "NodeT", "SysT", "UserT", "DiskReads", "DiskBytesR", "DiskWrites",
-    "DiskBytesW", "NetworkReads", "NetworkBytesR", "NetworkWrites", "NetworkBytesW",
+    "Node",       "Status",     "Retcode",    "NodeT",        "SysT",          "UserT",         "DiskReads",
+    "DiskBytesR", "DiskWrites", "DiskBytesW", "NetworkReads", "NetworkBytesR", "NetworkWrites", "NetworkBytesW",
 };
 
 static void print_row(FILE *out, const char *const *cells, const size_t *width)
@@ -45,8 +45,10 @@ static void print_row(FILE *out, const char *const *cells, const size_t *width)
 char *zvm_nexe_summary(const zvm_http_response *resp)
 {
     const char *hdr[4] = {
-        zvm_http_header(resp, "X-Nexe-System"), zvm_http_header(resp, "X-Nexe-Status"),
-        zvm_http_header(resp, "X-Nexe-Retcode"), zvm_http_header(resp, "X-Nexe-Cdr-Line"),
+        zvm_http_header(resp, "X-Nexe-System"),
+        zvm_http_header(resp, "X-Nexe-Status"),
+        zvm_http_header(resp, "X-Nexe-Retcode"),
+        zvm_http_header(resp, "X-Nexe-Cdr-Line"),
     };
     if (!hdr[0] || !hdr[1] || !hdr[2] || !hdr[3])
         return NULL;

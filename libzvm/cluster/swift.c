@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 /* Percent-encodes a container or object name, keeping '/' (pseudo-directories) as it is. */
 static void append_escaped(char **buf, size_t *len, const char *name)
 {
@@ -19,8 +18,8 @@ static void append_escaped(char **buf, size_t *len, const char *name)
     *buf = grown;
     for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
         unsigned char c = *p;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+            c == '.' || c == '~' || c == '/') {
             (*buf)[(*len)++] = (char)c;
         } else {
             (*buf)[(*len)++] = '%';
@@ -57,9 +56,8 @@ static char *object_url(const zvm_swift *sw, const char *container, const char *
 }
 
 /* Sends one request with the token; *resp holds the answer when 0 is returned. */
-static int call(const zvm_swift *sw, const char *method, const char *url, const char *content_type,
-                const void *data, size_t size, const char *path, int with_progress,
-                zvm_http_response *resp, zvm_cluster_error *err)
+static int call(const zvm_swift *sw, const char *method, const char *url, const char *content_type, const void *data,
+                size_t size, const char *path, int with_progress, zvm_http_response *resp, zvm_cluster_error *err)
 {
     char token[4096], type[256];
     const char *headers[4];
@@ -72,9 +70,16 @@ static int call(const zvm_swift *sw, const char *method, const char *url, const 
     }
     headers[h] = NULL;
     zvm_http_request req = {
-        .method = method, .url = url, .headers = headers, .body = data, .body_size = size, .body_path = path,
-        .retries = sw->retries, .retry_delay_ms = sw->retry_delay_ms,
-        .progress = with_progress ? sw->progress : NULL, .progress_arg = sw->progress_arg,
+        .method = method,
+        .url = url,
+        .headers = headers,
+        .body = data,
+        .body_size = size,
+        .body_path = path,
+        .retries = sw->retries,
+        .retry_delay_ms = sw->retry_delay_ms,
+        .progress = with_progress ? sw->progress : NULL,
+        .progress_arg = sw->progress_arg,
     };
     if (strcmp(method, "PUT") == 0 && !data && !path)
         req.body = "";                           /* PUT with an empty body, Content-Length: 0 */
@@ -170,8 +175,8 @@ int zvm_swift_get_object(const zvm_swift *sw, const char *container, const char 
     if (rc == 0 && resp->status != 200) {
         char what[1200];
         if (resp->status == 404)
-            snprintf(what, sizeof what, "%s/%s not found (GET %s); was the app deployed there?", container,
-                     object, url);
+            snprintf(what, sizeof what, "%s/%s not found (GET %s); was the app deployed there?", container, object,
+                     url);
         else
             snprintf(what, sizeof what, "cannot download %s/%s (GET %s)", container, object, url);
         rc = status_error(err, what, resp);
@@ -208,9 +213,16 @@ int zvm_swift_execute(const zvm_swift *sw, const char *content_type, const void 
     snprintf(type, sizeof type, "Content-Type: %s", content_type);
     const char *headers[] = { token, type, "X-Zerovm-Execute: 1.0", "Accept: */*", NULL };
     zvm_http_request req = {
-        .method = "POST", .url = sw->storage_url, .headers = headers, .body = data, .body_size = size,
-        .body_path = path, .retries = sw->retries, .retry_delay_ms = sw->retry_delay_ms,
-        .progress = sw->progress, .progress_arg = sw->progress_arg,
+        .method = "POST",
+        .url = sw->storage_url,
+        .headers = headers,
+        .body = data,
+        .body_size = size,
+        .body_path = path,
+        .retries = sw->retries,
+        .retry_delay_ms = sw->retry_delay_ms,
+        .progress = sw->progress,
+        .progress_arg = sw->progress_arg,
     };
     if (!data && !path)
         req.body = "";

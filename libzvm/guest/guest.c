@@ -15,7 +15,8 @@
 int32_t guest_store_u32(zvm_guest *g, uint64_t ptr, uint32_t v)
 {
     uint8_t *p = guest_ptr(g, ptr, 4);
-    if (!p) return WASI_EFAULT;
+    if (!p)
+        return WASI_EFAULT;
     put_u32(p, v);
     return 0;
 }
@@ -23,7 +24,8 @@ int32_t guest_store_u32(zvm_guest *g, uint64_t ptr, uint32_t v)
 int32_t guest_store_u64(zvm_guest *g, uint64_t ptr, uint64_t v)
 {
     uint8_t *p = guest_ptr(g, ptr, 8);
-    if (!p) return WASI_EFAULT;
+    if (!p)
+        return WASI_EFAULT;
     put_u64(p, v);
     return 0;
 }
@@ -60,25 +62,31 @@ uint8_t guest_node_filetype(const vfs_node *n)
     return WASI_FILETYPE_UNKNOWN;
 }
 
-#define FILE_ONLY_RIGHTS (WASI_RIGHT_FD_READ | WASI_RIGHT_FD_WRITE | WASI_RIGHT_FD_SEEK | WASI_RIGHT_FD_TELL | \
-                          WASI_RIGHT_FD_ALLOCATE | WASI_RIGHT_FD_FILESTAT_SET_SIZE | WASI_RIGHT_FD_DATASYNC)
-#define DIR_ONLY_RIGHTS (WASI_RIGHT_FD_READDIR | WASI_RIGHT_PATH_CREATE_DIRECTORY | WASI_RIGHT_PATH_CREATE_FILE | \
-                         WASI_RIGHT_PATH_LINK_SOURCE | WASI_RIGHT_PATH_LINK_TARGET | WASI_RIGHT_PATH_OPEN | \
-                         WASI_RIGHT_PATH_READLINK | WASI_RIGHT_PATH_RENAME_SOURCE | WASI_RIGHT_PATH_RENAME_TARGET | \
-                         WASI_RIGHT_PATH_FILESTAT_GET | WASI_RIGHT_PATH_FILESTAT_SET_SIZE | \
-                         WASI_RIGHT_PATH_FILESTAT_SET_TIMES | WASI_RIGHT_PATH_SYMLINK | \
-                         WASI_RIGHT_PATH_REMOVE_DIRECTORY | WASI_RIGHT_PATH_UNLINK_FILE)
+#define FILE_ONLY_RIGHTS \
+    (WASI_RIGHT_FD_READ | WASI_RIGHT_FD_WRITE | WASI_RIGHT_FD_SEEK | WASI_RIGHT_FD_TELL | WASI_RIGHT_FD_ALLOCATE | \
+     WASI_RIGHT_FD_FILESTAT_SET_SIZE | WASI_RIGHT_FD_DATASYNC)
+#define DIR_ONLY_RIGHTS \
+    (WASI_RIGHT_FD_READDIR | WASI_RIGHT_PATH_CREATE_DIRECTORY | WASI_RIGHT_PATH_CREATE_FILE | \
+     WASI_RIGHT_PATH_LINK_SOURCE | WASI_RIGHT_PATH_LINK_TARGET | WASI_RIGHT_PATH_OPEN | WASI_RIGHT_PATH_READLINK | \
+     WASI_RIGHT_PATH_RENAME_SOURCE | WASI_RIGHT_PATH_RENAME_TARGET | WASI_RIGHT_PATH_FILESTAT_GET | \
+     WASI_RIGHT_PATH_FILESTAT_SET_SIZE | WASI_RIGHT_PATH_FILESTAT_SET_TIMES | WASI_RIGHT_PATH_SYMLINK | \
+     WASI_RIGHT_PATH_REMOVE_DIRECTORY | WASI_RIGHT_PATH_UNLINK_FILE)
 
 uint64_t guest_node_rights(const vfs_node *n)
 {
     guest_channel *gc = guest_node_channel(n);
-    if (n->kind == VFS_DIR) return WASI_RIGHTS_ALL & ~FILE_ONLY_RIGHTS & ~(WASI_RIGHT_SOCK_ACCEPT | WASI_RIGHT_SOCK_SHUTDOWN);
-    if (!gc) return WASI_RIGHTS_ALL & ~DIR_ONLY_RIGHTS & ~(WASI_RIGHT_SOCK_ACCEPT | WASI_RIGHT_SOCK_SHUTDOWN);
+    if (n->kind == VFS_DIR)
+        return WASI_RIGHTS_ALL & ~FILE_ONLY_RIGHTS & ~(WASI_RIGHT_SOCK_ACCEPT | WASI_RIGHT_SOCK_SHUTDOWN);
+    if (!gc)
+        return WASI_RIGHTS_ALL & ~DIR_ONLY_RIGHTS & ~(WASI_RIGHT_SOCK_ACCEPT | WASI_RIGHT_SOCK_SHUTDOWN);
     uint64_t r = WASI_RIGHT_FD_FDSTAT_SET_FLAGS | WASI_RIGHT_FD_SYNC | WASI_RIGHT_FD_DATASYNC | WASI_RIGHT_FD_ADVISE |
                  WASI_RIGHT_FD_FILESTAT_GET | WASI_RIGHT_FD_FILESTAT_SET_TIMES | WASI_RIGHT_POLL_FD_READWRITE;
-    if (zvm_channel_readable(gc->ch)) r |= WASI_RIGHT_FD_READ;
-    if (zvm_channel_writable(gc->ch)) r |= WASI_RIGHT_FD_WRITE;
-    if (gc->seekable) r |= WASI_RIGHT_FD_SEEK | WASI_RIGHT_FD_TELL;
+    if (zvm_channel_readable(gc->ch))
+        r |= WASI_RIGHT_FD_READ;
+    if (zvm_channel_writable(gc->ch))
+        r |= WASI_RIGHT_FD_WRITE;
+    if (gc->seekable)
+        r |= WASI_RIGHT_FD_SEEK | WASI_RIGHT_FD_TELL;
     return r;
 }
 
@@ -108,16 +116,21 @@ guest_fd *guest_fd_get(zvm_guest *g, uint64_t fd)
     return fd < g->nfds && g->fds[fd].used ? &g->fds[fd] : NULL;
 }
 
-int32_t guest_fd_alloc(zvm_guest *g, vfs_node *node, uint64_t rights, uint64_t inheriting, uint16_t flags, uint32_t *out)
+int32_t guest_fd_alloc(zvm_guest *g, vfs_node *node, uint64_t rights, uint64_t inheriting, uint16_t flags,
+                       uint32_t *out)
 {
     size_t fd = 0;
-    while (fd < g->nfds && g->fds[fd].used) fd++;
+    while (fd < g->nfds && g->fds[fd].used)
+        fd++;
     if (fd == g->nfds) {
-        if (g->nfds >= GUEST_MAX_FDS) return WASI_EMFILE;
+        if (g->nfds >= GUEST_MAX_FDS)
+            return WASI_EMFILE;
         size_t n = g->nfds ? g->nfds * 2 : 8;
-        if (n > GUEST_MAX_FDS) n = GUEST_MAX_FDS;
+        if (n > GUEST_MAX_FDS)
+            n = GUEST_MAX_FDS;
         guest_fd *bigger = realloc(g->fds, n * sizeof *bigger);
-        if (!bigger) return WASI_ENOMEM;
+        if (!bigger)
+            return WASI_ENOMEM;
         memset(bigger + g->nfds, 0, (n - g->nfds) * sizeof *bigger);
         g->fds = bigger;
         g->nfds = n;
@@ -132,7 +145,8 @@ void guest_fd_release(zvm_guest *g, guest_fd *f)
 {
     vfs_node *n = f->node;
     memset(f, 0, sizeof *f);
-    if (n) vfs_close_node(&g->fs, n);
+    if (n)
+        vfs_close_node(&g->fs, n);
 }
 
 /* ---- building a guest ---------------------------------------------------------- */
@@ -149,13 +163,15 @@ static char **copy_list(char **list, size_t n)
 {
     char **out = calloc(n + 1, sizeof *out);
     for (size_t i = 0; out && i < n; i++)
-        if (!(out[i] = strdup(list[i]))) return out;   /* freed by the caller, NULL-terminated */
+        if (!(out[i] = strdup(list[i])))
+            return out;   /* freed by the caller, NULL-terminated */
     return out;
 }
 
 static void free_list(char **list)
 {
-    for (size_t i = 0; list && list[i]; i++) free(list[i]);
+    for (size_t i = 0; list && list[i]; i++)
+        free(list[i]);
     free(list);
 }
 
@@ -172,7 +188,8 @@ static uint8_t channel_filetype(const zvm_nvram *nv, zvm_channel *ch)
 {
     enum zvm_mapping_mode mode = ZVM_MAP_DEFAULT;
     for (size_t i = 0; nv && i < nv->nmapping; i++)
-        if (strcmp(nv->mapping[i].channel, zvm_channel_alias(ch)) == 0) mode = nv->mapping[i].mode;
+        if (strcmp(nv->mapping[i].channel, zvm_channel_alias(ch)) == 0)
+            mode = nv->mapping[i].mode;
     if (mode == ZVM_MAP_DEFAULT) {
         switch (zvm_channel_kind(ch)) {
         case 'f': mode = ZVM_MAP_FILE; break;
@@ -198,14 +215,16 @@ static bool channel_seekable(zvm_channel *ch)
 static guest_channel *find_channel(zvm_guest *g, const char *alias)
 {
     for (size_t i = 0; i < g->nchannels; i++)
-        if (strcmp(zvm_channel_alias(g->channels[i].ch), alias) == 0) return &g->channels[i];
+        if (strcmp(zvm_channel_alias(g->channels[i].ch), alias) == 0)
+            return &g->channels[i];
     return NULL;
 }
 
 static int add_channels(zvm_guest *g, const zvm_guest_config *cfg, zvm_error *err)
 {
     g->channels = calloc(cfg->nchannels ? cfg->nchannels : 1, sizeof *g->channels);
-    if (!g->channels) return fail(err, "guest: out of memory%s%s", "", "");
+    if (!g->channels)
+        return fail(err, "guest: out of memory%s%s", "", "");
     for (size_t i = 0; i < cfg->nchannels; i++) {
         guest_channel *c = &g->channels[g->nchannels++];
         c->ch = cfg->channels[i];
@@ -216,8 +235,12 @@ static int add_channels(zvm_guest *g, const zvm_guest_config *cfg, zvm_error *er
         char path[VFS_PATH_MAX + 1];
         snprintf(path, sizeof path, "%s%s", alias[0] == '/' ? "" : "/dev/", alias);
         int e = vfs_add_device(&g->fs, path, c, &c->node);
-        if (e == WASI_EEXIST) return fail(err, "channel %s: the guest path %s is taken twice; give the channels distinct aliases", alias, path);
-        if (e) return fail(err, "channel %s: cannot appear at %s (a parent is not a directory, or the name is too long)", alias, path);
+        if (e == WASI_EEXIST)
+            return fail(err, "channel %s: the guest path %s is taken twice; give the channels distinct aliases", alias,
+                        path);
+        if (e)
+            return fail(err, "channel %s: cannot appear at %s (a parent is not a directory, or the name is too long)",
+                        alias, path);
     }
     return 0;
 }
@@ -226,9 +249,11 @@ static int add_channels(zvm_guest *g, const zvm_guest_config *cfg, zvm_error *er
  * hold (1 byte when that is spent, so a further in-memory image fails rather than gets the default). */
 static uint64_t images_allowance(const zvm_guest *g)
 {
-    if (g->memory_limit == 0) return 0;                  /* no Memory given: the image layer's own cap */
+    if (g->memory_limit == 0)
+        return 0;                  /* no Memory given: the image layer's own cap */
     uint64_t held = 0;
-    for (size_t i = 0; i < g->nimages; i++) held += zvm_image_memory(g->images[i]);
+    for (size_t i = 0; i < g->nimages; i++)
+        held += zvm_image_memory(g->images[i]);
     return held < g->memory_limit ? g->memory_limit - held : 1;
 }
 
@@ -237,24 +262,38 @@ static int mount_fstab(zvm_guest *g, const zvm_nvram *nv, zvm_error *err)
     for (size_t i = 0; nv && i < nv->nfstab; i++) {
         const zvm_fstab_entry *fe = &nv->fstab[i];
         guest_channel *c = find_channel(g, fe->channel);
-        if (!c) return fail(err, "nvram [fstab]: no channel %s in the manifest (for mountpoint %s)", fe->channel, fe->mountpoint);
-        if (fe->mountpoint[0] != '/') return fail(err, "nvram [fstab]: mountpoint %s of %s must be an absolute path", fe->mountpoint, fe->channel);
+        if (!c)
+            return fail(err, "nvram [fstab]: no channel %s in the manifest (for mountpoint %s)", fe->channel,
+                        fe->mountpoint);
+        if (fe->mountpoint[0] != '/')
+            return fail(err, "nvram [fstab]: mountpoint %s of %s must be an absolute path", fe->mountpoint,
+                        fe->channel);
         if (fe->access == ZVM_FSTAB_RO) {
-            if (!zvm_channel_readable(c->ch)) return fail(err, "nvram [fstab]: image %s is mounted ro at %s but its channel is not readable", fe->channel, fe->mountpoint);
+            if (!zvm_channel_readable(c->ch))
+                return fail(err, "nvram [fstab]: image %s is mounted ro at %s but its channel is not readable",
+                            fe->channel, fe->mountpoint);
             zvm_image **more = realloc(g->images, (g->nimages + 1) * sizeof *more);
-            if (!more) return fail(err, "guest: out of memory%s%s", "", "");
+            if (!more)
+                return fail(err, "guest: out of memory%s%s", "", "");
             g->images = more;
-            if (zvm_image_open(zvm_channel_fd(c->ch), fe->channel, images_allowance(g), &g->images[g->nimages], err) < 0) return -1;
+            if (zvm_image_open(zvm_channel_fd(c->ch), fe->channel, images_allowance(g), &g->images[g->nimages], err) <
+                0)
+                return -1;
             g->nimages++;
-            if (vfs_mount_image(&g->fs, fe->mountpoint, g->images[g->nimages - 1], true, fe->channel, err) < 0) return -1;
+            if (vfs_mount_image(&g->fs, fe->mountpoint, g->images[g->nimages - 1], true, fe->channel, err) < 0)
+                return -1;
         } else {
-            if (!zvm_channel_writable(c->ch)) return fail(err, "nvram [fstab]: image %s is mounted wo at %s but its channel is not writable", fe->channel, fe->mountpoint);
+            if (!zvm_channel_writable(c->ch))
+                return fail(err, "nvram [fstab]: image %s is mounted wo at %s but its channel is not writable",
+                            fe->channel, fe->mountpoint);
             guest_wo_mount *more = realloc(g->wo, (g->nwo + 1) * sizeof *more);
-            if (!more) return fail(err, "guest: out of memory%s%s", "", "");
+            if (!more)
+                return fail(err, "guest: out of memory%s%s", "", "");
             g->wo = more;
             g->wo[g->nwo] = (guest_wo_mount){ strdup(fe->mountpoint), c };
             if (!g->wo[g->nwo++].mountpoint || vfs_mkdirs(&g->fs, fe->mountpoint, NULL))
-                return fail(err, "nvram [fstab]: cannot make mountpoint %s for %s (a file is in the way)", fe->mountpoint, fe->channel);
+                return fail(err, "nvram [fstab]: cannot make mountpoint %s for %s (a file is in the way)",
+                            fe->mountpoint, fe->channel);
         }
     }
     return 0;
@@ -264,7 +303,10 @@ int zvm_guest_new(const zvm_guest_config *cfg, zvm_guest **out, zvm_error *err)
 {
     *out = NULL;
     zvm_guest *g = calloc(1, sizeof *g);
-    if (!g || vfs_init(&g->fs, &g->wall_ns)) { free(g); return fail(err, "guest: out of memory%s%s", "", ""); }
+    if (!g || vfs_init(&g->fs, &g->wall_ns)) {
+        free(g);
+        return fail(err, "guest: out of memory%s%s", "", "");
+    }
     const zvm_nvram *nv = cfg->nvram;
     g->memory_limit = cfg->memory_limit;
     g->trace = cfg->trace;
@@ -272,7 +314,8 @@ int zvm_guest_new(const zvm_guest_config *cfg, zvm_guest **out, zvm_error *err)
     g->wall_base_ns = seconds > 0 ? (uint64_t)seconds * 1000000000ull : 0;
     g->wall_ns = g->wall_base_ns;
     uint64_t seed = nv ? nv->random_seed : GUEST_DEFAULT_SEED;
-    for (int i = 0; i < 4; i++) g->rng[i] = splitmix64(&seed);
+    for (int i = 0; i < 4; i++)
+        g->rng[i] = splitmix64(&seed);
     g->argc = nv ? nv->argc : 0;
     g->nenv = nv ? nv->nenv : 0;
     g->argv = copy_list(nv ? nv->argv : NULL, g->argc);
@@ -282,24 +325,35 @@ int zvm_guest_new(const zvm_guest_config *cfg, zvm_guest **out, zvm_error *err)
         return fail(err, "guest: out of memory%s%s", "", "");
     }
     vfs_node *dev, *root = g->fs.root;
-    int rc = vfs_mkdirs(&g->fs, "/tmp", NULL) || vfs_mkdirs(&g->fs, "/dev", &dev) ? fail(err, "guest: out of memory%s%s", "", "") : 0;
-    if (!rc) rc = add_channels(g, cfg, err);
-    if (!rc) rc = mount_fstab(g, nv, err);
-    if (rc) { zvm_guest_free(g); return -1; }
+    int rc = vfs_mkdirs(&g->fs, "/tmp", NULL) || vfs_mkdirs(&g->fs, "/dev", &dev)
+                 ? fail(err, "guest: out of memory%s%s", "", "")
+                 : 0;
+    if (!rc)
+        rc = add_channels(g, cfg, err);
+    if (!rc)
+        rc = mount_fstab(g, nv, err);
+    if (rc) {
+        zvm_guest_free(g);
+        return -1;
+    }
     dev->readonly = true;                       /* devices come from the manifest only */
     g->fs.count_metadata = true;                /* from here on the guest's own nodes cost */
 
     /* fds 0, 1, 2: the std channels (closed if the manifest has fewer); fd 3: "/", the
      * directory wasi-libc finds by scanning preopens from 3 up */
     g->nfds = 8;
-    if (!(g->fds = calloc(g->nfds, sizeof *g->fds))) { zvm_guest_free(g); return fail(err, "guest: out of memory%s%s", "", ""); }
+    if (!(g->fds = calloc(g->nfds, sizeof *g->fds))) {
+        zvm_guest_free(g);
+        return fail(err, "guest: out of memory%s%s", "", "");
+    }
     for (size_t i = 0; i < 3 && i < g->nchannels; i++) {
         vfs_node *n = g->channels[i].node;
         g->fds[i] = (guest_fd){ .used = true, .node = n, .rights = guest_node_rights(n) };
         vfs_open_node(n);
     }
-    g->fds[3] = (guest_fd){ .used = true, .node = root, .preopen = true,
-                            .rights = guest_node_rights(root), .inheriting = WASI_RIGHTS_ALL };
+    g->fds[3] = (guest_fd){
+        .used = true, .node = root, .preopen = true, .rights = guest_node_rights(root), .inheriting = WASI_RIGHTS_ALL
+    };
     vfs_open_node(root);
     *out = g;
     return 0;
@@ -317,14 +371,18 @@ void zvm_guest_bind(zvm_guest *g, zvm_instance *inst)
 
 void zvm_guest_free(zvm_guest *g)
 {
-    if (!g) return;
+    if (!g)
+        return;
     for (size_t i = 0; i < g->nfds; i++)
-        if (g->fds[i].used) guest_fd_release(g, &g->fds[i]);
+        if (g->fds[i].used)
+            guest_fd_release(g, &g->fds[i]);
     free(g->fds);
     vfs_destroy(&g->fs);
-    for (size_t i = 0; i < g->nimages; i++) zvm_image_free(g->images[i]);
+    for (size_t i = 0; i < g->nimages; i++)
+        zvm_image_free(g->images[i]);
     free(g->images);
-    for (size_t i = 0; i < g->nwo; i++) free(g->wo[i].mountpoint);
+    for (size_t i = 0; i < g->nwo; i++)
+        free(g->wo[i].mountpoint);
     free(g->wo);
     free(g->channels);
     free_list(g->argv);
@@ -341,7 +399,10 @@ typedef struct wo_writer {
     int64_t offset;             /* random-write channels take explicit offsets */
     zvm_image_writer *w;
     zvm_error *err;
-    struct { vfs_node *node; char *path; } *seen;   /* hard links: the first path of each file */
+    struct {
+        vfs_node *node;
+        char *path;
+    } *seen;   /* hard links: the first path of each file */
     size_t nseen;
 } wo_writer;
 
@@ -349,7 +410,8 @@ static int64_t wo_sink(void *user, const void *buf, size_t size)
 {
     wo_writer *s = user;
     int64_t r = zvm_channel_write(s->c->ch, buf, size, s->offset);
-    if (r > 0 && s->offset >= 0) s->offset += r;
+    if (r > 0 && s->offset >= 0)
+        s->offset += r;
     return r;
 }
 
@@ -361,11 +423,18 @@ static int wo_add(void *user, const char *path, vfs_node *n)
     switch (n->kind) {
     case VFS_DEVICE: return 0;                         /* channels are not files */
     case VFS_DIR: e.type = ZVM_IMAGE_DIR; break;
-    case VFS_SYMLINK: e.type = ZVM_IMAGE_SYMLINK; e.link = n->target; break;
+    case VFS_SYMLINK:
+        e.type = ZVM_IMAGE_SYMLINK;
+        e.link = n->target;
+        break;
     case VFS_FILE:
         for (size_t i = 0; i < s->nseen; i++)
-            if (s->seen[i].node == n) { e.type = ZVM_IMAGE_HARDLINK; e.link = s->seen[i].path; }
-        if (e.type == ZVM_IMAGE_HARDLINK) break;
+            if (s->seen[i].node == n) {
+                e.type = ZVM_IMAGE_HARDLINK;
+                e.link = s->seen[i].path;
+            }
+        if (e.type == ZVM_IMAGE_HARDLINK)
+            break;
         e.type = ZVM_IMAGE_FILE;
         e.size = n->size;
         if (n->image_entry) {
@@ -378,7 +447,10 @@ static int wo_add(void *user, const char *path, vfs_node *n)
         }
         if (n->nlink > 1) {
             void *more = realloc(s->seen, (s->nseen + 1) * sizeof *s->seen);
-            if (!more) { free(data); return fail(s->err, "image %s: out of memory at %s", zvm_channel_alias(s->c->ch), path); }
+            if (!more) {
+                free(data);
+                return fail(s->err, "image %s: out of memory at %s", zvm_channel_alias(s->c->ch), path);
+            }
             s->seen = more;
             s->seen[s->nseen].node = n;
             s->seen[s->nseen++].path = strdup(path);
@@ -396,17 +468,27 @@ int zvm_guest_finish(zvm_guest *g, zvm_error *err)
         guest_wo_mount *m = &g->wo[i];
         vfs_node *top;
         if (vfs_resolve(&g->fs, g->fs.root, m->mountpoint, strlen(m->mountpoint), true, &top) || top->kind != VFS_DIR)
-            return fail(err, "image %s: its mountpoint %s is gone (the guest removed it)", zvm_channel_alias(m->channel->ch), m->mountpoint);
+            return fail(err, "image %s: its mountpoint %s is gone (the guest removed it)",
+                        zvm_channel_alias(m->channel->ch), m->mountpoint);
         enum zvm_channel_type t = zvm_channel_type(m->channel->ch);
-        wo_writer s = { .g = g, .c = m->channel, .err = err,
-                        .offset = t == ZVM_CH_SEQ_RND || t == ZVM_CH_RND_RND ? 0 : -1 };
-        if (zvm_image_writer_new(wo_sink, &s, zvm_channel_alias(m->channel->ch), &s.w, err) < 0) return -1;
+        wo_writer s = {
+            .g = g, .c = m->channel, .err = err, .offset = t == ZVM_CH_SEQ_RND || t == ZVM_CH_RND_RND ? 0 : -1
+        };
+        if (zvm_image_writer_new(wo_sink, &s, zvm_channel_alias(m->channel->ch), &s.w, err) < 0)
+            return -1;
         int r = vfs_walk(top, wo_add, &s);
-        if (r > 0) fail(err, "image %s: a path under %s is too long for the tar", zvm_channel_alias(m->channel->ch), m->mountpoint);
-        for (size_t j = 0; j < s.nseen; j++) free(s.seen[j].path);
+        if (r > 0)
+            fail(err, "image %s: a path under %s is too long for the tar", zvm_channel_alias(m->channel->ch),
+                 m->mountpoint);
+        for (size_t j = 0; j < s.nseen; j++)
+            free(s.seen[j].path);
         free(s.seen);
-        if (r) { zvm_image_writer_abort(s.w); return -1; }
-        if (zvm_image_writer_finish(s.w, err) < 0) return -1;
+        if (r) {
+            zvm_image_writer_abort(s.w);
+            return -1;
+        }
+        if (zvm_image_writer_finish(s.w, err) < 0)
+            return -1;
     }
     return 0;
 }

@@ -70,10 +70,12 @@ const guest_import guest_zvm_imports[] = {
 
 const guest_import *guest_find_import(const char *module, const char *name)
 {
-    const guest_import *table = strcmp(module, WASI) == 0 ? guest_wasi_imports
-                              : strcmp(module, "zvm") == 0 ? guest_zvm_imports : NULL;
+    const guest_import *table = strcmp(module, WASI) == 0    ? guest_wasi_imports
+                                : strcmp(module, "zvm") == 0 ? guest_zvm_imports
+                                                             : NULL;
     for (; table && table->name; table++)
-        if (strcmp(table->name, name) == 0) return table;
+        if (strcmp(table->name, name) == 0)
+            return table;
     return NULL;
 }
 
@@ -81,8 +83,9 @@ int32_t guest_run(zvm_guest *g, const guest_import *imp, uint8_t *mem, uint64_t 
 {
     g->mem = mem;
     g->mem_size = mem ? mem_size : 0;
-    g->fs.capacity = g->memory_limit == 0 ? UINT64_MAX
-                   : g->memory_limit > g->mem_size ? g->memory_limit - g->mem_size : 0;
+    g->fs.capacity = g->memory_limit == 0            ? UINT64_MAX
+                     : g->memory_limit > g->mem_size ? g->memory_limit - g->mem_size
+                                                     : 0;
     g->trap[0] = 0;
     int32_t rc = imp->fn(g, args);
     guest_share_memory_limit(g);
@@ -101,8 +104,8 @@ int guest_dispatch(zvm_guest *g, const char *module, const char *name, uint8_t *
                    const zvm_val *args, int32_t *result)
 {
     const guest_import *imp = guest_find_import(module, name);
-    if (!imp) return -2;
+    if (!imp)
+        return -2;
     *result = guest_run(g, imp, mem, mem_size, args);
     return g->exit_requested || g->trap[0] ? -1 : 0;
 }
-

@@ -86,17 +86,42 @@ typedef int32_t (*guest_impl)(zvm_guest *g, const zvm_val *args);
 /* Guest memory: a host pointer to [ptr, ptr+len) or NULL when any of it is outside. */
 static inline uint8_t *guest_ptr(zvm_guest *g, uint64_t ptr, uint64_t len)
 {
-    if (!g->mem || ptr > g->mem_size || len > g->mem_size - ptr) return NULL;
+    if (!g->mem || ptr > g->mem_size || len > g->mem_size - ptr)
+        return NULL;
     return g->mem + ptr;
 }
 
-static inline void put_u8(uint8_t *p, uint8_t v) { p[0] = v; }
-static inline void put_u16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
-static inline void put_u32(uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i)); }
-static inline void put_u64(uint8_t *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i)); }
-static inline uint16_t get_u16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static inline uint32_t get_u32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
-static inline uint64_t get_u64(const uint8_t *p) { return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32; }
+static inline void put_u8(uint8_t *p, uint8_t v)
+{
+    p[0] = v;
+}
+static inline void put_u16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+static inline void put_u32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline void put_u64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline uint16_t get_u16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+static inline uint32_t get_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline uint64_t get_u64(const uint8_t *p)
+{
+    return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
+}
 
 /* Writes a u32/u64 result to guest memory; EFAULT when the pointer is bad. */
 int32_t guest_store_u32(zvm_guest *g, uint64_t ptr, uint32_t v);
@@ -104,7 +129,8 @@ int32_t guest_store_u64(zvm_guest *g, uint64_t ptr, uint64_t v);
 
 /* Descriptors. */
 guest_fd *guest_fd_get(zvm_guest *g, uint64_t fd);          /* NULL if not open */
-int32_t guest_fd_alloc(zvm_guest *g, vfs_node *node, uint64_t rights, uint64_t inheriting, uint16_t flags, uint32_t *out);
+int32_t guest_fd_alloc(zvm_guest *g, vfs_node *node, uint64_t rights, uint64_t inheriting, uint16_t flags,
+                       uint32_t *out);
 void guest_fd_release(zvm_guest *g, guest_fd *f);           /* closes it */
 /* The channel behind a device node (NULL for other nodes). */
 static inline guest_channel *guest_node_channel(const vfs_node *n)
@@ -145,21 +171,58 @@ extern const guest_import guest_zvm_imports[];
 
 /* The calls, by file. */
 #define DECLARE(name) int32_t name(zvm_guest *g, const zvm_val *a)
-DECLARE(wasi_args_get); DECLARE(wasi_args_sizes_get); DECLARE(wasi_environ_get); DECLARE(wasi_environ_sizes_get);
-DECLARE(wasi_clock_res_get); DECLARE(wasi_clock_time_get); DECLARE(wasi_poll_oneoff); DECLARE(wasi_proc_exit);
-DECLARE(wasi_proc_raise); DECLARE(wasi_sched_yield); DECLARE(wasi_random_get); DECLARE(wasi_sock_accept);
-DECLARE(wasi_sock_recv); DECLARE(wasi_sock_send); DECLARE(wasi_sock_shutdown);
-DECLARE(wasi_fd_advise); DECLARE(wasi_fd_allocate); DECLARE(wasi_fd_close); DECLARE(wasi_fd_datasync);
-DECLARE(wasi_fd_fdstat_get); DECLARE(wasi_fd_fdstat_set_flags); DECLARE(wasi_fd_fdstat_set_rights);
-DECLARE(wasi_fd_filestat_get); DECLARE(wasi_fd_filestat_set_size); DECLARE(wasi_fd_filestat_set_times);
-DECLARE(wasi_fd_pread); DECLARE(wasi_fd_prestat_get); DECLARE(wasi_fd_prestat_dir_name); DECLARE(wasi_fd_pwrite);
-DECLARE(wasi_fd_read); DECLARE(wasi_fd_readdir); DECLARE(wasi_fd_renumber); DECLARE(wasi_fd_seek);
-DECLARE(wasi_fd_sync); DECLARE(wasi_fd_tell); DECLARE(wasi_fd_write);
-DECLARE(wasi_path_create_directory); DECLARE(wasi_path_filestat_get); DECLARE(wasi_path_filestat_set_times);
-DECLARE(wasi_path_link); DECLARE(wasi_path_open); DECLARE(wasi_path_readlink); DECLARE(wasi_path_remove_directory);
-DECLARE(wasi_path_rename); DECLARE(wasi_path_symlink); DECLARE(wasi_path_unlink_file);
-DECLARE(zvm_call_pread); DECLARE(zvm_call_pwrite); DECLARE(zvm_call_exit_); DECLARE(zvm_call_channel_count);
-DECLARE(zvm_call_channel_info); DECLARE(zvm_call_channel_name);
+DECLARE(wasi_args_get);
+DECLARE(wasi_args_sizes_get);
+DECLARE(wasi_environ_get);
+DECLARE(wasi_environ_sizes_get);
+DECLARE(wasi_clock_res_get);
+DECLARE(wasi_clock_time_get);
+DECLARE(wasi_poll_oneoff);
+DECLARE(wasi_proc_exit);
+DECLARE(wasi_proc_raise);
+DECLARE(wasi_sched_yield);
+DECLARE(wasi_random_get);
+DECLARE(wasi_sock_accept);
+DECLARE(wasi_sock_recv);
+DECLARE(wasi_sock_send);
+DECLARE(wasi_sock_shutdown);
+DECLARE(wasi_fd_advise);
+DECLARE(wasi_fd_allocate);
+DECLARE(wasi_fd_close);
+DECLARE(wasi_fd_datasync);
+DECLARE(wasi_fd_fdstat_get);
+DECLARE(wasi_fd_fdstat_set_flags);
+DECLARE(wasi_fd_fdstat_set_rights);
+DECLARE(wasi_fd_filestat_get);
+DECLARE(wasi_fd_filestat_set_size);
+DECLARE(wasi_fd_filestat_set_times);
+DECLARE(wasi_fd_pread);
+DECLARE(wasi_fd_prestat_get);
+DECLARE(wasi_fd_prestat_dir_name);
+DECLARE(wasi_fd_pwrite);
+DECLARE(wasi_fd_read);
+DECLARE(wasi_fd_readdir);
+DECLARE(wasi_fd_renumber);
+DECLARE(wasi_fd_seek);
+DECLARE(wasi_fd_sync);
+DECLARE(wasi_fd_tell);
+DECLARE(wasi_fd_write);
+DECLARE(wasi_path_create_directory);
+DECLARE(wasi_path_filestat_get);
+DECLARE(wasi_path_filestat_set_times);
+DECLARE(wasi_path_link);
+DECLARE(wasi_path_open);
+DECLARE(wasi_path_readlink);
+DECLARE(wasi_path_remove_directory);
+DECLARE(wasi_path_rename);
+DECLARE(wasi_path_symlink);
+DECLARE(wasi_path_unlink_file);
+DECLARE(zvm_call_pread);
+DECLARE(zvm_call_pwrite);
+DECLARE(zvm_call_exit_);
+DECLARE(zvm_call_channel_count);
+DECLARE(zvm_call_channel_info);
+DECLARE(zvm_call_channel_name);
 #undef DECLARE
 
 void guest_share_memory_limit(zvm_guest *g);

@@ -105,7 +105,8 @@ uint64_t vfs_now(const vfs *fs);
 
 /* Setting up (zvm_guest_new): mkdir -p, mounts, devices.  err names what failed. */
 int vfs_mkdirs(vfs *fs, const char *abs_path, vfs_node **out);
-int vfs_mount_image(vfs *fs, const char *mountpoint, const zvm_image *img, bool readonly, const char *name, zvm_error *err);
+int vfs_mount_image(vfs *fs, const char *mountpoint, const zvm_image *img, bool readonly, const char *name,
+                    zvm_error *err);
 int vfs_add_device(vfs *fs, const char *abs_path, void *device, vfs_node **out);
 
 /* Walks the tree under dir in name order (directories before their contents), calling fn

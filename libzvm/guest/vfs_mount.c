@@ -16,12 +16,16 @@ int vfs_mkdirs(vfs *fs, const char *path, vfs_node **out)
     vfs_node *cur = fs->root;
     const char *p = path;
     while (*p) {
-        while (*p == '/') p++;
+        while (*p == '/')
+            p++;
         const char *start = p;
-        while (*p && *p != '/') p++;
+        while (*p && *p != '/')
+            p++;
         size_t n = (size_t)(p - start);
-        if (n == 0) break;
-        if (n > VFS_NAME_MAX) return WASI_ENAMETOOLONG;
+        if (n == 0)
+            break;
+        if (n > VFS_NAME_MAX)
+            return WASI_ENAMETOOLONG;
         char name[VFS_NAME_MAX + 1];
         memcpy(name, start, n);
         name[n] = 0;
@@ -31,12 +35,15 @@ int vfs_mkdirs(vfs *fs, const char *path, vfs_node **out)
             cur->readonly = false;
             int e = vfs_mkdir(fs, cur, name, 0755, &next);
             cur->readonly = ro;
-            if (e) return e;
+            if (e)
+                return e;
         }
-        if (next->kind != VFS_DIR) return WASI_ENOTDIR;
+        if (next->kind != VFS_DIR)
+            return WASI_ENOTDIR;
         cur = next;
     }
-    if (out) *out = cur;
+    if (out)
+        *out = cur;
     return 0;
 }
 
@@ -45,8 +52,10 @@ int vfs_mkdirs(vfs *fs, const char *path, vfs_node **out)
 static int place(vfs *fs, vfs_node *dir, const char *name, vfs_node **out, enum vfs_kind kind, const char *target)
 {
     vfs_node *old = vfs_lookup(dir, name);
-    if (old && old->kind == VFS_DEVICE) return WASI_EPERM;
-    if (old && old->kind == VFS_DIR) return WASI_EEXIST;
+    if (old && old->kind == VFS_DEVICE)
+        return WASI_EPERM;
+    if (old && old->kind == VFS_DIR)
+        return WASI_EEXIST;
     bool ro = dir->readonly;
     dir->readonly = false;
     int e = 0;
@@ -55,8 +64,10 @@ static int place(vfs *fs, vfs_node *dir, const char *name, vfs_node **out, enum 
         e = vfs_unlink(fs, dir, name);
     }
     if (!e) {
-        if (kind == VFS_FILE) e = vfs_create_file(fs, dir, name, 0644, out);
-        else e = vfs_symlink(fs, dir, name, target, out);
+        if (kind == VFS_FILE)
+            e = vfs_create_file(fs, dir, name, 0644, out);
+        else
+            e = vfs_symlink(fs, dir, name, target, out);
     }
     dir->readonly = ro;
     return e;
@@ -92,7 +103,8 @@ static int member_dir(vfs *fs, vfs_node *top, const char *path, bool readonly, v
     char part[VFS_NAME_MAX + 1];
     while ((slash = strchr(p, '/'))) {
         size_t n = (size_t)(slash - p);
-        if (n > VFS_NAME_MAX) return WASI_ENAMETOOLONG;
+        if (n > VFS_NAME_MAX)
+            return WASI_ENAMETOOLONG;
         memcpy(part, p, n);
         part[n] = 0;
         vfs_node *next = vfs_lookup(cur, part);
@@ -101,10 +113,12 @@ static int member_dir(vfs *fs, vfs_node *top, const char *path, bool readonly, v
             cur->readonly = false;
             int r = vfs_mkdir(fs, cur, part, 0755, &next);
             cur->readonly = ro;
-            if (r) return r;
+            if (r)
+                return r;
             next->readonly = readonly;
         }
-        if (next->kind != VFS_DIR) return WASI_ENOTDIR;
+        if (next->kind != VFS_DIR)
+            return WASI_ENOTDIR;
         cur = next;
         p = slash + 1;
     }
@@ -118,17 +132,26 @@ static int mount_hardlink(vfs *fs, const char *mountpoint, vfs_node *dir, const 
 {
     char path[VFS_PATH_MAX + 1];
     vfs_node *target;
-    if ((size_t)snprintf(path, sizeof path, "%s/%s", mountpoint, e->link) >= sizeof path) return WASI_ENAMETOOLONG;
-    if (vfs_resolve(fs, fs->root, path, strlen(path), false, &target) || target->kind != VFS_FILE) return WASI_EBADF;
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", mountpoint, e->link) >= sizeof path)
+        return WASI_ENAMETOOLONG;
+    if (vfs_resolve(fs, fs->root, path, strlen(path), false, &target) || target->kind != VFS_FILE)
+        return WASI_EBADF;
     vfs_node *old = vfs_lookup(dir, base);
     *out = target;
-    if (old == target) return 0;
-    if (old && old->kind == VFS_FILE && old->image == img && old->image_entry > e) return 0;   /* a later member of the path won */
-    if (old && old->kind == VFS_DEVICE) return WASI_EPERM;
-    if (old && old->kind == VFS_DIR) return WASI_EEXIST;
+    if (old == target)
+        return 0;
+    if (old && old->kind == VFS_FILE && old->image == img && old->image_entry > e)
+        return 0;   /* a later member of the path won */
+    if (old && old->kind == VFS_DEVICE)
+        return WASI_EPERM;
+    if (old && old->kind == VFS_DIR)
+        return WASI_EEXIST;
     bool ro = dir->readonly;
     dir->readonly = false;
-    if (old) { old->readonly = false; vfs_unlink(fs, dir, base); }
+    if (old) {
+        old->readonly = false;
+        vfs_unlink(fs, dir, base);
+    }
     int r = vfs_link(fs, dir, base, target);
     dir->readonly = ro;
     return r;
@@ -144,18 +167,22 @@ static int mount_member(vfs *fs, const char *mountpoint, vfs_node *top, const zv
     if (strlen(mountpoint) + 1 + strlen(e->path) > VFS_PATH_MAX)   /* the guest could not name it */
         return mount_error(err, name, e->path, "the path with its mount point is longer than 4096 bytes");
     int r = member_dir(fs, top, e->path, readonly, &dir);
-    if (r) return mount_error(err, name, e->path, r == WASI_ENOTDIR ? "a parent is not a directory" : place_problem(r));
+    if (r)
+        return mount_error(err, name, e->path, r == WASI_ENOTDIR ? "a parent is not a directory" : place_problem(r));
     bool existed = false;
     switch (e->type) {
     case ZVM_IMAGE_DIR:
         n = vfs_lookup(dir, base);
-        if (n && n->kind != VFS_DIR) return mount_error(err, name, e->path, n->kind == VFS_DEVICE ? place_problem(WASI_EPERM) : "a file is already there");
+        if (n && n->kind != VFS_DIR)
+            return mount_error(err, name, e->path,
+                               n->kind == VFS_DEVICE ? place_problem(WASI_EPERM) : "a file is already there");
         if (!n) {
             bool ro = dir->readonly;
             dir->readonly = false;
             r = vfs_mkdir(fs, dir, base, e->mode, &n);
             dir->readonly = ro;
-            if (!r) n->readonly = readonly;
+            if (!r)
+                n->readonly = readonly;
         } else if (!n->readonly) {
             existed = true;        /* /tmp, /dev, a mount point: they keep their own state */
         }                          /* else an image made it first (its entry comes late): take its mode */
@@ -168,16 +195,17 @@ static int mount_member(vfs *fs, const char *mountpoint, vfs_node *top, const zv
             n->size = e->size;
         }
         break;
-    case ZVM_IMAGE_SYMLINK:
-        r = place(fs, dir, base, &n, VFS_SYMLINK, e->link);
-        break;
+    case ZVM_IMAGE_SYMLINK: r = place(fs, dir, base, &n, VFS_SYMLINK, e->link); break;
     case ZVM_IMAGE_HARDLINK:
         r = mount_hardlink(fs, mountpoint, dir, base, img, e, &n);
-        if (r == WASI_EBADF) return mount_error(err, name, e->path, "its hard link target is not an earlier file of the image");
+        if (r == WASI_EBADF)
+            return mount_error(err, name, e->path, "its hard link target is not an earlier file of the image");
         break;
     }
-    if (r) return mount_error(err, name, e->path, place_problem(r));
-    if (existed) return 0;
+    if (r)
+        return mount_error(err, name, e->path, place_problem(r));
+    if (existed)
+        return 0;
     n->mode = e->mode;
     n->atim = n->mtim = n->ctim = (uint64_t)(e->mtime > 0 ? e->mtime : 0) * 1000000000ull;
     n->readonly = readonly;
@@ -191,7 +219,8 @@ static int tree_order(const void *a, const void *b)
 {
     const zvm_image_entry *x = *(const zvm_image_entry *const *)a, *y = *(const zvm_image_entry *const *)b;
     const unsigned char *p = (const unsigned char *)x->path, *q = (const unsigned char *)y->path;
-    while (*p && *p == *q) p++, q++;
+    while (*p && *p == *q)
+        p++, q++;
     if (*p != *q) {
         int cp = *p == '/' ? 1 : *p ? *p + 1 : 0, cq = *q == '/' ? 1 : *q ? *q + 1 : 0;
         return cp - cq;
@@ -199,49 +228,62 @@ static int tree_order(const void *a, const void *b)
     return x < y ? -1 : x > y;   /* the same path: in the image's order, so the later member wins */
 }
 
-int vfs_mount_image(vfs *fs, const char *mountpoint, const zvm_image *img, bool readonly, const char *name, zvm_error *err)
+int vfs_mount_image(vfs *fs, const char *mountpoint, const zvm_image *img, bool readonly, const char *name,
+                    zvm_error *err)
 {
     vfs_node *top;
-    if (vfs_mkdirs(fs, mountpoint, &top)) return mount_error(err, name, mountpoint, "the mount point is not a directory");
+    if (vfs_mkdirs(fs, mountpoint, &top))
+        return mount_error(err, name, mountpoint, "the mount point is not a directory");
     size_t count = zvm_image_count(img), nlinks = 0;
     const zvm_image_entry **order = malloc((count ? count : 1) * sizeof *order);
-    if (!order) return mount_error(err, name, mountpoint, "out of memory");
+    if (!order)
+        return mount_error(err, name, mountpoint, "out of memory");
     /* hard links last, in the image's order: their targets are earlier members, wherever they sort */
     for (size_t i = 0; i < count; i++)
-        if (zvm_image_entry_at(img, i)->type != ZVM_IMAGE_HARDLINK) order[i - nlinks] = zvm_image_entry_at(img, i);
-        else nlinks++;
+        if (zvm_image_entry_at(img, i)->type != ZVM_IMAGE_HARDLINK)
+            order[i - nlinks] = zvm_image_entry_at(img, i);
+        else
+            nlinks++;
     qsort(order, count - nlinks, sizeof *order, tree_order);
     for (size_t i = 0, j = count - nlinks; i < count; i++)
-        if (zvm_image_entry_at(img, i)->type == ZVM_IMAGE_HARDLINK) order[j++] = zvm_image_entry_at(img, i);
+        if (zvm_image_entry_at(img, i)->type == ZVM_IMAGE_HARDLINK)
+            order[j++] = zvm_image_entry_at(img, i);
     int rc = 0;
     for (size_t i = 0; i < count && rc == 0; i++)
         rc = mount_member(fs, mountpoint, top, img, order[i], readonly, name, err);
     free(order);
-    if (rc == 0 && readonly) top->readonly = true;
+    if (rc == 0 && readonly)
+        top->readonly = true;
     return rc;
 }
 
 int vfs_add_device(vfs *fs, const char *abs_path, void *device, vfs_node **out)
 {
     const char *slash = strrchr(abs_path, '/');
-    if (!slash || !slash[1]) return WASI_EINVAL;
+    if (!slash || !slash[1])
+        return WASI_EINVAL;
     char dirpath[VFS_PATH_MAX + 1];
     size_t dn = (size_t)(slash - abs_path);
-    if (dn > VFS_PATH_MAX || strlen(slash + 1) > VFS_NAME_MAX) return WASI_ENAMETOOLONG;
+    if (dn > VFS_PATH_MAX || strlen(slash + 1) > VFS_NAME_MAX)
+        return WASI_ENAMETOOLONG;
     memcpy(dirpath, abs_path, dn);
     dirpath[dn] = 0;
     vfs_node *dir, *n;
     int e = vfs_mkdirs(fs, dirpath, &dir);
-    if (e) return e;
-    if (vfs_lookup(dir, slash + 1)) return WASI_EEXIST;
+    if (e)
+        return e;
+    if (vfs_lookup(dir, slash + 1))
+        return WASI_EEXIST;
     bool ro = dir->readonly;
     dir->readonly = false;
     e = vfs_create_file(fs, dir, slash + 1, 0666, &n);
     dir->readonly = ro;
-    if (e) return e;
+    if (e)
+        return e;
     n->kind = VFS_DEVICE;
     n->device = device;
-    if (out) *out = n;
+    if (out)
+        *out = n;
     return 0;
 }
 
@@ -250,15 +292,19 @@ static int walk(vfs_node *dir, char *path, size_t len, vfs_walk_fn fn, void *use
     for (size_t i = 0; i < dir->nentries; i++) {
         const char *name = dir->entries[i].name;
         size_t n = strlen(name);
-        if (len + 1 + n > VFS_PATH_MAX) return WASI_ENAMETOOLONG;
+        if (len + 1 + n > VFS_PATH_MAX)
+            return WASI_ENAMETOOLONG;
         size_t at = len;
-        if (len) path[at++] = '/';
+        if (len)
+            path[at++] = '/';
         memcpy(path + at, name, n + 1);
         vfs_node *child = dir->entries[i].node;
         int r = fn(user, path, child);
-        if (!r && child->kind == VFS_DIR) r = walk(child, path, at + n, fn, user);
+        if (!r && child->kind == VFS_DIR)
+            r = walk(child, path, at + n, fn, user);
         path[len] = 0;
-        if (r) return r;
+        if (r)
+            return r;
     }
     return 0;
 }

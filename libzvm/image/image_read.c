@@ -63,8 +63,9 @@ static int too_big(zvm_error *err, const zvm_image *img, const char *how)
     char what[160];
     snprintf(what, sizeof what, "%s more than %llu bytes, its limit (the session's Memory)", how,
              (unsigned long long)img->max_memory);
-    return fail_with(err, img->name, what, NULL,
-                     "a compressed or piped image is held in memory: raise Memory, or give it as an uncompressed tar file");
+    return fail_with(
+        err, img->name, what, NULL,
+        "a compressed or piped image is held in memory: raise Memory, or give it as an uncompressed tar file");
 }
 
 /* "./a//b/./c/" -> "a/b/c" ("" for the root), or NULL with *why when the path cannot be a
@@ -73,25 +74,38 @@ static char *normalise_path(const char *in, const char **why)
 {
     size_t n = strlen(in);
     char *out = malloc(n + 1);
-    if (!out) { *why = "out of memory"; return NULL; }
+    if (!out) {
+        *why = "out of memory";
+        return NULL;
+    }
     size_t o = 0;
     const char *p = in;
     *why = NULL;
     while (*p && !*why) {
-        while (*p == '/') p++;
+        while (*p == '/')
+            p++;
         const char *start = p;
-        while (*p && *p != '/') p++;
+        while (*p && *p != '/')
+            p++;
         size_t len = (size_t)(p - start);
-        if (len == 0 || (len == 1 && start[0] == '.')) continue;
-        if (len == 2 && start[0] == '.' && start[1] == '.') *why = "path has '..' in it";
-        else if (len > ZVM_IMAGE_NAME_MAX) *why = "a name in the path is longer than 255 bytes";
-        if (o) out[o++] = '/';
+        if (len == 0 || (len == 1 && start[0] == '.'))
+            continue;
+        if (len == 2 && start[0] == '.' && start[1] == '.')
+            *why = "path has '..' in it";
+        else if (len > ZVM_IMAGE_NAME_MAX)
+            *why = "a name in the path is longer than 255 bytes";
+        if (o)
+            out[o++] = '/';
         memcpy(out + o, start, len);
         o += len;
     }
     out[o] = 0;
-    if (!*why && o > ZVM_IMAGE_PATH_MAX) *why = "path longer than 4096 bytes";
-    if (*why) { free(out); return NULL; }
+    if (!*why && o > ZVM_IMAGE_PATH_MAX)
+        *why = "path longer than 4096 bytes";
+    if (*why) {
+        free(out);
+        return NULL;
+    }
     return out;
 }
 
@@ -108,7 +122,8 @@ static void free_entries(zvm_image *img)
 
 void zvm_image_free(zvm_image *img)
 {
-    if (!img) return;
+    if (!img)
+        return;
     free_entries(img);
     free(img->mem);
     free(img->name);
@@ -118,7 +133,8 @@ void zvm_image_free(zvm_image *img)
 /* The next size of a buffer that grows by doubling but never past limit; 0 when it is there. */
 static size_t grow_within(size_t cap, uint64_t limit)
 {
-    if (cap >= limit) return 0;
+    if (cap >= limit)
+        return 0;
     return cap * 2 < limit ? cap * 2 : (size_t)limit;
 }
 
@@ -128,26 +144,38 @@ static int slurp_fd(int fd, uint64_t limit, uint8_t **out, uint64_t *size)
 {
     size_t cap = limit < (1 << 16) ? (size_t)limit : 1 << 16, n = 0;
     uint8_t *buf = malloc(cap + 1);
-    if (!buf) return -ENOMEM;
+    if (!buf)
+        return -ENOMEM;
     for (;;) {
         if (n == cap) {
             size_t more = grow_within(cap, limit);
             if (!more) {   /* full: one more byte means too big */
                 ssize_t r = read(fd, buf + n, 1);
-                if (r < 0 && errno == EINTR) continue;
-                if (r == 0) break;
+                if (r < 0 && errno == EINTR)
+                    continue;
+                if (r == 0)
+                    break;
                 free(buf);
                 return r < 0 ? -errno : -EFBIG;
             }
             uint8_t *bigger = realloc(buf, more + 1);
-            if (!bigger) { free(buf); return -ENOMEM; }
+            if (!bigger) {
+                free(buf);
+                return -ENOMEM;
+            }
             buf = bigger;
             cap = more;
         }
         ssize_t r = read(fd, buf + n, cap - n);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) { int e = errno; free(buf); return -e; }
-        if (r == 0) break;
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int e = errno;
+            free(buf);
+            return -e;
+        }
+        if (r == 0)
+            break;
         n += (size_t)r;
     }
     *out = buf;
@@ -164,7 +192,8 @@ static int is_compressed(const uint8_t *base, uint64_t size, char *why, size_t w
     archive_read_support_format_raw(a);
     struct archive_entry *e;
     int r = archive_read_open_memory(a, base, size);
-    if (r == ARCHIVE_OK) r = archive_read_next_header(a, &e);
+    if (r == ARCHIVE_OK)
+        r = archive_read_next_header(a, &e);
     int result;
     if (r < ARCHIVE_WARN && r != ARCHIVE_EOF) {
         snprintf(why, whylen, "%s", archive_error_string(a) ? archive_error_string(a) : "unreadable");
@@ -185,7 +214,8 @@ static int decompress(zvm_image *img, const uint8_t *base, uint64_t size, zvm_er
     archive_read_support_format_raw(a);
     struct archive_entry *e;
     int r = archive_read_open_memory(a, base, size);
-    if (r == ARCHIVE_OK) r = archive_read_next_header(a, &e);
+    if (r == ARCHIVE_OK)
+        r = archive_read_next_header(a, &e);
     if (r < ARCHIVE_WARN) {
         fail(err, img->name, "cannot decompress", archive_error_string(a));
         archive_read_free(a);
@@ -194,26 +224,42 @@ static int decompress(zvm_image *img, const uint8_t *base, uint64_t size, zvm_er
     uint64_t first = size < img->max_memory / 4 ? size * 4 + 4096 : img->max_memory;
     size_t cap = (size_t)(first < img->max_memory ? first : img->max_memory), n = 0;
     uint8_t *buf = malloc(cap);
-    int rc = buf ? 0 : fail_with(err, img->name, "out of memory inflating it", NULL, "raise the host's memory or Memory");
+    int rc =
+        buf ? 0 : fail_with(err, img->name, "out of memory inflating it", NULL, "raise the host's memory or Memory");
     while (rc == 0) {
         if (n == cap) {
             size_t more = grow_within(cap, img->max_memory);
             uint8_t probe, *bigger = more ? realloc(buf, more) : NULL;
             la_ssize_t extra = more ? 0 : archive_read_data(a, &probe, 1);
-            if (!more && extra == 0) break;   /* exactly at the limit */
-            if (!more && extra < 0) { rc = fail(err, img->name, "corrupt compressed data", archive_error_string(a)); break; }
-            if (!more) { rc = too_big(err, img, "inflates to"); break; }
-            if (!bigger) { rc = fail_with(err, img->name, "out of memory inflating it", NULL, "raise the host's memory or Memory"); break; }
+            if (!more && extra == 0)
+                break;   /* exactly at the limit */
+            if (!more && extra < 0) {
+                rc = fail(err, img->name, "corrupt compressed data", archive_error_string(a));
+                break;
+            }
+            if (!more) {
+                rc = too_big(err, img, "inflates to");
+                break;
+            }
+            if (!bigger) {
+                rc = fail_with(err, img->name, "out of memory inflating it", NULL, "raise the host's memory or Memory");
+                break;
+            }
             buf = bigger;
             cap = more;
         }
         la_ssize_t got = archive_read_data(a, buf + n, cap - n);
-        if (got < 0) rc = fail(err, img->name, "corrupt compressed data", archive_error_string(a));
-        if (got <= 0) break;
+        if (got < 0)
+            rc = fail(err, img->name, "corrupt compressed data", archive_error_string(a));
+        if (got <= 0)
+            break;
         n += (size_t)got;
     }
     archive_read_free(a);
-    if (rc) { free(buf); return rc; }
+    if (rc) {
+        free(buf);
+        return rc;
+    }
     img->mem = buf;
     img->size = n;
     return 0;
@@ -233,7 +279,8 @@ static int add_entry(zvm_image *img, const zvm_image_entry *e)
     if (img->count == img->cap) {
         size_t cap = img->cap ? img->cap * 2 : 64;
         zvm_image_entry *bigger = realloc(img->entries, cap * sizeof *bigger);
-        if (!bigger) return -1;
+        if (!bigger)
+            return -1;
         img->entries = bigger;
         img->cap = cap;
     }
@@ -242,8 +289,8 @@ static int add_entry(zvm_image *img, const zvm_image_entry *e)
 }
 
 /* Where the data of the current entry lies in base; checks it is one contiguous run. */
-static int locate_data(struct archive *a, const uint8_t *base, uint64_t size, uint64_t expect,
-                       uint64_t *offset, const char **why)
+static int locate_data(struct archive *a, const uint8_t *base, uint64_t size, uint64_t expect, uint64_t *offset,
+                       const char **why)
 {
     const void *block;
     size_t len;
@@ -252,18 +299,29 @@ static int locate_data(struct archive *a, const uint8_t *base, uint64_t size, ui
     int r;
     *offset = 0;
     while ((r = archive_read_data_block(a, &block, &len, &off)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-        if (len == 0) continue;
+        if (len == 0)
+            continue;
         const uint8_t *p = block;
-        if (p < base || p + len > base + size) { *why = "data not in place (unsupported tar variant)"; return -1; }
-        if (seen == 0) *offset = (uint64_t)(p - base);
+        if (p < base || p + len > base + size) {
+            *why = "data not in place (unsupported tar variant)";
+            return -1;
+        }
+        if (seen == 0)
+            *offset = (uint64_t)(p - base);
         if ((uint64_t)off != seen || (uint64_t)(p - base) != *offset + seen) {
             *why = "sparse or split file (not supported in images)";
             return -1;
         }
         seen += len;
     }
-    if (r != ARCHIVE_EOF) { *why = archive_error_string(a) ? archive_error_string(a) : "unreadable data"; return -1; }
-    if (seen != expect) { *why = "file shorter than its header says (truncated tar)"; return -1; }
+    if (r != ARCHIVE_EOF) {
+        *why = archive_error_string(a) ? archive_error_string(a) : "unreadable data";
+        return -1;
+    }
+    if (seen != expect) {
+        *why = "file shorter than its header says (truncated tar)";
+        return -1;
+    }
     return 0;
 }
 
@@ -278,12 +336,22 @@ static int index_tar(zvm_image *img, const uint8_t *base, uint64_t size, zvm_err
     while (r == ARCHIVE_OK && ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN)) {
         headers++;
         const char *raw = archive_entry_pathname(ae);
-        if (!raw) { rc = fail(err, img->name, "entry without a name", NULL); break; }
-        zvm_image_entry e = {0};
+        if (!raw) {
+            rc = fail(err, img->name, "entry without a name", NULL);
+            break;
+        }
+        zvm_image_entry e = { 0 };
         const char *why;
         e.path = normalise_path(raw, &why);
-        if (!e.path) { rc = member_fail(err, img->name, raw, why, CANNOT_HOLD); break; }
-        if (!e.path[0]) { free(e.path); r = ARCHIVE_OK; continue; }   /* "./": the root itself */
+        if (!e.path) {
+            rc = member_fail(err, img->name, raw, why, CANNOT_HOLD);
+            break;
+        }
+        if (!e.path[0]) {
+            free(e.path);
+            r = ARCHIVE_OK;
+            continue;
+        }   /* "./": the root itself */
         e.mode = (uint32_t)archive_entry_perm(ae) & 07777;
         e.mtime = archive_entry_mtime(ae);
         const char *hard = archive_entry_hardlink(ae);
@@ -305,8 +373,16 @@ static int index_tar(zvm_image *img, const uint8_t *base, uint64_t size, zvm_err
         } else if (ft == AE_IFLNK) {
             e.type = ZVM_IMAGE_SYMLINK;
             const char *target = archive_entry_symlink(ae);
-            if (!target || !target[0]) { rc = member_fail(err, img->name, e.path, "a symlink with an empty target", CANNOT_HOLD); free(e.path); break; }
-            if (strlen(target) > ZVM_IMAGE_PATH_MAX) { rc = member_fail(err, img->name, e.path, "a symlink target longer than 4096 bytes", CANNOT_HOLD); free(e.path); break; }
+            if (!target || !target[0]) {
+                rc = member_fail(err, img->name, e.path, "a symlink with an empty target", CANNOT_HOLD);
+                free(e.path);
+                break;
+            }
+            if (strlen(target) > ZVM_IMAGE_PATH_MAX) {
+                rc = member_fail(err, img->name, e.path, "a symlink target longer than 4096 bytes", CANNOT_HOLD);
+                free(e.path);
+                break;
+            }
             e.link = strdup(target);
         } else if (ft == AE_IFREG) {
             e.type = ZVM_IMAGE_FILE;
@@ -340,25 +416,46 @@ int zvm_image_open(int fd, const char *name, uint64_t max_memory, zvm_image **ou
 {
     *out = NULL;
     zvm_image *img = calloc(1, sizeof *img);
-    if (!img || !(img->name = strdup(name))) { free(img); return fail_with(err, name, "out of memory", NULL, "raise the host's memory"); }
+    if (!img || !(img->name = strdup(name))) {
+        free(img);
+        return fail_with(err, name, "out of memory", NULL, "raise the host's memory");
+    }
     img->fd = fd;
     img->max_memory = max_memory && max_memory < ZVM_IMAGE_MAX_MEMORY ? max_memory : ZVM_IMAGE_MAX_MEMORY;
 
     struct stat st;
-    if (fstat(fd, &st) < 0) { fail(err, name, "cannot stat the channel", strerror(errno)); goto bad; }
+    if (fstat(fd, &st) < 0) {
+        fail(err, name, "cannot stat the channel", strerror(errno));
+        goto bad;
+    }
     uint8_t *base = NULL, *mapped = NULL;
     uint64_t size = 0;
     if (S_ISREG(st.st_mode)) {
         size = (uint64_t)st.st_size;
-        if (size == 0) { fail(err, name, "empty file, not a tar archive", NULL); goto bad; }
+        if (size == 0) {
+            fail(err, name, "empty file, not a tar archive", NULL);
+            goto bad;
+        }
         mapped = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (mapped == MAP_FAILED) { fail(err, name, "cannot map the channel", strerror(errno)); goto bad; }
+        if (mapped == MAP_FAILED) {
+            fail(err, name, "cannot map the channel", strerror(errno));
+            goto bad;
+        }
         base = mapped;
     } else {
         int r = slurp_fd(fd, img->max_memory, &img->mem, &size);
-        if (r == -EFBIG) { too_big(err, img, "is read from a pipe and holds"); goto bad; }
-        if (r < 0) { fail(err, name, "cannot read the channel", strerror(-r)); goto bad; }
-        if (size == 0) { fail(err, name, "empty, not a tar archive", NULL); goto bad; }
+        if (r == -EFBIG) {
+            too_big(err, img, "is read from a pipe and holds");
+            goto bad;
+        }
+        if (r < 0) {
+            fail(err, name, "cannot read the channel", strerror(-r));
+            goto bad;
+        }
+        if (size == 0) {
+            fail(err, name, "empty, not a tar archive", NULL);
+            goto bad;
+        }
         base = img->mem;
     }
     img->size = size;
@@ -373,12 +470,15 @@ int zvm_image_open(int fd, const char *name, uint64_t max_memory, zvm_image **ou
         img->mem = NULL;
         rc = decompress(img, base, size, err);
         free(packed_copy);
-        if (rc == 0) rc = index_tar(img, img->mem, img->size, err);
+        if (rc == 0)
+            rc = index_tar(img, img->mem, img->size, err);
     } else {
         rc = index_tar(img, base, size, err);
     }
-    if (mapped) munmap(mapped, size);
-    if (rc < 0) goto bad;
+    if (mapped)
+        munmap(mapped, size);
+    if (rc < 0)
+        goto bad;
     *out = img;
     return 0;
 bad:
@@ -386,16 +486,31 @@ bad:
     return -1;
 }
 
-size_t zvm_image_count(const zvm_image *img) { return img->count; }
-const zvm_image_entry *zvm_image_entry_at(const zvm_image *img, size_t i) { return i < img->count ? &img->entries[i] : NULL; }
-int zvm_image_in_memory(const zvm_image *img) { return img->mem != NULL; }
-uint64_t zvm_image_memory(const zvm_image *img) { return img->mem ? img->size : 0; }
+size_t zvm_image_count(const zvm_image *img)
+{
+    return img->count;
+}
+const zvm_image_entry *zvm_image_entry_at(const zvm_image *img, size_t i)
+{
+    return i < img->count ? &img->entries[i] : NULL;
+}
+int zvm_image_in_memory(const zvm_image *img)
+{
+    return img->mem != NULL;
+}
+uint64_t zvm_image_memory(const zvm_image *img)
+{
+    return img->mem ? img->size : 0;
+}
 
 int64_t zvm_image_read(const zvm_image *img, const zvm_image_entry *e, void *buf, uint64_t size, uint64_t offset)
 {
-    if (e->type != ZVM_IMAGE_FILE) return -EINVAL;
-    if (offset >= e->size) return 0;
-    if (size > e->size - offset) size = e->size - offset;
+    if (e->type != ZVM_IMAGE_FILE)
+        return -EINVAL;
+    if (offset >= e->size)
+        return 0;
+    if (size > e->size - offset)
+        size = e->size - offset;
     if (img->mem) {
         memcpy(buf, img->mem + e->offset + offset, size);
         return (int64_t)size;
@@ -403,9 +518,12 @@ int64_t zvm_image_read(const zvm_image *img, const zvm_image_entry *e, void *buf
     uint64_t done = 0;
     while (done < size) {
         ssize_t r = pread(img->fd, (uint8_t *)buf + done, size - done, (off_t)(e->offset + offset + done));
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) return -EIO;
-        if (r == 0) return -EIO;          /* the host file shrank since we indexed it */
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -EIO;
+        if (r == 0)
+            return -EIO;          /* the host file shrank since we indexed it */
         done += (uint64_t)r;
     }
     return (int64_t)done;

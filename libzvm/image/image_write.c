@@ -42,16 +42,19 @@ static la_ssize_t write_cb(struct archive *a, void *cookie, const void *buf, siz
 static int fail(zvm_error *err, zvm_image_writer *w, const char *what)
 {
     const char *why = w->sink_errno ? strerror(w->sink_errno) : archive_error_string(w->a);
-    snprintf(err->msg, sizeof err->msg, "image %s: cannot write the tar: %s%s%s", w->name, what,
-             why ? ": " : "", why ? why : "");
+    snprintf(err->msg, sizeof err->msg, "image %s: cannot write the tar: %s%s%s", w->name, what, why ? ": " : "",
+             why ? why : "");
     return -1;
 }
 
 void zvm_image_writer_abort(zvm_image_writer *w)
 {
-    if (!w) return;
-    if (w->a) archive_write_free(w->a);
-    if (w->entry) archive_entry_free(w->entry);
+    if (!w)
+        return;
+    if (w->a)
+        archive_write_free(w->a);
+    if (w->entry)
+        archive_entry_free(w->entry);
     free(w->name);
     free(w);
 }
@@ -89,9 +92,7 @@ int zvm_image_writer_add(zvm_image_writer *w, const zvm_image_entry *e, const vo
     archive_entry_set_uid(ae, 0);
     archive_entry_set_gid(ae, 0);
     switch (e->type) {
-    case ZVM_IMAGE_DIR:
-        archive_entry_set_filetype(ae, AE_IFDIR);
-        break;
+    case ZVM_IMAGE_DIR: archive_entry_set_filetype(ae, AE_IFDIR); break;
     case ZVM_IMAGE_SYMLINK:
         archive_entry_set_filetype(ae, AE_IFLNK);
         archive_entry_set_symlink(ae, e->link);
@@ -105,10 +106,12 @@ int zvm_image_writer_add(zvm_image_writer *w, const zvm_image_entry *e, const vo
         archive_entry_set_size(ae, (la_int64_t)e->size);
         break;
     }
-    if (archive_write_header(w->a, ae) < ARCHIVE_WARN) return fail(err, w, e->path);
+    if (archive_write_header(w->a, ae) < ARCHIVE_WARN)
+        return fail(err, w, e->path);
     if (e->type == ZVM_IMAGE_FILE && e->size) {
         la_ssize_t r = archive_write_data(w->a, data, e->size);
-        if (r < 0 || (uint64_t)r != e->size) return fail(err, w, e->path);
+        if (r < 0 || (uint64_t)r != e->size)
+            return fail(err, w, e->path);
     }
     return 0;
 }
@@ -116,7 +119,8 @@ int zvm_image_writer_add(zvm_image_writer *w, const zvm_image_entry *e, const vo
 int zvm_image_writer_finish(zvm_image_writer *w, zvm_error *err)
 {
     int rc = 0;
-    if (archive_write_close(w->a) != ARCHIVE_OK) rc = fail(err, w, "closing");
+    if (archive_write_close(w->a) != ARCHIVE_OK)
+        rc = fail(err, w, "closing");
     zvm_image_writer_abort(w);
     return rc;
 }

@@ -18,7 +18,8 @@
 #include <unistd.h>
 
 /* The keys a manifest may have; the first four are required. */
-static const char *const known_keys[] = { "Version", "Program", "Memory", "Timeout", "Channel", "Node", "NameServer", "Job" };
+static const char *const known_keys[] = { "Version", "Program", "Memory",     "Timeout",
+                                          "Channel", "Node",    "NameServer", "Job" };
 enum { REQUIRED_KEYS = 4, KNOWN_KEYS = sizeof known_keys / sizeof *known_keys };
 
 /* An unknown key that looks like a required one: where, and as written (for "no X key"). */
@@ -124,8 +125,8 @@ static enum number parse_int(span s, int64_t *out)
 /* Reads a whole number of at least min into *out, or fails with a message that says which
  * rule the value broke: rule says what is wanted ("a whole number of seconds, 1 or more"),
  * unit what the maximum counts. */
-static int parse_count(span s, const char *key, const char *rule, int64_t min, const char *unit, int line,
-                       int64_t *out, zvm_error *err)
+static int parse_count(span s, const char *key, const char *rule, int64_t min, const char *unit, int line, int64_t *out,
+                       zvm_error *err)
 {
     char show[120];
     switch (parse_int(s, out)) {
@@ -135,8 +136,7 @@ static int parse_count(span s, const char *key, const char *rule, int64_t min, c
     case NUMBER_RANGE:
         return fail(err, ZVM_EXIT_MANIFEST, line, "%s '%s' is out of range: the most is %lld %s", key,
                     span_show(s, show, sizeof show), (long long)INT64_MAX, unit);
-    case NUMBER_OK:
-        break;
+    case NUMBER_OK: break;
     }
     if (*out < min)
         return fail(err, ZVM_EXIT_MANIFEST, line, "%s '%s' must be %s", key, span_show(s, show, sizeof show), rule);
@@ -210,8 +210,8 @@ static int parse_channel(zvm_manifest *m, int line, span value, zvm_error *err)
     size_t n = split_fields(value, f, 8);
     if (n != 8)
         return fail(err, ZVM_EXIT_MANIFEST, line,
-                    "Channel has %zu field%s, needs exactly 8: uri,alias,type,etag,gets,get_size,puts,put_size",
-                    n, n == 1 ? "" : "s");
+                    "Channel has %zu field%s, needs exactly 8: uri,alias,type,etag,gets,get_size,puts,put_size", n,
+                    n == 1 ? "" : "s");
     if (m->nchannels >= ZVM_MANIFEST_MAX_CHANNELS)
         return fail(err, ZVM_EXIT_TOO_MANY, line, "more than %d channels; merge some, or split the job",
                     ZVM_MANIFEST_MAX_CHANNELS);
@@ -222,7 +222,8 @@ static int parse_channel(zvm_manifest *m, int line, span value, zvm_error *err)
     const char *net_problem = network ? zvm_channel_network_uri_problem(uri_text) : NULL;
     free(uri_text);
     if (net_problem)
-        return fail(err, ZVM_EXIT_MANIFEST, line, "network channel '%s': %s", span_show(uri, show, sizeof show), net_problem);
+        return fail(err, ZVM_EXIT_MANIFEST, line, "network channel '%s': %s", span_show(uri, show, sizeof show),
+                    net_problem);
     if (uri.n == 0)
         return fail(err, ZVM_EXIT_MANIFEST, line, "Channel has an empty uri; give an absolute host path");
     if (uri.p[0] != '/' && !network)
@@ -237,7 +238,8 @@ static int parse_channel(zvm_manifest *m, int line, span value, zvm_error *err)
         return fail(err, ZVM_EXIT_MANIFEST, line, "channel type '%s' must be 0, 1, 2 or 3",
                     span_show(f[2], show, sizeof show));
     if (parse_int(f[3], &etag) != NUMBER_OK || (etag != 0 && etag != 1))
-        return fail(err, ZVM_EXIT_MANIFEST, line, "channel etag '%s' must be 0 or 1", span_show(f[3], show, sizeof show));
+        return fail(err, ZVM_EXIT_MANIFEST, line, "channel etag '%s' must be 0 or 1",
+                    span_show(f[3], show, sizeof show));
     for (int i = 0; i < 4; i++) {
         char key[32];
         snprintf(key, sizeof key, "channel %s", limit_names[i]);
@@ -331,8 +333,8 @@ static void unknown_key(zvm_manifest *m, seen_keys *seen, int line, span key)
     int meant = meant_key(key);
     if (meant < 0) {
         warn(m, line, "unknown key '%s' skipped (the keys are %s, %s, %s, %s, %s, %s, %s and %s)",
-             span_show(key, show, sizeof show), known_keys[0], known_keys[1], known_keys[2], known_keys[3], known_keys[4],
-             known_keys[5], known_keys[6], known_keys[7]);
+             span_show(key, show, sizeof show), known_keys[0], known_keys[1], known_keys[2], known_keys[3],
+             known_keys[4], known_keys[5], known_keys[6], known_keys[7]);
         return;
     }
     bool case_only = key.n == strlen(known_keys[meant]) && key_distance(key, known_keys[meant]) == 0;
@@ -390,7 +392,8 @@ static int parse_line(zvm_manifest *m, seen_keys *seen, int line, span key, span
     if (span_is(key, "Timeout")) {
         if ((rc = once(&seen->timeout, "Timeout", line, err)))
             return rc;
-        return parse_count(value, "Timeout", "a whole number of seconds, 1 or more", 1, "seconds", line, &m->timeout, err);
+        return parse_count(value, "Timeout", "a whole number of seconds, 1 or more", 1, "seconds", line, &m->timeout,
+                           err);
     }
     if (span_is(key, "Memory")) {
         if ((rc = once(&seen->memory, "Memory", line, err)))
@@ -403,7 +406,8 @@ static int parse_line(zvm_manifest *m, seen_keys *seen, int line, span key, span
         if ((rc = parse_count(f[0], "Memory size", "a number of bytes above 0", 1, "bytes", line, &bytes, err)))
             return rc;
         if (parse_int(f[1], &etag) != NUMBER_OK || (etag != 0 && etag != 1))
-            return fail(err, ZVM_EXIT_MANIFEST, line, "Memory etag '%s' must be 0 or 1", span_show(f[1], show, sizeof show));
+            return fail(err, ZVM_EXIT_MANIFEST, line, "Memory etag '%s' must be 0 or 1",
+                        span_show(f[1], show, sizeof show));
         m->memory = (uint64_t)bytes;
         m->memory_etag = etag == 1;
         return 0;
@@ -445,8 +449,9 @@ static int check_whole(zvm_manifest *m, const seen_keys *seen, zvm_error *err)
             continue;
         const near_miss *near = &seen->near[i];
         if (near->line)   /* point at the line that was probably meant */
-            return fail(err, ZVM_EXIT_MANIFEST, near->line, "no %s key, and '%s' on this line looks like a misspelling of it; write it '%s'",
-                        hints[i][0], near->text, hints[i][0]);
+            return fail(err, ZVM_EXIT_MANIFEST, near->line,
+                        "no %s key, and '%s' on this line looks like a misspelling of it; write it '%s'", hints[i][0],
+                        near->text, hints[i][0]);
         return fail(err, ZVM_EXIT_MANIFEST, 0, "no %s key; add a line '%s'", hints[i][0], hints[i][1]);
     }
 
@@ -456,15 +461,16 @@ static int check_whole(zvm_manifest *m, const seen_keys *seen, zvm_error *err)
         const zvm_channel_spec *a = &m->channels[i - 1], *b = &m->channels[i];
         if (strcmp(a->alias, b->alias) == 0) {
             const zvm_channel_spec *later = a->line > b->line ? a : b, *first = a->line > b->line ? b : a;
-            return fail(err, ZVM_EXIT_MANIFEST, later->line, "channel alias %s used twice (first on line %d); aliases must be unique",
-                        later->alias, first->line);
+            return fail(err, ZVM_EXIT_MANIFEST, later->line,
+                        "channel alias %s used twice (first on line %d); aliases must be unique", later->alias,
+                        first->line);
         }
     }
     static const char *const std[] = { "/dev/stdin", "/dev/stdout", "/dev/stderr" };
     for (int i = 0; i < 3; i++)
         if ((size_t)i >= m->nchannels || strcmp(m->channels[i].alias, std[i]) != 0)
-            return fail(err, ZVM_EXIT_MANIFEST, 0, "no %s channel; every manifest declares /dev/stdin, /dev/stdout and /dev/stderr",
-                        std[i]);
+            return fail(err, ZVM_EXIT_MANIFEST, 0,
+                        "no %s channel; every manifest declares /dev/stdin, /dev/stdout and /dev/stderr", std[i]);
     return 0;
 }
 
@@ -524,7 +530,8 @@ int zvm_manifest_load(const char *path, zvm_manifest *out, zvm_error *err)
     }
     /* Manifests are a few lines; refuse anything absurd rather than read gigabytes. */
     if (st.st_size > 64 * 1024 * 1024) {
-        snprintf(err->msg, sizeof err->msg, "manifest %s is %lld bytes; that is not a manifest", path, (long long)st.st_size);
+        snprintf(err->msg, sizeof err->msg, "manifest %s is %lld bytes; that is not a manifest", path,
+                 (long long)st.st_size);
         close(fd);
         return ZVM_EXIT_MANIFEST;
     }
@@ -540,7 +547,8 @@ int zvm_manifest_load(const char *path, zvm_manifest *out, zvm_error *err)
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            snprintf(err->msg, sizeof err->msg, "cannot read manifest %s: %s", path, n < 0 ? strerror(errno) : "it shrank");
+            snprintf(err->msg, sizeof err->msg, "cannot read manifest %s: %s", path,
+                     n < 0 ? strerror(errno) : "it shrank");
             free(text);
             close(fd);
             return ZVM_EXIT_IO;

@@ -27,7 +27,7 @@
 enum section { SEC_NONE, SEC_ARGS, SEC_ENV, SEC_FSTAB, SEC_MAPPING, SEC_DEBUG, SEC_TIME, SEC_RANDOM };
 
 static const char *const section_names[] = {
-    [SEC_ARGS] = "args", [SEC_ENV] = "env", [SEC_FSTAB] = "fstab", [SEC_MAPPING] = "mapping",
+    [SEC_ARGS] = "args",   [SEC_ENV] = "env",   [SEC_FSTAB] = "fstab",   [SEC_MAPPING] = "mapping",
     [SEC_DEBUG] = "debug", [SEC_TIME] = "time", [SEC_RANDOM] = "random",
 };
 
@@ -289,7 +289,8 @@ static int take_fstab(zvm_nvram *nv, record *r, int line, zvm_error *err)
     const char *channel = record_get(r, "channel"), *mountpoint = record_get(r, "mountpoint");
     const char *access = record_get(r, "access"), *removable = record_get(r, "removable");
     int rc;
-    if ((rc = require(channel, "channel", SEC_FSTAB, line, err)) || (rc = require(mountpoint, "mountpoint", SEC_FSTAB, line, err)))
+    if ((rc = require(channel, "channel", SEC_FSTAB, line, err)) ||
+        (rc = require(mountpoint, "mountpoint", SEC_FSTAB, line, err)))
         return rc;
     if (mountpoint[0] != '/')
         return fail(err, line, "[fstab] mountpoint '%s' must be an absolute guest path", mountpoint);
@@ -321,7 +322,8 @@ static int take_mapping(zvm_nvram *nv, record *r, int line, zvm_error *err)
 {
     const char *channel = record_get(r, "channel"), *mode = record_get(r, "mode");
     int rc;
-    if ((rc = require(channel, "channel", SEC_MAPPING, line, err)) || (rc = require(mode, "mode", SEC_MAPPING, line, err)))
+    if ((rc = require(channel, "channel", SEC_MAPPING, line, err)) ||
+        (rc = require(mode, "mode", SEC_MAPPING, line, err)))
         return rc;
     zvm_mapping_entry e = { 0 };
     if (strcmp(mode, "char") == 0)
@@ -344,14 +346,16 @@ static int take_mapping(zvm_nvram *nv, record *r, int line, zvm_error *err)
 }
 
 /* [debug] verbosity=, [time] seconds=, [random] seed=: one number each. */
-static int take_number(record *r, enum section sec, const char *key, int64_t min, int64_t *out, int line, zvm_error *err)
+static int take_number(record *r, enum section sec, const char *key, int64_t min, int64_t *out, int line,
+                       zvm_error *err)
 {
     const char *value = record_get(r, key);
     int rc = require(value, key, sec, line, err);
     if (rc)
         return rc;
     if (!parse_int(value, out) || *out < min)
-        return fail(err, line, "[%s] %s '%s' must be a whole number, %lld or more", section_names[sec], key, value, (long long)min);
+        return fail(err, line, "[%s] %s '%s' must be a whole number, %lld or more", section_names[sec], key, value,
+                    (long long)min);
     return 0;
 }
 
@@ -381,18 +385,10 @@ static int parse_record_line(zvm_nvram *nv, enum section sec, const char *p, siz
         return rc;
     int64_t v = 0;
     switch (sec) {
-    case SEC_ARGS:
-        rc = take_args(nv, &r, p, n, line, err);
-        break;
-    case SEC_ENV:
-        rc = take_env(nv, &r, line, err);
-        break;
-    case SEC_FSTAB:
-        rc = take_fstab(nv, &r, line, err);
-        break;
-    case SEC_MAPPING:
-        rc = take_mapping(nv, &r, line, err);
-        break;
+    case SEC_ARGS: rc = take_args(nv, &r, p, n, line, err); break;
+    case SEC_ENV: rc = take_env(nv, &r, line, err); break;
+    case SEC_FSTAB: rc = take_fstab(nv, &r, line, err); break;
+    case SEC_MAPPING: rc = take_mapping(nv, &r, line, err); break;
     case SEC_DEBUG:
         if ((rc = take_number(&r, sec, "verbosity", 0, &v, line, err)) == 0)
             nv->verbosity = v > 100 ? 100 : (int)v;
@@ -405,8 +401,7 @@ static int parse_record_line(zvm_nvram *nv, enum section sec, const char *p, siz
         if ((rc = take_number(&r, sec, "seed", 0, &v, line, err)) == 0)
             nv->random_seed = (uint64_t)v;
         break;
-    case SEC_NONE:
-        break;
+    case SEC_NONE: break;
     }
     if (rc == 0)
         rc = record_check_used(&r, sec, line, err);

@@ -20,7 +20,8 @@ int session_read_program(const char *path, uint8_t **bytes, size_t *size, zvm_er
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
-        snprintf(err->msg, sizeof err->msg, "cannot open program %s: %s; check Program in the manifest", path, strerror(e));
+        snprintf(err->msg, sizeof err->msg, "cannot open program %s: %s; check Program in the manifest", path,
+                 strerror(e));
         return e == ENOENT || e == ENOTDIR ? ZVM_EXIT_NOENT : ZVM_EXIT_IO;
     }
     struct stat st;
@@ -30,7 +31,8 @@ int session_read_program(const char *path, uint8_t **bytes, size_t *size, zvm_er
         return ZVM_EXIT_IO;
     }
     if (st.st_size > MAX_PROGRAM_BYTES) {
-        snprintf(err->msg, sizeof err->msg, "program %s is %lld bytes; zvm loads programs up to 1 GiB", path, (long long)st.st_size);
+        snprintf(err->msg, sizeof err->msg, "program %s is %lld bytes; zvm loads programs up to 1 GiB", path,
+                 (long long)st.st_size);
         close(fd);
         return ZVM_EXIT_MEMORY;
     }
@@ -46,7 +48,8 @@ int session_read_program(const char *path, uint8_t **bytes, size_t *size, zvm_er
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            snprintf(err->msg, sizeof err->msg, "cannot read program %s: %s", path, n < 0 ? strerror(errno) : "it shrank while being read");
+            snprintf(err->msg, sizeof err->msg, "cannot read program %s: %s", path,
+                     n < 0 ? strerror(errno) : "it shrank while being read");
             free(buf);
             close(fd);
             return ZVM_EXIT_IO;

@@ -50,11 +50,11 @@ char *zvm_report_text(const zvm_report *r)
     for (char *s = state; *s; s++)
         if (*s == '\n' || *s == '\r')
             *s = ' ';
-    if (asprintf(&text, "%d\n%d\n%d\n%s\n%.2f %.2f %lld %lld %lld %lld %lld %lld %lld %lld\n%s\n\n",
-                 r->validator_state, r->daemon, r->user_rc, etags, r->sys_seconds, r->user_seconds,
-                 (long long)r->local_reads, (long long)r->local_read_bytes, (long long)r->local_writes,
-                 (long long)r->local_write_bytes, (long long)r->net_reads, (long long)r->net_read_bytes,
-                 (long long)r->net_writes, (long long)r->net_write_bytes, state) < 0)
+    if (asprintf(&text, "%d\n%d\n%d\n%s\n%.2f %.2f %lld %lld %lld %lld %lld %lld %lld %lld\n%s\n\n", r->validator_state,
+                 r->daemon, r->user_rc, etags, r->sys_seconds, r->user_seconds, (long long)r->local_reads,
+                 (long long)r->local_read_bytes, (long long)r->local_writes, (long long)r->local_write_bytes,
+                 (long long)r->net_reads, (long long)r->net_read_bytes, (long long)r->net_writes,
+                 (long long)r->net_write_bytes, state) < 0)
         return NULL;
     return text;
 }

@@ -65,8 +65,7 @@ static int failed(session *s, int code, const char *fmt, ...)
         if (sig)
             snprintf(s->r->state, sizeof s->r->state, "stopped by %s", zvm_signal_name(sig));
         else
-            snprintf(s->r->state, sizeof s->r->state, "session timeout%s%s%s", *why ? " (" : "", why,
-                     *why ? ")" : "");
+            snprintf(s->r->state, sizeof s->r->state, "session timeout%s%s%s", *why ? " (" : "", why, *why ? ")" : "");
         s->r->exit_code = code = ZVM_EXIT_TRAP;
     } else if (s->r->exit_code == 0) {
         va_list ap;
@@ -146,9 +145,10 @@ static int fit_descriptor_limit(session *s)
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want)
         return 0;
     if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want)
-        return failed(s, ZVM_EXIT_TOO_MANY, "%zu channels need about %llu host descriptors, but the hard limit is %llu; "
-                      "raise it (ulimit -Hn) or use fewer channels", s->m->nchannels, (unsigned long long)want,
-                      (unsigned long long)rl.rlim_max);
+        return failed(s, ZVM_EXIT_TOO_MANY,
+                      "%zu channels need about %llu host descriptors, but the hard limit is %llu; "
+                      "raise it (ulimit -Hn) or use fewer channels",
+                      s->m->nchannels, (unsigned long long)want, (unsigned long long)rl.rlim_max);
     rl.rlim_cur = want;
     if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
         return failed(s, ZVM_EXIT_TOO_MANY, "%zu channels need about %llu host descriptors: cannot raise the limit: %s",
@@ -217,7 +217,8 @@ static int open_channel(session *s, size_t i)
         return failed(s, ZVM_EXIT_IO, "%s", err.msg);
     zvm_channel_set_deadline(s->channels[i], &s->timer.due);
     trace(s, "channel %s: %s opened (%c, type %d, %s%s)", spec->alias, redirected.uri, zvm_channel_kind(s->channels[i]),
-          (int)spec->type, zvm_channel_readable(s->channels[i]) ? "r" : "", zvm_channel_writable(s->channels[i]) ? "w" : "");
+          (int)spec->type, zvm_channel_readable(s->channels[i]) ? "r" : "",
+          zvm_channel_writable(s->channels[i]) ? "w" : "");
     return 0;
 }
 
@@ -263,13 +264,14 @@ static void settle_wo_images(session *s, bool written)
         const zvm_channel_spec *spec = &s->m->channels[i];
         char short_alias[ZVM_IMAGE_SHOW], short_uri[ZVM_IMAGE_SHOW];
         if (written && rename(s->wo_temp[i], spec->uri) != 0) {
-            failed(s, ZVM_EXIT_IO, "image %s: cannot put its tar in place at %s: %s", zvm_image_show(spec->alias, short_alias),
-                   zvm_image_show(spec->uri, short_uri), strerror(errno));
+            failed(s, ZVM_EXIT_IO, "image %s: cannot put its tar in place at %s: %s",
+                   zvm_image_show(spec->alias, short_alias), zvm_image_show(spec->uri, short_uri), strerror(errno));
             written = false;
         }
         if (!written)
             unlink(s->wo_temp[i]);
-        trace(s, "image %s: %s", spec->alias, written ? "tar renamed into place" : "no tar written, previous file kept");
+        trace(s, "image %s: %s", spec->alias,
+              written ? "tar renamed into place" : "no tar written, previous file kept");
         free(s->wo_temp[i]);
     }
     free(s->wo_temp);
@@ -320,7 +322,8 @@ static int read_nvram(session *s)
         size_t size;
         int rc = read_nvram_text(nv, &text, &size);
         if (rc == -EFBIG)
-            return failed(s, ZVM_EXIT_MANIFEST, "nvram is larger than %d bytes; it holds boot settings only", MAX_NVRAM_BYTES);
+            return failed(s, ZVM_EXIT_MANIFEST, "nvram is larger than %d bytes; it holds boot settings only",
+                          MAX_NVRAM_BYTES);
         if (rc != 0)
             return failed(s, ZVM_EXIT_IO, "cannot read /dev/nvram: %s", strerror(-rc));
         rc = zvm_nvram_parse(text, size, &s->nvram, &err);
@@ -376,7 +379,8 @@ static void describe_trap(const zvm_trap *t, char *buf, size_t size)
     int n = snprintf(buf, size, "%s", t->msg[0] ? t->msg : zvm_trap_kind_message(t->kind));
     if (t->func_index != UINT32_MAX && n >= 0 && (size_t)n < size) {
         if (t->func_name)
-            snprintf(buf + n, size - (size_t)n, " in function %u (%s) at byte 0x%x", t->func_index, t->func_name, t->offset);
+            snprintf(buf + n, size - (size_t)n, " in function %u (%s) at byte 0x%x", t->func_index, t->func_name,
+                     t->offset);
         else
             snprintf(buf + n, size - (size_t)n, " in function %u at byte 0x%x", t->func_index, t->offset);
     }
@@ -433,7 +437,8 @@ static int run_guest(session *s)
         else
             rc = failed(s, ZVM_EXIT_INVALID, "program %s cannot be instantiated: %s", s->m->program, err.msg);
     } else if (!zvm_instance_export(inst, "_start", &start) || start.kind != ZVM_EXTERN_FUNC) {
-        rc = failed(s, ZVM_EXIT_INVALID, "program %s exports no _start function; build it as a WASI command (zvm-cc)", s->m->program);
+        rc = failed(s, ZVM_EXIT_INVALID, "program %s exports no _start function; build it as a WASI command (zvm-cc)",
+                    s->m->program);
     } else {
         zvm_guest_bind(s->guest, inst);
         trace(s, "call _start");
@@ -543,8 +548,8 @@ int zvm_session_run(const zvm_manifest *m, const zvm_session_options *opt, zvm_r
     session s = { .m = m, .opt = opt ? opt : &no_options, .r = report };
     for (size_t i = 0; i < m->nwarnings; i++)   /* always: a skipped line is usually a mistake */
         note(&s, 0, "manifest line %d: %s", m->warnings[i].line, m->warnings[i].msg);
-    trace(&s, "manifest: program %s, Memory %llu, Timeout %lld, %zu channels", m->program, (unsigned long long)m->memory,
-          (long long)m->timeout, m->nchannels);
+    trace(&s, "manifest: program %s, Memory %llu, Timeout %lld, %zu channels", m->program,
+          (unsigned long long)m->memory, (long long)m->timeout, m->nchannels);
 
     zvm_error err;
     if (session_timer_start(&s.timer, m->timeout, s.opt->stop, &err) != 0)

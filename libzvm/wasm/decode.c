@@ -10,17 +10,29 @@
 #include <string.h>
 
 enum {
-    SEC_CUSTOM = 0, SEC_TYPE, SEC_IMPORT, SEC_FUNCTION, SEC_TABLE, SEC_MEMORY, SEC_GLOBAL, SEC_EXPORT,
-    SEC_START, SEC_ELEMENT, SEC_CODE, SEC_DATA, SEC_DATACOUNT, SEC_LAST = SEC_DATACOUNT
+    SEC_CUSTOM = 0,
+    SEC_TYPE,
+    SEC_IMPORT,
+    SEC_FUNCTION,
+    SEC_TABLE,
+    SEC_MEMORY,
+    SEC_GLOBAL,
+    SEC_EXPORT,
+    SEC_START,
+    SEC_ELEMENT,
+    SEC_CODE,
+    SEC_DATA,
+    SEC_DATACOUNT,
+    SEC_LAST = SEC_DATACOUNT
 };
 
 /* Where each section id may appear: the data count section sits between element and code. */
 static int section_rank(uint8_t id)
 {
     static const int rank[] = {
-        [SEC_TYPE] = 1, [SEC_IMPORT] = 2, [SEC_FUNCTION] = 3, [SEC_TABLE] = 4, [SEC_MEMORY] = 5,
-        [SEC_GLOBAL] = 6, [SEC_EXPORT] = 7, [SEC_START] = 8, [SEC_ELEMENT] = 9, [SEC_DATACOUNT] = 10,
-        [SEC_CODE] = 11, [SEC_DATA] = 12,
+        [SEC_TYPE] = 1,    [SEC_IMPORT] = 2,     [SEC_FUNCTION] = 3, [SEC_TABLE] = 4,
+        [SEC_MEMORY] = 5,  [SEC_GLOBAL] = 6,     [SEC_EXPORT] = 7,   [SEC_START] = 8,
+        [SEC_ELEMENT] = 9, [SEC_DATACOUNT] = 10, [SEC_CODE] = 11,    [SEC_DATA] = 12,
     };
     return rank[id];
 }
@@ -48,18 +60,18 @@ static bool decode_custom_section(wasm_decoder *d)
 static bool decode_section(wasm_decoder *d, uint8_t id)
 {
     switch (id) {
-    case SEC_CUSTOM:    return decode_custom_section(d);
-    case SEC_TYPE:      return wasm_decode_type_section(d);
-    case SEC_IMPORT:    return wasm_decode_import_section(d);
-    case SEC_FUNCTION:  return wasm_decode_function_section(d);
-    case SEC_TABLE:     return wasm_decode_table_section(d);
-    case SEC_MEMORY:    return wasm_decode_memory_section(d);
-    case SEC_GLOBAL:    return wasm_decode_global_section(d);
-    case SEC_EXPORT:    return wasm_decode_export_section(d);
-    case SEC_START:     return wasm_decode_start_section(d);
-    case SEC_ELEMENT:   return wasm_decode_element_section(d);
-    case SEC_CODE:      return wasm_decode_code_section(d);
-    case SEC_DATA:      return wasm_decode_data_section(d);
+    case SEC_CUSTOM: return decode_custom_section(d);
+    case SEC_TYPE: return wasm_decode_type_section(d);
+    case SEC_IMPORT: return wasm_decode_import_section(d);
+    case SEC_FUNCTION: return wasm_decode_function_section(d);
+    case SEC_TABLE: return wasm_decode_table_section(d);
+    case SEC_MEMORY: return wasm_decode_memory_section(d);
+    case SEC_GLOBAL: return wasm_decode_global_section(d);
+    case SEC_EXPORT: return wasm_decode_export_section(d);
+    case SEC_START: return wasm_decode_start_section(d);
+    case SEC_ELEMENT: return wasm_decode_element_section(d);
+    case SEC_CODE: return wasm_decode_code_section(d);
+    case SEC_DATA: return wasm_decode_data_section(d);
     case SEC_DATACOUNT: return wasm_decode_datacount_section(d);
     }
     return false;
@@ -106,8 +118,8 @@ static bool build_index_spaces(wasm_decoder *d)
     for (uint32_t i = 0; i < m->nimports; i++) {
         const wasm_import *im = &m->imports[i];
         switch (im->kind) {
-        case ZVM_EXTERN_FUNC:   m->func_type[f++] = im->u.type_index; break;
-        case ZVM_EXTERN_TABLE:  m->tables[t++] = im->u.table; break;
+        case ZVM_EXTERN_FUNC: m->func_type[f++] = im->u.type_index; break;
+        case ZVM_EXTERN_TABLE: m->tables[t++] = im->u.table; break;
         case ZVM_EXTERN_MEMORY: m->memories[mem++] = im->u.memory; break;
         case ZVM_EXTERN_GLOBAL: m->global_types[g++] = im->u.global; break;
         }
@@ -163,7 +175,8 @@ static bool decode_module(wasm_decoder *d)
             return wasm_reader_fail(r, r->end, "unexpected end of section or function (section %u is cut short)", id);
         if (id != SEC_CUSTOM) {
             if (section_rank(id) <= last_rank)
-                return wasm_reader_fail(r, at, "unexpected content after last section (section %u out of order or repeated)", id);
+                return wasm_reader_fail(
+                    r, at, "unexpected content after last section (section %u out of order or repeated)", id);
             last_rank = section_rank(id);
         }
         d->section_start = r->pos;
@@ -171,11 +184,13 @@ static bool decode_module(wasm_decoder *d)
         if (!decode_section(d, id))
             return false;
         if (r->pos != d->section_end)
-            return wasm_reader_fail(r, d->section_start, "section size mismatch (section %u declares %u bytes, uses %zu)",
-                                    id, size, r->pos - d->section_start);
+            return wasm_reader_fail(r, d->section_start,
+                                    "section size mismatch (section %u declares %u bytes, uses %zu)", id, size,
+                                    r->pos - d->section_start);
     }
     if (d->nfunc_decls && !d->has_code_section)
-        return wasm_reader_fail(r, r->pos, "function and code section have inconsistent lengths (%u functions, no code section)",
+        return wasm_reader_fail(r, r->pos,
+                                "function and code section have inconsistent lengths (%u functions, no code section)",
                                 d->nfunc_decls);
     if (m->has_datacount && m->datacount != m->ndatas)
         return wasm_reader_fail(r, r->pos, "data count and data section have inconsistent lengths (%u and %u)",

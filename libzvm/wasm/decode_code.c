@@ -75,8 +75,7 @@ bool wasm_decode_code_section(wasm_decoder *d)
             if (r->bytes[body_end] == 0x0b)  /* the reference decoder takes it for the END */
                 return wasm_reader_fail(r, body_end, "section size mismatch: function %u lacks its final end",
                                         m->nfunc_imports + i);
-            return wasm_reader_fail(r, body_end, "END opcode expected at the end of function %u",
-                                    m->nfunc_imports + i);
+            return wasm_reader_fail(r, body_end, "END opcode expected at the end of function %u", m->nfunc_imports + i);
         }
     }
     return true;

@@ -34,9 +34,13 @@ bool wasm_decode_valtype(wasm_decoder *d, uint8_t *out)
     if (!wasm_read_u8(&d->r, out))
         return false;
     switch (*out) {
-    case ZVM_I32: case ZVM_I64: case ZVM_F32: case ZVM_F64: case ZVM_V128:
-    case ZVM_FUNCREF: case ZVM_EXTERNREF:
-        return true;
+    case ZVM_I32:
+    case ZVM_I64:
+    case ZVM_F32:
+    case ZVM_F64:
+    case ZVM_V128:
+    case ZVM_FUNCREF:
+    case ZVM_EXTERNREF: return true;
     }
     return wasm_reader_fail(&d->r, at, "malformed value type 0x%02x", *out);
 }
@@ -64,7 +68,8 @@ bool wasm_decode_limits(wasm_decoder *d, wasm_limits *out)
     if ((flags & 0x7f) > 1)
         return wasm_reader_fail(&d->r, at, "malformed limits flags 0x%02x (integer too large)", flags);
     if (flags & 0x80)
-        return wasm_reader_fail(&d->r, at + 1, "malformed limits flags 0x%02x (integer representation too long)", flags);
+        return wasm_reader_fail(&d->r, at + 1, "malformed limits flags 0x%02x (integer representation too long)",
+                                flags);
     if (!wasm_read_u32(&d->r, &min))
         return false;
     out->min = min;
@@ -104,8 +109,7 @@ bool wasm_opcode_known(uint8_t op)
 #include "wasm/opcodes.def"
 #undef OP
 #undef OP_FC
-    case 0xfc:
-        return true;
+    case 0xfc: return true;
     }
     return false;
 }
@@ -121,12 +125,42 @@ static bool read_const_instr(wasm_decoder *d, uint8_t op, wasm_const_expr *out)
     wasm_reader *r = &d->r;
     out->opcode = op;
     switch (op) {
-    case 0x41: { int32_t v; if (!wasm_read_s32(r, &v)) return false; out->value = (uint32_t)v; return true; }
-    case 0x42: { int64_t v; if (!wasm_read_s64(r, &v)) return false; out->value = (uint64_t)v; return true; }
-    case 0x43: { uint32_t v; if (!wasm_read_f32(r, &v)) return false; out->value = v; return true; }
-    case 0x44: { uint64_t v; if (!wasm_read_f64(r, &v)) return false; out->value = v; return true; }
+    case 0x41: {
+        int32_t v;
+        if (!wasm_read_s32(r, &v))
+            return false;
+        out->value = (uint32_t)v;
+        return true;
+    }
+    case 0x42: {
+        int64_t v;
+        if (!wasm_read_s64(r, &v))
+            return false;
+        out->value = (uint64_t)v;
+        return true;
+    }
+    case 0x43: {
+        uint32_t v;
+        if (!wasm_read_f32(r, &v))
+            return false;
+        out->value = v;
+        return true;
+    }
+    case 0x44: {
+        uint64_t v;
+        if (!wasm_read_f64(r, &v))
+            return false;
+        out->value = v;
+        return true;
+    }
     case 0xd0: return wasm_decode_reftype(d, &out->reftype);
-    default: { uint32_t v; if (!wasm_read_u32(r, &v)) return false; out->value = v; return true; }  /* ref.func, global.get */
+    default: {
+        uint32_t v;
+        if (!wasm_read_u32(r, &v))
+            return false;
+        out->value = v;
+        return true;
+    }  /* ref.func, global.get */
     }
 }
 
@@ -151,8 +185,10 @@ bool wasm_decode_const_expr(wasm_decoder *d, wasm_const_expr *out)
         if (op == 0x0b) {
             if (n == 1)
                 return true;
-            return wasm_reader_fail(r, out->offset, n ? "type mismatch: a constant expression leaves one value, not %u"
-                                                      : "type mismatch: empty constant expression (%u values)", n);
+            return wasm_reader_fail(r, out->offset,
+                                    n ? "type mismatch: a constant expression leaves one value, not %u"
+                                      : "type mismatch: empty constant expression (%u values)",
+                                    n);
         }
         if (!wasm_opcode_known(op))
             return wasm_reader_fail(r, at, "illegal opcode 0x%02x", op);

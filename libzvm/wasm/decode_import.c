@@ -45,8 +45,7 @@ bool wasm_decode_import_section(wasm_decoder *d)
                 return false;
             m->nglobal_imports++;
             break;
-        default:
-            return wasm_reader_fail(&d->r, at, "malformed import kind 0x%02x", kind);
+        default: return wasm_reader_fail(&d->r, at, "malformed import kind 0x%02x", kind);
         }
     }
     return true;

@@ -29,7 +29,8 @@ bool wasm_decode_type_section(wasm_decoder *d)
         if (!wasm_read_u8(&d->r, &form))
             return false;
         if (form != 0x60)
-            return wasm_reader_fail(&d->r, at, "malformed function type 0x%02x (integer representation too long)", form);
+            return wasm_reader_fail(&d->r, at, "malformed function type 0x%02x (integer representation too long)",
+                                    form);
         if (!decode_valtypes(d, &t->nparams, &t->params) || !decode_valtypes(d, &t->nresults, &t->results))
             return false;
     }

@@ -64,8 +64,8 @@ struct code {
 int wasm_translate_module(wasm_module *m, zvm_error *err);
 #ifdef ZVM_CHECK_TRANSLATION
 /* verify.c: checks the translation of one function (docs/Interpreter.md, "Invariants"). */
-int wasm_verify_function(const wasm_module *m, const struct code_func *cf, const cell *code, uint32_t ncells,
-                         char *msg, size_t msg_size);
+int wasm_verify_function(const wasm_module *m, const struct code_func *cf, const cell *code, uint32_t ncells, char *msg,
+                         size_t msg_size);
 #endif
 /* locate.c: maps an instruction pointer back to its function and file offset (for traps). */
 void wasm_code_locate(const struct code *c, const cell *ip, uint32_t *func_index, uint32_t *offset);
@@ -175,11 +175,10 @@ void wasm_exec_set_trap(zvm_trap *trap, enum zvm_trap_kind kind);
 
 /* The handlers the translator emits by name; the numeric ones come from tables below. */
 struct handlers {
-    handler copy, const32, const64, br, br_loop, br_if, br_unless, br_if_loop, br_table, ret,
-        unreachable, call, call_import, call_indirect, select, global_get, global_set,
-        table_get, table_set, memory_size, memory_grow, ref_func, memory_init, data_drop,
-        memory_copy, memory_fill, table_init, elem_drop, table_copy, table_grow, table_size,
-        table_fill, i64_eqz, lea, zero_locals, return_call, return_call_import, return_call_indirect;
+    handler copy, const32, const64, br, br_loop, br_if, br_unless, br_if_loop, br_table, ret, unreachable, call,
+        call_import, call_indirect, select, global_get, global_set, table_get, table_set, memory_size, memory_grow,
+        ref_func, memory_init, data_drop, memory_copy, memory_fill, table_init, elem_drop, table_copy, table_grow,
+        table_size, table_fill, i64_eqz, lea, zero_locals, return_call, return_call_import, return_call_indirect;
 };
 extern const struct handlers wasm_handlers;
 
@@ -188,7 +187,7 @@ extern const struct handlers wasm_handlers;
  * stores [h][addr|val][offset]. */
 struct op_handlers {
     handler unary, ss, si, load, store;
-    handler load_add_ss, load_add_si, load_idx, load_idxk;   /* loads fused with their address arithmetic (interp.c) */
+    handler load_add_ss, load_add_si, load_idx, load_idxk; /* loads fused with their address arithmetic (interp.c) */
     handler store_k, store_add_ss, store_add_si, store_idx;
 };
 extern const struct op_handlers wasm_op_handlers[256 + 32];
@@ -199,7 +198,7 @@ struct br_handlers {
 extern const struct br_handlers wasm_branch_handlers[256];
 
 /* memory.c */
-#define MEMORY_RESERVE ((uint64_t)8 << 30 | (uint64_t)1 << 16)   /* 4 GiB index + 4 GiB offset + slack */
+#define MEMORY_RESERVE ((uint64_t)8 << 30 | (uint64_t)1 << 16) /* 4 GiB index + 4 GiB offset + slack */
 int wasm_memory_init_object(zvm_memory *mem, uint64_t min_pages, uint64_t max_pages, zvm_error *err);
 void wasm_memory_release(zvm_memory *mem);
 int64_t wasm_memory_grow_pages(zvm_memory *mem, uint64_t delta);
@@ -216,7 +215,7 @@ static inline zvm_func *wasm_runtime_func_of_ref(const zvm_runtime *rt, uint64_t
     return ref - 1 < rt->nfunc_refs ? rt->func_refs[ref - 1] : NULL;
 }
 /* table.c */
-#define WASM_TABLE_LIMIT 10000000u       /* elements one table may hold: a guest cannot make us allocate more */
+#define WASM_TABLE_LIMIT 10000000u /* elements one table may hold: a guest cannot make us allocate more */
 int wasm_table_grow_by(zvm_table *t, uint32_t delta, zvm_val init);
 
 #endif

@@ -13,7 +13,6 @@
 
 #include "wasm/exec.h"
 
-
 static void *rt_alloc(zvm_runtime *rt, enum obj_kind kind, size_t size)
 {
     struct obj *o = calloc(1, size);
@@ -91,16 +90,10 @@ int zvm_runtime_new(const zvm_runtime_config *cfg, zvm_runtime **out, zvm_error 
 static void free_object(struct obj *o)
 {
     switch (o->kind) {
-    case OBJ_FUNC:
-        break;
-    case OBJ_TABLE:
-        free(((zvm_table *)o)->elems);
-        break;
-    case OBJ_MEMORY:
-        wasm_memory_release((zvm_memory *)o);
-        break;
-    case OBJ_GLOBAL:
-        break;
+    case OBJ_FUNC: break;
+    case OBJ_TABLE: free(((zvm_table *)o)->elems); break;
+    case OBJ_MEMORY: wasm_memory_release((zvm_memory *)o); break;
+    case OBJ_GLOBAL: break;
     case OBJ_INSTANCE: {
         zvm_instance *inst = (zvm_instance *)o;
         free(inst->funcs);
@@ -136,8 +129,14 @@ void zvm_runtime_free(zvm_runtime *rt)
     free(rt);
 }
 
-void zvm_runtime_interrupt(zvm_runtime *rt) { atomic_store_explicit(&rt->interrupted, 1, memory_order_relaxed); }
-void zvm_runtime_clear_interrupt(zvm_runtime *rt) { atomic_store_explicit(&rt->interrupted, 0, memory_order_relaxed); }
+void zvm_runtime_interrupt(zvm_runtime *rt)
+{
+    atomic_store_explicit(&rt->interrupted, 1, memory_order_relaxed);
+}
+void zvm_runtime_clear_interrupt(zvm_runtime *rt)
+{
+    atomic_store_explicit(&rt->interrupted, 0, memory_order_relaxed);
+}
 
 static bool same_type(const zvm_functype *a, const zvm_functype *b)
 {
@@ -203,7 +202,10 @@ void zvm_module_free(zvm_module *m)
     free(m);
 }
 
-uint32_t zvm_module_import_count(const zvm_module *m) { return m->w->nimports; }
+uint32_t zvm_module_import_count(const zvm_module *m)
+{
+    return m->w->nimports;
+}
 
 void zvm_module_import(const zvm_module *m, uint32_t i, zvm_import_desc *out)
 {
@@ -213,9 +215,7 @@ void zvm_module_import(const zvm_module *m, uint32_t i, zvm_import_desc *out)
     out->name = im->name;
     out->kind = im->kind;
     switch (im->kind) {
-    case ZVM_EXTERN_FUNC:
-        out->func = m->w->types[im->u.type_index];
-        break;
+    case ZVM_EXTERN_FUNC: out->func = m->w->types[im->u.type_index]; break;
     case ZVM_EXTERN_TABLE:
         out->valtype = im->u.table.elemtype;
         out->min = im->u.table.limits.min;
@@ -232,7 +232,10 @@ void zvm_module_import(const zvm_module *m, uint32_t i, zvm_import_desc *out)
     }
 }
 
-uint32_t zvm_module_export_count(const zvm_module *m) { return m->w->nexports; }
+uint32_t zvm_module_export_count(const zvm_module *m)
+{
+    return m->w->nexports;
+}
 
 void zvm_module_export(const zvm_module *m, uint32_t i, zvm_export_desc *out)
 {
@@ -244,7 +247,8 @@ void zvm_module_export(const zvm_module *m, uint32_t i, zvm_export_desc *out)
 
 /* ---- host objects ---- */
 
-int zvm_func_new_host(zvm_runtime *rt, const zvm_functype *type, zvm_host_fn fn, void *user, zvm_func **out, zvm_error *err)
+int zvm_func_new_host(zvm_runtime *rt, const zvm_functype *type, zvm_host_fn fn, void *user, zvm_func **out,
+                      zvm_error *err)
 {
     const zvm_functype *t = wasm_runtime_intern_type(rt, type);
     zvm_func *f = t ? new_func(rt) : NULL;
@@ -286,10 +290,12 @@ void zvm_memory_set_limit(zvm_memory *mem, uint64_t bytes)
     mem->max_pages = pages > current ? pages : current;
 }
 
-int zvm_table_new(zvm_runtime *rt, uint8_t elemtype, uint32_t min, uint64_t max, zvm_val init, zvm_table **out, zvm_error *err)
+int zvm_table_new(zvm_runtime *rt, uint8_t elemtype, uint32_t min, uint64_t max, zvm_val init, zvm_table **out,
+                  zvm_error *err)
 {
     if (min > WASM_TABLE_LIMIT) {
-        snprintf(err->msg, sizeof err->msg, "table of %u elements exceeds the engine's limit of %u", min, WASM_TABLE_LIMIT);
+        snprintf(err->msg, sizeof err->msg, "table of %u elements exceeds the engine's limit of %u", min,
+                 WASM_TABLE_LIMIT);
         return -1;
     }
     zvm_table *t = rt_alloc(rt, OBJ_TABLE, sizeof *t);
@@ -303,7 +309,6 @@ int zvm_table_new(zvm_runtime *rt, uint8_t elemtype, uint32_t min, uint64_t max,
     *out = t;
     return 0;
 }
-
 
 int zvm_global_new(zvm_runtime *rt, uint8_t valtype, bool mutable_, zvm_val value, zvm_global **out, zvm_error *err)
 {
@@ -352,7 +357,8 @@ static int check_import(zvm_runtime *rt, const wasm_module *w, uint32_t i, const
         }
         case ZVM_EXTERN_MEMORY: {
             const zvm_memory *mem = ext->u.memory;
-            if (!mem || !limits_match(mem->size / WASM_PAGE_SIZE, mem->declared_max, im->u.memory.min, im->u.memory.max))
+            if (!mem ||
+                !limits_match(mem->size / WASM_PAGE_SIZE, mem->declared_max, im->u.memory.min, im->u.memory.max))
                 why = "memory limits do not fit";
             break;
         }
@@ -365,8 +371,8 @@ static int check_import(zvm_runtime *rt, const wasm_module *w, uint32_t i, const
         }
     }
     if (why) {
-        snprintf(err->msg, sizeof err->msg, "incompatible import type: import %u \"%s\" \"%s\": %s",
-                 i, im->module, im->name, why);
+        snprintf(err->msg, sizeof err->msg, "incompatible import type: import %u \"%s\" \"%s\": %s", i, im->module,
+                 im->name, why);
         return -1;
     }
     return 0;
@@ -425,8 +431,8 @@ int zvm_instance_new(zvm_runtime *rt, const zvm_module *cm, const zvm_extern *im
     inst->elem_items = calloc(w->nelems + 1, sizeof *inst->elem_items);
     inst->elem_sizes = calloc(w->nelems + 1, sizeof *inst->elem_sizes);
     inst->data_dropped = calloc(w->ndatas + 1, sizeof *inst->data_dropped);
-    if (!inst->funcs || !inst->tables || !inst->globals || !inst->types || !inst->elem_items ||
-        !inst->elem_sizes || !inst->data_dropped)
+    if (!inst->funcs || !inst->tables || !inst->globals || !inst->types || !inst->elem_items || !inst->elem_sizes ||
+        !inst->data_dropped)
         return oom(err, "instance");
     for (uint32_t i = 0; i < w->ntypes; i++)
         if (!(inst->types[i] = wasm_runtime_intern_type(rt, &w->types[i])))
@@ -438,7 +444,10 @@ int zvm_instance_new(zvm_runtime *rt, const zvm_module *cm, const zvm_extern *im
         switch (imports[i].kind) {
         case ZVM_EXTERN_FUNC: inst->funcs[fi++] = imports[i].u.func; break;
         case ZVM_EXTERN_TABLE: inst->tables[ti++] = imports[i].u.table; break;
-        case ZVM_EXTERN_MEMORY: mi++; inst->memory = imports[i].u.memory; break;
+        case ZVM_EXTERN_MEMORY:
+            mi++;
+            inst->memory = imports[i].u.memory;
+            break;
         case ZVM_EXTERN_GLOBAL: inst->globals[gi++] = imports[i].u.global; break;
         }
     }
@@ -472,7 +481,8 @@ int zvm_instance_new(zvm_runtime *rt, const zvm_module *cm, const zvm_extern *im
     (void)mi;
     for (uint32_t i = w->nglobal_imports; i < w->nglobals; i++) {
         const wasm_global *g = &w->globals[i - w->nglobal_imports];
-        if (zvm_global_new(rt, g->type.valtype, g->type.mutable_, eval_const(inst, &g->init), &inst->globals[i], err) != 0)
+        if (zvm_global_new(rt, g->type.valtype, g->type.mutable_, eval_const(inst, &g->init), &inst->globals[i], err) !=
+            0)
             return -1;
     }
     /* element segments: evaluated once, kept for table.init */
@@ -540,9 +550,18 @@ bool zvm_instance_export(const zvm_instance *inst, const char *name, zvm_extern 
 
 /* ---- using objects ---- */
 
-const zvm_functype *zvm_func_type(const zvm_func *f) { return f->type; }
-zvm_val zvm_func_ref(const zvm_func *f) { return f ? f->ref : 0; }
-zvm_func *zvm_ref_func(const zvm_runtime *rt, zvm_val ref) { return wasm_runtime_func_of_ref(rt, ref); }
+const zvm_functype *zvm_func_type(const zvm_func *f)
+{
+    return f->type;
+}
+zvm_val zvm_func_ref(const zvm_func *f)
+{
+    return f ? f->ref : 0;
+}
+zvm_func *zvm_ref_func(const zvm_runtime *rt, zvm_val ref)
+{
+    return wasm_runtime_func_of_ref(rt, ref);
+}
 
 int zvm_func_call(zvm_runtime *rt, zvm_func *f, const zvm_val *args, zvm_val *results, zvm_trap *trap)
 {
@@ -557,14 +576,32 @@ uint8_t *zvm_memory_data(zvm_memory *mem, uint64_t *size)
     return mem->base;
 }
 
-uint32_t zvm_memory_pages(const zvm_memory *mem) { return (uint32_t)(mem->size / WASM_PAGE_SIZE); }
-int64_t zvm_memory_grow(zvm_memory *mem, uint32_t delta) { return wasm_memory_grow_pages(mem, delta); }
+uint32_t zvm_memory_pages(const zvm_memory *mem)
+{
+    return (uint32_t)(mem->size / WASM_PAGE_SIZE);
+}
+int64_t zvm_memory_grow(zvm_memory *mem, uint32_t delta)
+{
+    return wasm_memory_grow_pages(mem, delta);
+}
 
-uint8_t zvm_global_type(const zvm_global *g) { return g->valtype; }
-zvm_val zvm_global_get(const zvm_global *g) { return g->value; }
-void zvm_global_set(zvm_global *g, zvm_val v) { g->value = v; }
+uint8_t zvm_global_type(const zvm_global *g)
+{
+    return g->valtype;
+}
+zvm_val zvm_global_get(const zvm_global *g)
+{
+    return g->value;
+}
+void zvm_global_set(zvm_global *g, zvm_val v)
+{
+    g->value = v;
+}
 
-uint32_t zvm_table_size(const zvm_table *t) { return t->size; }
+uint32_t zvm_table_size(const zvm_table *t)
+{
+    return t->size;
+}
 
 int zvm_table_get(const zvm_table *t, uint32_t i, zvm_val *out)
 {

@@ -19,6 +19,9 @@
 
 #include "wasm/exec.h"
 
+/* Not reformatted: the handlers are one-line rows of a table (the macros make them); unfolded, the table would hide. */
+/* clang-format off */
+
 #define HANDLER(name) static int name(const cell *ip, uint64_t *fp, uint8_t *mem, struct exec *x)
 #define DISPATCH() __attribute__((musttail)) return ip->h(ip, fp, mem, x)
 #define NEXT(n) do { ip += (n); DISPATCH(); } while (0)
@@ -925,3 +928,4 @@ int wasm_exec_call(zvm_runtime *rt, zvm_func *f, const zvm_val *args, zvm_val *r
         memcpy(results, fp, cf->nresults * sizeof *results);
     return 0;
 }
+/* clang-format on */

@@ -4,7 +4,6 @@
  */
 #include "wasm/exec.h"
 
-
 void wasm_code_locate(const struct code *c, const cell *ip, uint32_t *func_index, uint32_t *offset)
 {
     *func_index = UINT32_MAX;

@@ -80,8 +80,7 @@ static void on_fault(int sig, siginfo_t *info, void *context)
 {
     struct exec *x = wasm_memory_guard_exec;
     uint8_t *addr = info->si_addr;
-    if (x && x->memory && x->memory->base && addr >= x->memory->base &&
-        addr < x->memory->base + MEMORY_RESERVE) {
+    if (x && x->memory && x->memory->base && addr >= x->memory->base && addr < x->memory->base + MEMORY_RESERVE) {
         x->trap->kind = ZVM_TRAP_MEMORY_OOB;
         siglongjmp(*x->jmp, 1);
     }

@@ -35,7 +35,8 @@ typedef struct wasm_globaltype {
 
 /* A constant expression of WebAssembly 2.0: exactly one instruction before `end`. */
 typedef struct wasm_const_expr {
-    uint8_t opcode;                      /* 0x41 i32.const, 0x42, 0x43, 0x44, 0xd0 ref.null, 0xd2 ref.func, 0x23 global.get */
+    /* 0x41 i32.const, 0x42, 0x43, 0x44, 0xd0 ref.null, 0xd2 ref.func, 0x23 global.get */
+    uint8_t opcode;
     uint8_t reftype;                     /* for ref.null */
     uint64_t value;                      /* constant bits, or the function / global index */
     size_t offset;                       /* file offset of the instruction, for messages */

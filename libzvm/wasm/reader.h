@@ -28,7 +28,10 @@ void wasm_reader_init(wasm_reader *r, const uint8_t *bytes, size_t size, zvm_err
 /* Records "at byte 0x<at>: <message>" unless an earlier failure is recorded; returns false. */
 bool wasm_reader_fail(wasm_reader *r, size_t at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-static inline size_t wasm_reader_left(const wasm_reader *r) { return r->end - r->pos; }
+static inline size_t wasm_reader_left(const wasm_reader *r)
+{
+    return r->end - r->pos;
+}
 
 bool wasm_read_u8_slow(wasm_reader *r, uint8_t *out);
 bool wasm_read_u32_slow(wasm_reader *r, uint32_t *out);

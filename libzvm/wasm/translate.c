@@ -41,8 +41,8 @@ static void imm_blocktype(struct tr *t, uint32_t *np, uint32_t *nr)
     *np = *nr = 0;
     if (b == 0x40) {
         t->r.pos++;
-    } else if (b == ZVM_I32 || b == ZVM_I64 || b == ZVM_F32 || b == ZVM_F64 || b == ZVM_V128 ||
-               b == ZVM_FUNCREF || b == ZVM_EXTERNREF) {
+    } else if (b == ZVM_I32 || b == ZVM_I64 || b == ZVM_F32 || b == ZVM_F64 || b == ZVM_V128 || b == ZVM_FUNCREF ||
+               b == ZVM_EXTERNREF) {
         t->r.pos++;
         *nr = 1;
     } else {
@@ -168,7 +168,10 @@ static void compile_block(struct tr *t, uint32_t op)
     push_ctrl(t, op == 0x02 ? C_BLOCK : C_LOOP, np, nr);
 }
 
-static void compile_loop(struct tr *t, uint32_t op) { compile_block(t, op); }
+static void compile_loop(struct tr *t, uint32_t op)
+{
+    compile_block(t, op);
+}
 
 static void compile_if_(struct tr *t, uint32_t op)
 {
@@ -366,7 +369,10 @@ static void compile_return_call_indirect(struct tr *t, uint32_t op)
 
 /* ---- parametric ---- */
 
-static void compile_drop(struct tr *t, uint32_t op) { wasm_tr_pop(t); }
+static void compile_drop(struct tr *t, uint32_t op)
+{
+    wasm_tr_pop(t);
+}
 
 static void compile_select(struct tr *t, uint32_t op)
 {
@@ -390,9 +396,18 @@ static void compile_select_t(struct tr *t, uint32_t op)
 
 /* ---- variables ---- */
 
-static void compile_local_get(struct tr *t, uint32_t op) { wasm_tr_push_slot(t, imm_u32(t)); }
-static void compile_local_set(struct tr *t, uint32_t op) { wasm_tr_local_set(t, imm_u32(t), false); }
-static void compile_local_tee(struct tr *t, uint32_t op) { wasm_tr_local_set(t, imm_u32(t), true); }
+static void compile_local_get(struct tr *t, uint32_t op)
+{
+    wasm_tr_push_slot(t, imm_u32(t));
+}
+static void compile_local_set(struct tr *t, uint32_t op)
+{
+    wasm_tr_local_set(t, imm_u32(t), false);
+}
+static void compile_local_tee(struct tr *t, uint32_t op)
+{
+    wasm_tr_local_set(t, imm_u32(t), true);
+}
 
 static void compile_global_get(struct tr *t, uint32_t op)
 {
@@ -417,7 +432,10 @@ static void compile_unary_with(struct tr *t, handler h, uint32_t op)
     wasm_tr_at(t, i + 1)->u32[1] = BYTES(a);
 }
 
-static void compile_unary(struct tr *t, uint32_t op) { compile_unary_with(t, wasm_op_handlers[op].unary, op); }
+static void compile_unary(struct tr *t, uint32_t op)
+{
+    compile_unary_with(t, wasm_op_handlers[op].unary, op);
+}
 
 static bool commutative(uint32_t op)
 {
@@ -600,7 +618,10 @@ static void compile_ref_null(struct tr *t, uint32_t op)
     wasm_tr_push_const(t, 0);
 }
 
-static void compile_ref_is_null(struct tr *t, uint32_t op) { compile_unary_with(t, wasm_handlers.i64_eqz, op); }
+static void compile_ref_is_null(struct tr *t, uint32_t op)
+{
+    compile_unary_with(t, wasm_handlers.i64_eqz, op);
+}
 
 static void compile_ref_func(struct tr *t, uint32_t op)
 {
@@ -842,13 +863,15 @@ static int translate_function(struct tr *t, uint32_t f, zvm_error *err)
     }
     translate_body(t, cf, wf);
     if (t->r.failed) {
-        snprintf(err->msg, sizeof err->msg, "function %u at byte 0x%x: the translator misread a validated body "
-                 "(an engine bug: please report it with the module)", cf->func_index, t->offset);
+        snprintf(err->msg, sizeof err->msg,
+                 "function %u at byte 0x%x: the translator misread a validated body "
+                 "(an engine bug: please report it with the module)",
+                 cf->func_index, t->offset);
         return -1;
     }
     if ((uint64_t)cf->frame_slots > (1u << 25) || t->ncells > (1u << 30)) {
-        snprintf(err->msg, sizeof err->msg, "function %u at byte 0x%zx: too large for the engine",
-                 cf->func_index, wf->code_offset);
+        snprintf(err->msg, sizeof err->msg, "function %u at byte 0x%zx: too large for the engine", cf->func_index,
+                 wf->code_offset);
         return -1;
     }
 #ifdef ZVM_CHECK_TRANSLATION

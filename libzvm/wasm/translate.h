@@ -43,7 +43,7 @@ struct val {
     int32_t producer;
     uint32_t producer_op;                /* opcode, 256 + n for 0xFC n */
     int32_t shl;                         /* an i32.add only: the i32.shl by a constant emitted just
-                                            before it that computed one of its operands, or -1 */
+before it that computed one of its operands, or -1 */
 };
 
 enum ctrl_kind { C_FUNC, C_BLOCK, C_LOOP, C_IF, C_ELSE };
@@ -147,7 +147,7 @@ bool wasm_tr_fuse_load(struct tr *t, uint32_t op, uint32_t offset);
 bool wasm_tr_defer_add(struct tr *t);
 int32_t wasm_tr_shl_operand(const struct tr *t);
 uint32_t wasm_tr_emit_fused_access(struct tr *t, const struct op_handlers *oh, bool store, const struct val *addr,
-                              uint32_t first, uint32_t offset);
+                                   uint32_t first, uint32_t offset);
 void wasm_tr_local_set(struct tr *t, uint32_t local, bool tee);
 
 #endif

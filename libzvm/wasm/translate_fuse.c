@@ -49,7 +49,8 @@ static handler fused_branch(const struct tr *t, const struct val *cond, bool neg
     *imm = old[0].h == wasm_op_handlers[op].si;
     *a = old[1].u32[1];
     *b = *imm ? old[2].u64 : old[2].u32[0];
-    return *imm ? (negate ? wasm_branch_handlers[op].brn_si : wasm_branch_handlers[op].br_si) : (negate ? wasm_branch_handlers[op].brn_ss : wasm_branch_handlers[op].br_ss);
+    return *imm ? (negate ? wasm_branch_handlers[op].brn_si : wasm_branch_handlers[op].br_si)
+                : (negate ? wasm_branch_handlers[op].brn_ss : wasm_branch_handlers[op].br_ss);
 }
 
 /* Pops a condition and emits a branch taken when it is true (negate: when false), fused with
@@ -200,11 +201,12 @@ bool wasm_tr_defer_add(struct tr *t)
 
 /* A load or store through a deferred address: the fused handler for its form. */
 uint32_t wasm_tr_emit_fused_access(struct tr *t, const struct op_handlers *oh, bool store, const struct val *addr,
-                              uint32_t first, uint32_t offset)
+                                   uint32_t first, uint32_t offset)
 {
-    handler h = addr->form == A_SI ? (store ? oh->store_add_si : oh->load_add_si)
-              : addr->form == A_SS ? (store ? oh->store_add_ss : oh->load_add_ss)
-              : addr->form == A_IDX ? (store ? oh->store_idx : oh->load_idx) : oh->load_idxk;
+    handler h = addr->form == A_SI    ? (store ? oh->store_add_si : oh->load_add_si)
+                : addr->form == A_SS  ? (store ? oh->store_add_ss : oh->load_add_ss)
+                : addr->form == A_IDX ? (store ? oh->store_idx : oh->load_idx)
+                                      : oh->load_idxk;
     uint32_t i = wasm_tr_emit(t, h, addr->form >= A_IDX ? 4 : 3);
     wasm_tr_at(t, i + 1)->u32[0] = store ? BYTES(addr->slot) : first;
     wasm_tr_at(t, i + 1)->u32[1] = store ? first : BYTES(addr->slot);

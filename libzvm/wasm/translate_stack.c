@@ -72,7 +72,9 @@ void wasm_tr_emit_const(struct tr *t, uint32_t dst, uint64_t k)
 /* A deferred address computed into dst after all: i32.add, or lea (+ k in place). */
 static void emit_address(struct tr *t, uint32_t dst, const struct val *v)
 {
-    handler h = v->form == A_SI ? wasm_op_handlers[0x6a].si : v->form == A_SS ? wasm_op_handlers[0x6a].ss : wasm_handlers.lea;
+    handler h = v->form == A_SI   ? wasm_op_handlers[0x6a].si
+                : v->form == A_SS ? wasm_op_handlers[0x6a].ss
+                                  : wasm_handlers.lea;
     uint32_t i = wasm_tr_emit(t, h, v->form >= A_IDX ? 4 : 3);
     wasm_tr_at(t, i + 1)->u32[0] = BYTES(dst);
     wasm_tr_at(t, i + 1)->u32[1] = BYTES(v->slot);

@@ -23,7 +23,6 @@ static int fail(zvm_error *err, const char *fmt, ...)
     return -1;
 }
 
-
 /* V128 is decoded (it is a value type of 2.0) but the engine has no SIMD: refuse it early
  * and say so, rather than fail somewhere inside the translator. */
 static int check_valtype(uint8_t t, zvm_error *err, const char *where, uint32_t index)
@@ -100,15 +99,15 @@ static int check_const_expr(const wasm_module *m, const wasm_const_expr *e, uint
         break;
     case 0x23:
         if (e->value >= m->nglobal_imports)
-            return fail(err, "at byte 0x%zx: unknown global %llu (a constant expression may only read imported globals)",
+            return fail(err,
+                        "at byte 0x%zx: unknown global %llu (a constant expression may only read imported globals)",
                         e->offset, (unsigned long long)e->value);
         if (m->global_types[e->value].mutable_)
             return fail(err, "at byte 0x%zx: constant expression required (global %llu is mutable)", e->offset,
                         (unsigned long long)e->value);
         type = m->global_types[e->value].valtype;
         break;
-    default:
-        return fail(err, "at byte 0x%zx: constant expression required", e->offset);
+    default: return fail(err, "at byte 0x%zx: constant expression required", e->offset);
     }
     if (type != want)
         return fail(err, "at byte 0x%zx: type mismatch: constant expression of type %s where %s is expected", e->offset,
@@ -140,8 +139,10 @@ static int check_exports(const wasm_module *m, zvm_error *err)
     static const char *const kinds[] = { "function", "table", "memory", "global" };
     for (uint32_t i = 0; i < m->nexports; i++) {
         const wasm_export *ex = &m->exports[i];
-        uint32_t limit = ex->kind == ZVM_EXTERN_FUNC ? m->nfuncs : ex->kind == ZVM_EXTERN_TABLE ? m->ntables
-                       : ex->kind == ZVM_EXTERN_MEMORY ? m->nmemories : m->nglobals;
+        uint32_t limit = ex->kind == ZVM_EXTERN_FUNC     ? m->nfuncs
+                         : ex->kind == ZVM_EXTERN_TABLE  ? m->ntables
+                         : ex->kind == ZVM_EXTERN_MEMORY ? m->nmemories
+                                                         : m->nglobals;
         if (ex->index >= limit)
             return fail(err, "export %u (\"%s\"): unknown %s %u", i, ex->name, kinds[ex->kind], ex->index);
     }
@@ -171,7 +172,8 @@ static int check_start(const wasm_module *m, zvm_error *err)
         return fail(err, "start: unknown function %u", m->start);
     const zvm_functype *t = wasm_func_type(m, m->start);
     if (t->nparams || t->nresults)
-        return fail(err, "start: start function %u must take no parameters and return nothing (it takes %u, returns %u)",
+        return fail(err,
+                    "start: start function %u must take no parameters and return nothing (it takes %u, returns %u)",
                     m->start, t->nparams, t->nresults);
     return 0;
 }
@@ -214,8 +216,8 @@ int wasm_validate(const wasm_module *m, zvm_error *err)
 {
     /* the reference validator's order, so that a module with several faults names the same one;
      * and as it decodes every body before validating, a malformed body comes first of all */
-    if (check_types(m, err) || check_imports_and_spaces(m, err) || check_globals(m, err) ||
-        check_elems(m, err) || check_datas(m, err)) {
+    if (check_types(m, err) || check_imports_and_spaces(m, err) || check_globals(m, err) || check_elems(m, err) ||
+        check_datas(m, err)) {
         wasm_scan_functions(m, 0, err);
         return -1;
     }

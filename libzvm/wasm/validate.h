@@ -16,5 +16,4 @@ int wasm_validate_function(const wasm_module *m, uint32_t index, zvm_error *err)
  * is also invalid, as the reference interpreter does. */
 bool wasm_scan_functions(const wasm_module *m, uint32_t from, zvm_error *err);
 
-
 #endif

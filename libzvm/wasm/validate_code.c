@@ -69,7 +69,11 @@ static bool read_failed(validator *v)
     return false;
 }
 
-#define READ(call) do { if (!(call)) return read_failed(v); } while (0)
+#define READ(call) \
+    do { \
+        if (!(call)) \
+            return read_failed(v); \
+    } while (0)
 
 static const char *type_name(uint8_t t)
 {
@@ -206,8 +210,8 @@ static void set_unreachable(validator *v)
 
 static bool valtype_byte(uint8_t b)
 {
-    return b == ZVM_I32 || b == ZVM_I64 || b == ZVM_F32 || b == ZVM_F64 || b == ZVM_V128 ||
-           b == ZVM_FUNCREF || b == ZVM_EXTERNREF;
+    return b == ZVM_I32 || b == ZVM_I64 || b == ZVM_F32 || b == ZVM_F64 || b == ZVM_V128 || b == ZVM_FUNCREF ||
+           b == ZVM_EXTERNREF;
 }
 
 static bool refuse_v128(validator *v)
@@ -298,8 +302,10 @@ static bool check_data(validator *v, uint32_t index)
 {
     if (!v->m->has_datacount) {
         if (v->m->ndatas == 0)           /* no segments at all: what the text format's tests expect */
-            return fail(v, "unknown data segment %u: the module has none (and no data count section required "
-                           "for memory.init and data.drop)", index);
+            return fail(v,
+                        "unknown data segment %u: the module has none (and no data count section required "
+                        "for memory.init and data.drop)",
+                        index);
         return fail(v, "data count section required (for memory.init and data.drop)");
     }
     if (index >= v->m->datacount)
@@ -334,23 +340,16 @@ static bool read_table_immediates(validator *v, const wasm_op_info *info, uint8_
     wasm_reader *r = &v->r;
     uint32_t a, b;
     switch (info->imm) {
-    case WASM_IMM_NONE:
-        return true;
-    case WASM_IMM_MEMARG:
-        return read_memarg(v, op);
-    case WASM_IMM_MEMORY:
-        return read_zero_byte(v) && need_memory(v);
-    case WASM_IMM_MEMORY_COPY:
-        return read_zero_byte(v) && read_zero_byte(v) && need_memory(v);
+    case WASM_IMM_NONE: return true;
+    case WASM_IMM_MEMARG: return read_memarg(v, op);
+    case WASM_IMM_MEMORY: return read_zero_byte(v) && need_memory(v);
+    case WASM_IMM_MEMORY_COPY: return read_zero_byte(v) && read_zero_byte(v) && need_memory(v);
     case WASM_IMM_MEMORY_INIT:                /* the reference checks the memory, then the segment */
         READ(wasm_read_u32(r, &a));
         return read_zero_byte(v) && need_memory(v) && check_data(v, a);
-    case WASM_IMM_DATA:
-        return read_data(v);
-    case WASM_IMM_ELEM:
-        return read_elem(v, &a);
-    case WASM_IMM_TABLE:
-        return read_table(v, &a);
+    case WASM_IMM_DATA: return read_data(v);
+    case WASM_IMM_ELEM: return read_elem(v, &a);
+    case WASM_IMM_TABLE: return read_table(v, &a);
     case WASM_IMM_TABLE_INIT:                 /* elem then table in the binary; the table is checked first */
         READ(wasm_read_u32(r, &a));
         if (!read_table(v, &b) || !check_elem(v, a))
@@ -366,10 +365,26 @@ static bool read_table_immediates(validator *v, const wasm_op_info *info, uint8_
             return fail(v, "type mismatch: table.copy from a %s table to a %s table",
                         zvm_valtype_name(v->m->tables[b].elemtype), zvm_valtype_name(v->m->tables[a].elemtype));
         return true;
-    case WASM_IMM_I32: { int32_t x; READ(wasm_read_s32(r, &x)); return true; }
-    case WASM_IMM_I64: { int64_t x; READ(wasm_read_s64(r, &x)); return true; }
-    case WASM_IMM_F32: { uint32_t x; READ(wasm_read_f32(r, &x)); return true; }
-    case WASM_IMM_F64: { uint64_t x; READ(wasm_read_f64(r, &x)); return true; }
+    case WASM_IMM_I32: {
+        int32_t x;
+        READ(wasm_read_s32(r, &x));
+        return true;
+    }
+    case WASM_IMM_I64: {
+        int64_t x;
+        READ(wasm_read_s64(r, &x));
+        return true;
+    }
+    case WASM_IMM_F32: {
+        uint32_t x;
+        READ(wasm_read_f32(r, &x));
+        return true;
+    }
+    case WASM_IMM_F64: {
+        uint64_t x;
+        READ(wasm_read_f64(r, &x));
+        return true;
+    }
     }
     return fail(v, "internal error: %s has immediates the validator does not know", info->name);
 }
@@ -465,8 +480,8 @@ static bool validate_select(validator *v, bool typed)
     if (!pop_expect(v, ZVM_I32, NULL) || !pop_any(v, &t1) || !pop_any(v, &t2))
         return false;
     if (!is_num(t1) || !is_num(t2))
-        return fail(v, "type mismatch: select without a type needs numeric operands (found %s and %s)",
-                    type_name(t2), type_name(t1));
+        return fail(v, "type mismatch: select without a type needs numeric operands (found %s and %s)", type_name(t2),
+                    type_name(t1));
     if (t1 != t2 && t1 != UNKNOWN && t2 != UNKNOWN)
         return fail(v, "type mismatch: select between %s and %s", type_name(t2), type_name(t1));
     return push(v, t1 == UNKNOWN ? t2 : t1);
@@ -500,10 +515,10 @@ static bool validate_instr(validator *v, uint8_t op)
     if (wasm_feature_missing(op))
         return fail(v, "illegal opcode 0x%02x (its proposal is not enabled in this engine)", op);
     switch (op) {
-    case 0x00:                                           /* unreachable */
-        set_unreachable(v);
-        return true;
-    case 0x02: case 0x03: case 0x04:                     /* block, loop, if */
+    case 0x00: /* unreachable */ set_unreachable(v); return true;
+    case 0x02:
+    case 0x03:
+    case 0x04:                     /* block, loop, if */
         if (!read_blocktype(v, &frame))
             return false;
         if (op == 0x04 && !pop_expect(v, ZVM_I32, NULL))
@@ -544,8 +559,7 @@ static bool validate_instr(validator *v, uint8_t op)
             return false;
         label_types(&v->ctrls[v->nctrls - 1 - x], &types, &n);
         return pop_types(v, types, n) && push_types(v, types, n);
-    case 0x0e:
-        return validate_br_table(v);
+    case 0x0e: return validate_br_table(v);
     case 0x0f:                                           /* return */
         if (!pop_types(v, end_types(&v->ctrls[0]), v->ctrls[0].nresults))
             return false;
@@ -561,7 +575,8 @@ static bool validate_instr(validator *v, uint8_t op)
         if (x >= m->nfuncs)
             return fail(v, "unknown function %u", x);
         return validate_tail_call(v, wasm_func_type(m, x));
-    case 0x11: case 0x13: {                              /* call_indirect, return_call_indirect */
+    case 0x11:
+    case 0x13: {                              /* call_indirect, return_call_indirect */
         uint32_t table;
         READ(wasm_read_u32(&v->r, &x));
         READ(wasm_read_u32(&v->r, &table));
@@ -576,11 +591,12 @@ static bool validate_instr(validator *v, uint8_t op)
             return false;
         return op == 0x11 ? validate_call(v, &m->types[x]) : validate_tail_call(v, &m->types[x]);
     }
-    case 0x1a:                                           /* drop */
-        return pop_any(v, &t);
-    case 0x1b: case 0x1c:
-        return validate_select(v, op == 0x1c);
-    case 0x20: case 0x21: case 0x22:                     /* local.get, local.set, local.tee */
+    case 0x1a: /* drop */ return pop_any(v, &t);
+    case 0x1b:
+    case 0x1c: return validate_select(v, op == 0x1c);
+    case 0x20:
+    case 0x21:
+    case 0x22:                     /* local.get, local.set, local.tee */
         READ(wasm_read_u32(&v->r, &x));
         if (x >= v->nlocals)
             return fail(v, "unknown local %u", x);
@@ -588,7 +604,8 @@ static bool validate_instr(validator *v, uint8_t op)
         if (op == 0x20)
             return push(v, t);
         return pop_expect(v, t, NULL) && (op == 0x21 || push(v, t));
-    case 0x23: case 0x24:                                /* global.get, global.set */
+    case 0x23:
+    case 0x24:                                /* global.get, global.set */
         READ(wasm_read_u32(&v->r, &x));
         if (x >= m->nglobals)
             return fail(v, "unknown global %u", x);
@@ -597,7 +614,8 @@ static bool validate_instr(validator *v, uint8_t op)
         if (!m->global_types[x].mutable_)
             return fail(v, "global is immutable: global.set %u", x);
         return pop_expect(v, m->global_types[x].valtype, NULL);
-    case 0x25: case 0x26:                                /* table.get, table.set */
+    case 0x25:
+    case 0x26:                                /* table.get, table.set */
         if (!read_table(v, &x))
             return false;
         t = m->tables[x].elemtype;
@@ -622,10 +640,8 @@ static bool validate_instr(validator *v, uint8_t op)
         if (!m->declared_refs[x])
             return fail(v, "undeclared function reference: function %u is not named outside function bodies", x);
         return push(v, ZVM_FUNCREF);
-    case 0xfc:
-        return validate_fc(v);
-    case 0xfd:
-        return refuse_v128(v);
+    case 0xfc: return validate_fc(v);
+    case 0xfd: return refuse_v128(v);
     }
     if (!wasm_ops[op].known || wasm_ops[op].by_hand)
         return fail(v, "illegal opcode 0x%02x", op);

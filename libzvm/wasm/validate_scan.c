@@ -35,8 +35,8 @@ static bool zero_byte(wasm_reader *r)
 
 static bool is_valtype(uint8_t b)
 {
-    return b == ZVM_I32 || b == ZVM_I64 || b == ZVM_F32 || b == ZVM_F64 || b == ZVM_V128 ||
-           b == ZVM_FUNCREF || b == ZVM_EXTERNREF;
+    return b == ZVM_I32 || b == ZVM_I64 || b == ZVM_F32 || b == ZVM_F64 || b == ZVM_V128 || b == ZVM_FUNCREF ||
+           b == ZVM_EXTERNREF;
 }
 
 bool wasm_skip_immediates(const wasm_module *m, wasm_reader *r, const wasm_op_info *info, size_t op_at)
@@ -44,19 +44,26 @@ bool wasm_skip_immediates(const wasm_module *m, wasm_reader *r, const wasm_op_in
     uint32_t n;
     uint8_t b;
     switch (info->imm) {
-    case WASM_IMM_NONE:
-        return true;
+    case WASM_IMM_NONE: return true;
     case WASM_IMM_BLOCKTYPE:
         if (r->pos < r->end && (r->bytes[r->pos] == 0x40 || is_valtype(r->bytes[r->pos]))) {
             r->pos++;
             return true;
         }
-        { int64_t x; return wasm_read_s33(r, &x); }
-    case WASM_IMM_LABEL: case WASM_IMM_FUNC: case WASM_IMM_LOCAL: case WASM_IMM_GLOBAL: case WASM_IMM_TABLE:
-    case WASM_IMM_ELEM:
-        return skip_u32s(r, 1);
-    case WASM_IMM_CALL_INDIRECT: case WASM_IMM_MEMARG: case WASM_IMM_TABLE_INIT: case WASM_IMM_TABLE_COPY:
-        return skip_u32s(r, 2);
+        {
+            int64_t x;
+            return wasm_read_s33(r, &x);
+        }
+    case WASM_IMM_LABEL:
+    case WASM_IMM_FUNC:
+    case WASM_IMM_LOCAL:
+    case WASM_IMM_GLOBAL:
+    case WASM_IMM_TABLE:
+    case WASM_IMM_ELEM: return skip_u32s(r, 1);
+    case WASM_IMM_CALL_INDIRECT:
+    case WASM_IMM_MEMARG:
+    case WASM_IMM_TABLE_INIT:
+    case WASM_IMM_TABLE_COPY: return skip_u32s(r, 2);
     case WASM_IMM_BR_TABLE:              /* n labels, then the default */
         if (!wasm_read_count(r, r->end, &n))
             return false;
@@ -64,19 +71,30 @@ bool wasm_skip_immediates(const wasm_module *m, wasm_reader *r, const wasm_op_in
             if (!skip_u32s(r, 1))
                 return false;
         return true;
-    case WASM_IMM_MEMORY:
-        return zero_byte(r);
-    case WASM_IMM_MEMORY_COPY:
-        return zero_byte(r) && zero_byte(r);
-    case WASM_IMM_DATA: case WASM_IMM_MEMORY_INIT:
+    case WASM_IMM_MEMORY: return zero_byte(r);
+    case WASM_IMM_MEMORY_COPY: return zero_byte(r) && zero_byte(r);
+    case WASM_IMM_DATA:
+    case WASM_IMM_MEMORY_INIT:
         /* (with no data segments at all, the validator's "unknown data segment" says more) */
         if (!m->has_datacount && m->ndatas > 0)
             return wasm_reader_fail(r, op_at, "data count section required");
         return skip_u32s(r, 1) && (info->imm == WASM_IMM_DATA || zero_byte(r));
-    case WASM_IMM_I32: { int32_t x; return wasm_read_s32(r, &x); }
-    case WASM_IMM_I64: { int64_t x; return wasm_read_s64(r, &x); }
-    case WASM_IMM_F32: { uint32_t x; return wasm_read_f32(r, &x); }
-    case WASM_IMM_F64: { uint64_t x; return wasm_read_f64(r, &x); }
+    case WASM_IMM_I32: {
+        int32_t x;
+        return wasm_read_s32(r, &x);
+    }
+    case WASM_IMM_I64: {
+        int64_t x;
+        return wasm_read_s64(r, &x);
+    }
+    case WASM_IMM_F32: {
+        uint32_t x;
+        return wasm_read_f32(r, &x);
+    }
+    case WASM_IMM_F64: {
+        uint64_t x;
+        return wasm_read_f64(r, &x);
+    }
     case WASM_IMM_REFTYPE:
         if (!wasm_read_u8(r, &b))
             return false;

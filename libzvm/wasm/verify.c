@@ -32,13 +32,54 @@ enum { T_UNDEF = 0, T_CONFLICT = 0xfe, T_ANY = 0xff };
 
 /* What a handler does, by layout (exec.h and the comments in interp.c give the layouts). */
 enum kind {
-    K_UNARY, K_SS, K_SI, K_LOAD, K_LOAD_ADD_SS, K_LOAD_ADD_SI, K_LOAD_IDX, K_LOAD_IDXK, K_STORE, K_STORE_K,
-    K_STORE_ADD_SS, K_STORE_ADD_SI, K_STORE_IDX, K_BR_SS, K_BR_SI,
-    K_COPY, K_CONST32, K_CONST64, K_BR, K_BR_IF, K_BR_TABLE, K_RET, K_UNREACHABLE, K_CALL, K_CALL_IMPORT,
-    K_CALL_INDIRECT, K_SELECT, K_GLOBAL_GET, K_GLOBAL_SET, K_TABLE_GET, K_TABLE_SET, K_MEMORY_SIZE,
-    K_MEMORY_GROW, K_REF_FUNC, K_MEMORY_INIT, K_SEGMENT_DROP, K_MEMORY_COPY, K_TABLE_INIT, K_TABLE_COPY,
-    K_TABLE_GROW, K_TABLE_SIZE, K_TABLE_FILL, K_REF_IS_NULL, K_LEA, K_ZERO_LOCALS, K_RETURN_CALL,
-    K_RETURN_CALL_IMPORT, K_RETURN_CALL_INDIRECT,
+    K_UNARY,
+    K_SS,
+    K_SI,
+    K_LOAD,
+    K_LOAD_ADD_SS,
+    K_LOAD_ADD_SI,
+    K_LOAD_IDX,
+    K_LOAD_IDXK,
+    K_STORE,
+    K_STORE_K,
+    K_STORE_ADD_SS,
+    K_STORE_ADD_SI,
+    K_STORE_IDX,
+    K_BR_SS,
+    K_BR_SI,
+    K_COPY,
+    K_CONST32,
+    K_CONST64,
+    K_BR,
+    K_BR_IF,
+    K_BR_TABLE,
+    K_RET,
+    K_UNREACHABLE,
+    K_CALL,
+    K_CALL_IMPORT,
+    K_CALL_INDIRECT,
+    K_SELECT,
+    K_GLOBAL_GET,
+    K_GLOBAL_SET,
+    K_TABLE_GET,
+    K_TABLE_SET,
+    K_MEMORY_SIZE,
+    K_MEMORY_GROW,
+    K_REF_FUNC,
+    K_MEMORY_INIT,
+    K_SEGMENT_DROP,
+    K_MEMORY_COPY,
+    K_TABLE_INIT,
+    K_TABLE_COPY,
+    K_TABLE_GROW,
+    K_TABLE_SIZE,
+    K_TABLE_FILL,
+    K_REF_IS_NULL,
+    K_LEA,
+    K_ZERO_LOCALS,
+    K_RETURN_CALL,
+    K_RETURN_CALL_IMPORT,
+    K_RETURN_CALL_INDIRECT,
 };
 
 struct hinfo {
@@ -178,19 +219,33 @@ static const wasm_op_info *op_info(uint32_t op)
 static uint32_t length(const struct hinfo *hi, const cell *c)
 {
     switch (hi->kind) {
-    case K_UNARY: case K_COPY: case K_CONST32: case K_BR: case K_BR_IF: case K_CALL_IMPORT: case K_GLOBAL_GET:
-    case K_GLOBAL_SET: case K_MEMORY_SIZE: case K_MEMORY_GROW: case K_REF_FUNC: case K_SEGMENT_DROP:
-    case K_TABLE_SIZE: case K_REF_IS_NULL: case K_ZERO_LOCALS: case K_RETURN_CALL_IMPORT:
-        return 2;
-    case K_RET: case K_UNREACHABLE:
-        return 1;
-    case K_LOAD_IDX: case K_LOAD_IDXK: case K_STORE_K: case K_STORE_IDX: case K_TABLE_INIT: case K_TABLE_COPY:
-    case K_LEA:
-        return 4;
-    case K_BR_TABLE:
-        return 2 + c[1].u32[1] + 1;
-    default:
-        return 3;
+    case K_UNARY:
+    case K_COPY:
+    case K_CONST32:
+    case K_BR:
+    case K_BR_IF:
+    case K_CALL_IMPORT:
+    case K_GLOBAL_GET:
+    case K_GLOBAL_SET:
+    case K_MEMORY_SIZE:
+    case K_MEMORY_GROW:
+    case K_REF_FUNC:
+    case K_SEGMENT_DROP:
+    case K_TABLE_SIZE:
+    case K_REF_IS_NULL:
+    case K_ZERO_LOCALS:
+    case K_RETURN_CALL_IMPORT: return 2;
+    case K_RET:
+    case K_UNREACHABLE: return 1;
+    case K_LOAD_IDX:
+    case K_LOAD_IDXK:
+    case K_STORE_K:
+    case K_STORE_IDX:
+    case K_TABLE_INIT:
+    case K_TABLE_COPY:
+    case K_LEA: return 4;
+    case K_BR_TABLE: return 2 + c[1].u32[1] + 1;
+    default: return 3;
     }
 }
 
@@ -203,8 +258,9 @@ static void fail(struct verifier *v, const char *fmt, uint32_t a, uint8_t got, u
     v->failed = true;
     char what[96];
     snprintf(what, sizeof what, fmt, a);
-    const char *g = got == T_UNDEF ? "nothing (never written, or clobbered by a call)"
-                  : got == T_CONFLICT ? "different types on different paths" : zvm_valtype_name(got);
+    const char *g = got == T_UNDEF      ? "nothing (never written, or clobbered by a call)"
+                    : got == T_CONFLICT ? "different types on different paths"
+                                        : zvm_valtype_name(got);
     snprintf(v->msg, v->msg_size, "translator invariant broken: function %u, cell %u: %s holds %s, %s expected",
              v->cf->func_index, v->starts[v->at], what, g, want == T_ANY ? "a value" : zvm_valtype_name(want));
 }
@@ -248,7 +304,10 @@ static uint8_t meet(uint8_t a, uint8_t b)
     return T_CONFLICT;
 }
 
-static bool is_ref(uint8_t t) { return t == ZVM_FUNCREF || t == ZVM_EXTERNREF || t == T_ANY; }
+static bool is_ref(uint8_t t)
+{
+    return t == ZVM_FUNCREF || t == ZVM_EXTERNREF || t == T_ANY;
+}
 
 /* ---- control flow ---- */
 
@@ -334,28 +393,32 @@ static bool step(struct verifier *v, const struct hinfo *hi, const cell *c, uint
         rd(v, st, c[1].u32[1], oi->pop[0]);
         wr(v, st, c[1].u32[0], oi->push);
         return true;
-    case K_LOAD: case K_LOAD_ADD_SI:
+    case K_LOAD:
+    case K_LOAD_ADD_SI:
         rd(v, st, c[1].u32[1], I32);
         wr(v, st, c[1].u32[0], oi->push);
         return true;
-    case K_LOAD_ADD_SS: case K_LOAD_IDX: case K_LOAD_IDXK:
+    case K_LOAD_ADD_SS:
+    case K_LOAD_IDX:
+    case K_LOAD_IDXK:
         rd(v, st, c[1].u32[1], I32);
         rd(v, st, c[2].u32[0], I32);
         wr(v, st, c[1].u32[0], oi->push);
         return true;
-    case K_STORE: case K_STORE_ADD_SI:
+    case K_STORE:
+    case K_STORE_ADD_SI:
         rd(v, st, c[1].u32[0], I32);
         rd(v, st, c[1].u32[1], oi->pop[1]);
         return true;
-    case K_STORE_K:
-        rd(v, st, c[1].u32[0], I32);
-        return true;
-    case K_STORE_ADD_SS: case K_STORE_IDX:
+    case K_STORE_K: rd(v, st, c[1].u32[0], I32); return true;
+    case K_STORE_ADD_SS:
+    case K_STORE_IDX:
         rd(v, st, c[1].u32[0], I32);
         rd(v, st, c[2].u32[0], I32);
         rd(v, st, c[1].u32[1], oi->pop[1]);
         return true;
-    case K_BR_SS: case K_BR_SI: {
+    case K_BR_SS:
+    case K_BR_SI: {
         uint8_t t = oi->pop[0];
         rd(v, st, c[1].u32[0], t);
         if (hi->kind == K_BR_SS)
@@ -363,15 +426,10 @@ static bool step(struct verifier *v, const struct hinfo *hi, const cell *c, uint
         flow_to(v, st, here + c[1].i32[1]);
         return true;
     }
-    case K_COPY:
-        wr(v, st, c[1].u32[0], rd(v, st, c[1].u32[1], T_ANY));
-        return true;
-    case K_CONST32: case K_CONST64:
-        wr(v, st, c[1].u32[0], T_ANY);
-        return true;
-    case K_BR:
-        flow_to(v, st, here + c[1].i32[0]);
-        return false;
+    case K_COPY: wr(v, st, c[1].u32[0], rd(v, st, c[1].u32[1], T_ANY)); return true;
+    case K_CONST32:
+    case K_CONST64: wr(v, st, c[1].u32[0], T_ANY); return true;
+    case K_BR: flow_to(v, st, here + c[1].i32[0]); return false;
     case K_BR_IF:
         rd(v, st, c[1].u32[0], I32);
         flow_to(v, st, here + c[1].i32[1]);
@@ -385,9 +443,10 @@ static bool step(struct verifier *v, const struct hinfo *hi, const cell *c, uint
         for (uint32_t r = 0; r < v->cf->nresults; r++)
             rd(v, st, 8 * r, wasm_func_type(v->m, v->cf->func_index)->results[r]);
         return false;
-    case K_UNREACHABLE:
-        return false;
-    case K_RETURN_CALL: case K_RETURN_CALL_IMPORT: case K_RETURN_CALL_INDIRECT: {
+    case K_UNREACHABLE: return false;
+    case K_RETURN_CALL:
+    case K_RETURN_CALL_IMPORT:
+    case K_RETURN_CALL_INDIRECT: {
         uint32_t frame;                          /* the arguments, then our caller gets the results */
         const zvm_functype *ft = call_type(v, hi, c, &frame);
         if (hi->kind == K_RETURN_CALL_INDIRECT)
@@ -396,7 +455,9 @@ static bool step(struct verifier *v, const struct hinfo *hi, const cell *c, uint
             rd(v, st, frame + 8 * p, ft->params[p]);
         return false;
     }
-    case K_CALL: case K_CALL_IMPORT: case K_CALL_INDIRECT: {
+    case K_CALL:
+    case K_CALL_IMPORT:
+    case K_CALL_INDIRECT: {
         uint32_t frame;
         const zvm_functype *ft = call_type(v, hi, c, &frame);
         if (hi->kind == K_CALL_INDIRECT)
@@ -420,12 +481,8 @@ static bool step(struct verifier *v, const struct hinfo *hi, const cell *c, uint
         wr(v, st, c[1].u32[0], t);
         return true;
     }
-    case K_GLOBAL_GET:
-        wr(v, st, c[1].u32[0], v->m->global_types[c[1].u32[1]].valtype);
-        return true;
-    case K_GLOBAL_SET:
-        rd(v, st, c[1].u32[0], v->m->global_types[c[1].u32[1]].valtype);
-        return true;
+    case K_GLOBAL_GET: wr(v, st, c[1].u32[0], v->m->global_types[c[1].u32[1]].valtype); return true;
+    case K_GLOBAL_SET: rd(v, st, c[1].u32[0], v->m->global_types[c[1].u32[1]].valtype); return true;
     case K_TABLE_GET:
         rd(v, st, c[1].u32[1], I32);
         wr(v, st, c[1].u32[0], v->m->tables[c[2].u32[0]].elemtype);
@@ -434,23 +491,22 @@ static bool step(struct verifier *v, const struct hinfo *hi, const cell *c, uint
         rd(v, st, c[1].u32[0], I32);
         rd(v, st, c[1].u32[1], v->m->tables[c[2].u32[0]].elemtype);
         return true;
-    case K_MEMORY_SIZE: case K_TABLE_SIZE:
-        wr(v, st, c[1].u32[0], I32);
-        return true;
+    case K_MEMORY_SIZE:
+    case K_TABLE_SIZE: wr(v, st, c[1].u32[0], I32); return true;
     case K_MEMORY_GROW:
         rd(v, st, c[1].u32[1], I32);
         wr(v, st, c[1].u32[0], I32);
         return true;
-    case K_REF_FUNC:
-        wr(v, st, c[1].u32[0], ZVM_FUNCREF);
-        return true;
-    case K_MEMORY_INIT: case K_MEMORY_COPY: case K_TABLE_INIT: case K_TABLE_COPY:
+    case K_REF_FUNC: wr(v, st, c[1].u32[0], ZVM_FUNCREF); return true;
+    case K_MEMORY_INIT:
+    case K_MEMORY_COPY:
+    case K_TABLE_INIT:
+    case K_TABLE_COPY:
         rd(v, st, c[1].u32[0], I32);
         rd(v, st, c[1].u32[1], I32);
         rd(v, st, c[2].u32[0], I32);
         return true;
-    case K_SEGMENT_DROP:
-        return true;
+    case K_SEGMENT_DROP: return true;
     case K_TABLE_GROW:
         rd(v, st, c[1].u32[1], v->m->tables[c[2].u32[1]].elemtype);
         rd(v, st, c[2].u32[0], I32);
@@ -561,11 +617,12 @@ static void free_verifier(struct verifier *v)
     free(v->table);
 }
 
-int wasm_verify_function(const wasm_module *m, const struct code_func *cf, const cell *code, uint32_t ncells,
-                         char *msg, size_t msg_size)
+int wasm_verify_function(const wasm_module *m, const struct code_func *cf, const cell *code, uint32_t ncells, char *msg,
+                         size_t msg_size)
 {
-    struct verifier v = { .m = m, .cf = cf, .code = code, .ncells = ncells, .nslots = cf->frame_slots,
-                          .msg = msg, .msg_size = msg_size };
+    struct verifier v = {
+        .m = m, .cf = cf, .code = code, .ncells = ncells, .nslots = cf->frame_slots, .msg = msg, .msg_size = msg_size
+    };
     v.table = build_table(&v.ntable);
     if (!v.table || decode(&v) != 0) {
         int failed_decode = v.table != NULL;

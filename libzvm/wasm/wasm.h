@@ -162,9 +162,11 @@ zvm_instance *zvm_call_instance(zvm_call *call);
 int zvm_call_trap(zvm_call *call, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int zvm_call_exit(zvm_call *call, int code);
 
-int zvm_func_new_host(zvm_runtime *rt, const zvm_functype *type, zvm_host_fn fn, void *user, zvm_func **out, zvm_error *err);
+int zvm_func_new_host(zvm_runtime *rt, const zvm_functype *type, zvm_host_fn fn, void *user, zvm_func **out,
+                      zvm_error *err);
 int zvm_memory_new(zvm_runtime *rt, uint32_t min_pages, uint64_t max_pages, zvm_memory **out, zvm_error *err);
-int zvm_table_new(zvm_runtime *rt, uint8_t elemtype, uint32_t min, uint64_t max, zvm_val init, zvm_table **out, zvm_error *err);
+int zvm_table_new(zvm_runtime *rt, uint8_t elemtype, uint32_t min, uint64_t max, zvm_val init, zvm_table **out,
+                  zvm_error *err);
 int zvm_global_new(zvm_runtime *rt, uint8_t valtype, bool mutable_, zvm_val value, zvm_global **out, zvm_error *err);
 
 /* ---- instances -------------------------------------------------------- */

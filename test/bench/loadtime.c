@@ -19,12 +19,16 @@ static double now(void)
 static unsigned char *read_file(const char *path, size_t *size)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
+    if (!f)
+        return NULL;
     fseek(f, 0, SEEK_END);
     long n = ftell(f);
     rewind(f);
     unsigned char *buf = malloc(n > 0 ? (size_t)n : 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); buf = NULL; }
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
     fclose(f);
     *size = (size_t)n;
     return buf;
@@ -39,24 +43,35 @@ int main(int argc, char **argv)
     int runs = argc > 2 ? atoi(argv[2]) : 3;
     size_t size;
     unsigned char *bytes = read_file(argv[1], &size);
-    if (!bytes) { perror(argv[1]); return 2; }
+    if (!bytes) {
+        perror(argv[1]);
+        return 2;
+    }
 
     double best_validate = 1e9, best_load = 1e9;
     zvm_error err;
     for (int r = 0; r < runs; r++) {
         double t0 = now();
-        if (zvm_module_validate(bytes, size, &err) != 0) { fprintf(stderr, "%s: %s\n", argv[1], err.msg); return 8; }
+        if (zvm_module_validate(bytes, size, &err) != 0) {
+            fprintf(stderr, "%s: %s\n", argv[1], err.msg);
+            return 8;
+        }
         double t1 = now();
         zvm_module *m;
-        if (zvm_module_load(bytes, size, &m, &err) != 0) { fprintf(stderr, "%s: %s\n", argv[1], err.msg); return 8; }
+        if (zvm_module_load(bytes, size, &m, &err) != 0) {
+            fprintf(stderr, "%s: %s\n", argv[1], err.msg);
+            return 8;
+        }
         double t2 = now();
         zvm_module_free(m);
-        if (t1 - t0 < best_validate) best_validate = t1 - t0;
-        if (t2 - t1 < best_load) best_load = t2 - t1;
+        if (t1 - t0 < best_validate)
+            best_validate = t1 - t0;
+        if (t2 - t1 < best_load)
+            best_load = t2 - t1;
     }
     double mib = size / 1048576.0;
-    printf("%.1f MiB: decode+validate %.1f ms (%.0f MiB/s), full load %.1f ms (%.0f MiB/s)\n", mib,
-           best_validate * 1e3, mib / best_validate, best_load * 1e3, mib / best_load);
+    printf("%.1f MiB: decode+validate %.1f ms (%.0f MiB/s), full load %.1f ms (%.0f MiB/s)\n", mib, best_validate * 1e3,
+           mib / best_validate, best_load * 1e3, mib / best_load);
     free(bytes);
     return 0;
 }

@@ -60,8 +60,7 @@ static int make_import(zvm_runtime *rt, const zvm_import_desc *d, zvm_extern *ou
     zvm_error err;
     out->kind = d->kind;
     switch (d->kind) {
-    case ZVM_EXTERN_FUNC:
-        return zvm_func_new_host(rt, &d->func, stub_trap, NULL, &out->u.func, &err);
+    case ZVM_EXTERN_FUNC: return zvm_func_new_host(rt, &d->func, stub_trap, NULL, &out->u.func, &err);
     case ZVM_EXTERN_TABLE:
         if (d->min > 100000)
             return -1;
@@ -70,8 +69,7 @@ static int make_import(zvm_runtime *rt, const zvm_import_desc *d, zvm_extern *ou
         if (d->min > 1024)
             return -1;
         return zvm_memory_new(rt, (uint32_t)d->min, d->max, &out->u.memory, &err);
-    case ZVM_EXTERN_GLOBAL:
-        return zvm_global_new(rt, d->valtype, d->mutable_, 0, &out->u.global, &err);
+    case ZVM_EXTERN_GLOBAL: return zvm_global_new(rt, d->valtype, d->mutable_, 0, &out->u.global, &err);
     }
     return -1;
 }

@@ -46,17 +46,26 @@ static uint8_t *guest(zvm_call *call, uint32_t ptr, uint32_t len)
 static int wasi_fd_write(zvm_call *call, void *user, const zvm_val *a, zvm_val *r)
 {
     uint32_t fd = (uint32_t)a[0], iovs = (uint32_t)a[1], n = (uint32_t)a[2], nwritten = (uint32_t)a[3];
-    if (fd != 1 && fd != 2) { r[0] = ERRNO_BADF; return 0; }
+    if (fd != 1 && fd != 2) {
+        r[0] = ERRNO_BADF;
+        return 0;
+    }
     uint8_t *iov = guest(call, iovs, n * 8);
     uint8_t *out = guest(call, nwritten, 4);
-    if (!iov || !out) { r[0] = ERRNO_FAULT; return 0; }
+    if (!iov || !out) {
+        r[0] = ERRNO_FAULT;
+        return 0;
+    }
     uint32_t total = 0;
     for (uint32_t i = 0; i < n; i++) {
         uint32_t p, len;
         memcpy(&p, iov + 8 * i, 4);
         memcpy(&len, iov + 8 * i + 4, 4);
         uint8_t *b = guest(call, p, len);
-        if (!b) { r[0] = ERRNO_FAULT; return 0; }
+        if (!b) {
+            r[0] = ERRNO_FAULT;
+            return 0;
+        }
         fwrite(b, 1, len, fd == 1 ? stdout : stderr);
         total += len;
     }
@@ -76,7 +85,10 @@ static int wasi_args_sizes_get(zvm_call *call, void *user, const zvm_val *a, zvm
     for (int i = 0; i < g_argc; i++)
         bytes += (uint32_t)strlen(g_argv[i]) + 1;
     uint8_t *pc = guest(call, (uint32_t)a[0], 4), *pb = guest(call, (uint32_t)a[1], 4);
-    if (!pc || !pb) { r[0] = ERRNO_FAULT; return 0; }
+    if (!pc || !pb) {
+        r[0] = ERRNO_FAULT;
+        return 0;
+    }
     memcpy(pc, &count, 4);
     memcpy(pb, &bytes, 4);
     r[0] = 0;
@@ -89,7 +101,10 @@ static int wasi_args_get(zvm_call *call, void *user, const zvm_val *a, zvm_val *
     for (int i = 0; i < g_argc; i++) {
         uint32_t len = (uint32_t)strlen(g_argv[i]) + 1;
         uint8_t *pp = guest(call, argv + 4 * (uint32_t)i, 4), *pb = guest(call, buf, len);
-        if (!pp || !pb) { r[0] = ERRNO_FAULT; return 0; }
+        if (!pp || !pb) {
+            r[0] = ERRNO_FAULT;
+            return 0;
+        }
         memcpy(pp, &buf, 4);
         memcpy(pb, g_argv[i], len);
         buf += len;
@@ -101,7 +116,10 @@ static int wasi_args_get(zvm_call *call, void *user, const zvm_val *a, zvm_val *
 static int wasi_environ_sizes_get(zvm_call *call, void *user, const zvm_val *a, zvm_val *r)
 {
     uint8_t *pc = guest(call, (uint32_t)a[0], 4), *pb = guest(call, (uint32_t)a[1], 4);
-    if (!pc || !pb) { r[0] = ERRNO_FAULT; return 0; }
+    if (!pc || !pb) {
+        r[0] = ERRNO_FAULT;
+        return 0;
+    }
     memset(pc, 0, 4);
     memset(pb, 0, 4);
     r[0] = 0;
@@ -120,7 +138,10 @@ static int wasi_clock_time_get(zvm_call *call, void *user, const zvm_val *a, zvm
     clock_gettime((uint32_t)a[0] == 0 ? CLOCK_REALTIME : CLOCK_MONOTONIC, &ts);
     uint64_t t = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
     uint8_t *p = guest(call, (uint32_t)a[2], 8);
-    if (!p) { r[0] = ERRNO_FAULT; return 0; }
+    if (!p) {
+        r[0] = ERRNO_FAULT;
+        return 0;
+    }
     memcpy(p, &t, 8);
     r[0] = 0;
     return 0;
@@ -129,7 +150,10 @@ static int wasi_clock_time_get(zvm_call *call, void *user, const zvm_val *a, zvm
 static int wasi_random_get(zvm_call *call, void *user, const zvm_val *a, zvm_val *r)
 {
     uint8_t *p = guest(call, (uint32_t)a[0], (uint32_t)a[1]);
-    if (!p) { r[0] = ERRNO_FAULT; return 0; }
+    if (!p) {
+        r[0] = ERRNO_FAULT;
+        return 0;
+    }
     for (uint32_t i = 0; i < (uint32_t)a[1]; i++)
         p[i] = (uint8_t)rand();
     r[0] = 0;
@@ -140,8 +164,14 @@ static int wasi_fd_fdstat_get(zvm_call *call, void *user, const zvm_val *a, zvm_
 {
     uint32_t fd = (uint32_t)a[0];
     uint8_t *p = guest(call, (uint32_t)a[1], 24);
-    if (fd > 2) { r[0] = ERRNO_BADF; return 0; }
-    if (!p) { r[0] = ERRNO_FAULT; return 0; }
+    if (fd > 2) {
+        r[0] = ERRNO_BADF;
+        return 0;
+    }
+    if (!p) {
+        r[0] = ERRNO_FAULT;
+        return 0;
+    }
     memset(p, 0, 24);
     p[0] = 2;                            /* character device */
     r[0] = 0;
@@ -165,12 +195,20 @@ struct wasi_fn {
 };
 
 static const struct wasi_fn WASI[] = {
-    { "fd_write", wasi_fd_write }, { "proc_exit", wasi_proc_exit },
-    { "args_sizes_get", wasi_args_sizes_get }, { "args_get", wasi_args_get },
-    { "environ_sizes_get", wasi_environ_sizes_get }, { "environ_get", wasi_environ_get },
-    { "clock_time_get", wasi_clock_time_get }, { "random_get", wasi_random_get },
-    { "fd_fdstat_get", wasi_fd_fdstat_get }, { "fd_close", wasi_badf }, { "fd_seek", wasi_badf },
-    { "fd_read", wasi_badf }, { "fd_prestat_get", wasi_badf }, { "fd_prestat_dir_name", wasi_badf },
+    { "fd_write", wasi_fd_write },
+    { "proc_exit", wasi_proc_exit },
+    { "args_sizes_get", wasi_args_sizes_get },
+    { "args_get", wasi_args_get },
+    { "environ_sizes_get", wasi_environ_sizes_get },
+    { "environ_get", wasi_environ_get },
+    { "clock_time_get", wasi_clock_time_get },
+    { "random_get", wasi_random_get },
+    { "fd_fdstat_get", wasi_fd_fdstat_get },
+    { "fd_close", wasi_badf },
+    { "fd_seek", wasi_badf },
+    { "fd_read", wasi_badf },
+    { "fd_prestat_get", wasi_badf },
+    { "fd_prestat_dir_name", wasi_badf },
 };
 
 static int run_once(zvm_module *m, bool timing, int *exit_code)
@@ -239,9 +277,14 @@ int main(int argc, char **argv)
     bool timing = false;
     int iterations = 1, opt;
     while ((opt = getopt(argc, argv, "+ti:")) != -1) {
-        if (opt == 't') timing = true;
-        else if (opt == 'i') iterations = atoi(optarg);
-        else { fprintf(stderr, "usage: zvm-run [-t] [-i N] FILE.wasm [ARGS...]\n"); return 2; }
+        if (opt == 't')
+            timing = true;
+        else if (opt == 'i')
+            iterations = atoi(optarg);
+        else {
+            fprintf(stderr, "usage: zvm-run [-t] [-i N] FILE.wasm [ARGS...]\n");
+            return 2;
+        }
     }
     if (optind >= argc) {
         fprintf(stderr, "usage: zvm-run [-t] [-i N] FILE.wasm [ARGS...]\n");

@@ -58,12 +58,17 @@ static char *read_file(const char *name)
     return buf;
 }
 
-static zvm_channel_spec spec(const char *uri, int type, bool etag, int64_t gets, int64_t gsize, int64_t puts, int64_t psize)
+static zvm_channel_spec spec(const char *uri, int type, bool etag, int64_t gets, int64_t gsize, int64_t puts,
+                             int64_t psize)
 {
     static char uri_buf[128];
     snprintf(uri_buf, sizeof uri_buf, "%s", uri);
-    return (zvm_channel_spec){ .uri = uri_buf, .alias = "/dev/test", .type = (enum zvm_channel_type)type, .etag = etag,
-                               .limits = { gets, gsize, puts, psize }, .line = 9 };
+    return (zvm_channel_spec){ .uri = uri_buf,
+                               .alias = "/dev/test",
+                               .type = (enum zvm_channel_type)type,
+                               .etag = etag,
+                               .limits = { gets, gsize, puts, psize },
+                               .line = 9 };
 }
 
 static zvm_channel *open_ok(zvm_channel_spec s)

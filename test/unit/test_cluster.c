@@ -13,8 +13,9 @@
 #include "cluster/cluster.h"
 
 static const zvm_auth_options v1 = { .auth_url = "http://s/auth/v1.0", .user = "a:u", .key = "k" };
-static const zvm_auth_options v3 = { .os_auth_url = "http://k/v3", .os_username = "u", .os_password = "p",
-                                     .os_project_name = "p" };
+static const zvm_auth_options v3 = {
+    .os_auth_url = "http://k/v3", .os_username = "u", .os_password = "p", .os_project_name = "p"
+};
 
 static void expect_version_error(const zvm_auth_options *o, const char *part)
 {
@@ -37,8 +38,9 @@ static void test_auth_version_from_what_is_given(void **state)
     both.version = "v1.0";
     assert_string_equal(zvm_auth_version(&both, &err), "1.0");
     /* a project id stands for the name, a user id for the user name */
-    zvm_auth_options ids = { .os_auth_url = "http://k", .os_user_id = "id", .os_password = "p",
-                             .os_project_id = "pid" };
+    zvm_auth_options ids = {
+        .os_auth_url = "http://k", .os_user_id = "id", .os_password = "p", .os_project_id = "pid"
+    };
     assert_string_equal(zvm_auth_version(&ids, &err), "3");
 }
 
@@ -109,13 +111,13 @@ static void test_nexe_summary_is_one_row_per_node(void **state)
     char *table = zvm_nexe_summary(&r);
     assert_non_null(table);
     assert_string_equal(table,
-        "Node   Status   Retcode  NodeT  SysT  UserT  DiskReads  DiskBytesR  DiskWrites  DiskBytesW  "
-        "NetworkReads  NetworkBytesR  NetworkWrites  NetworkBytesW\n"
-        "map-1  ok       0        0.50   0.01  0.20   3          100         2           50          "
-        "0             0              0              0\n"
-        "map-2  timeout  1        0.70   0.02  0.30   4          200         1           10          "
-        "0             0              0              0\n"
-        "Total time: 1.250\n");
+                        "Node   Status   Retcode  NodeT  SysT  UserT  DiskReads  DiskBytesR  DiskWrites  DiskBytesW  "
+                        "NetworkReads  NetworkBytesR  NetworkWrites  NetworkBytesW\n"
+                        "map-1  ok       0        0.50   0.01  0.20   3          100         2           50          "
+                        "0             0              0              0\n"
+                        "map-2  timeout  1        0.70   0.02  0.30   4          200         1           10          "
+                        "0             0              0              0\n"
+                        "Total time: 1.250\n");
     free(table);
     r.header_count = 3;                                              /* no Cdr-Line: no table */
     assert_null(zvm_nexe_summary(&r));

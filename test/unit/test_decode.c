@@ -14,6 +14,9 @@
 #include "wasm/module.h"
 #include "wasm/reader.h"
 
+/* Not reformatted: modules are written byte by byte, laid out like the binary format. */
+/* clang-format off */
+
 #define HEADER 0x00, 'a', 's', 'm', 0x01, 0x00, 0x00, 0x00
 
 static wasm_module *decode_ok(const uint8_t *bytes, size_t size)
@@ -355,3 +358,4 @@ int main(void)
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
+/* clang-format on */

@@ -34,7 +34,8 @@ static int setup(void **state)
        "head -c 70000 /dev/zero | tr '\\0' 'x' > src/lib/big && : > src/lib/empty && "
        "ln -s ../hello.txt src/lib/sub/link && ln src/hello.txt src/lib/hard && chmod 751 src/lib/sub && "
        "tar -C src --sort=name --owner=0 --group=0 -cf plain.tar . && gzip -c plain.tar > plain.tgz && "
-       "head -c 2000 plain.tar > truncated.tar && printf 'not a tar at all' > junk.tar", dir);
+       "head -c 2000 plain.tar > truncated.tar && printf 'not a tar at all' > junk.tar",
+       dir);
     return 0;
 }
 
@@ -56,7 +57,8 @@ static int open_file(const char *name)
 static const zvm_image_entry *find(const zvm_image *img, const char *path)
 {
     for (size_t i = 0; i < zvm_image_count(img); i++)
-        if (strcmp(zvm_image_entry_at(img, i)->path, path) == 0) return zvm_image_entry_at(img, i);
+        if (strcmp(zvm_image_entry_at(img, i)->path, path) == 0)
+            return zvm_image_entry_at(img, i);
     return NULL;
 }
 
@@ -66,7 +68,7 @@ static void check_content(const zvm_image *img)
     assert_non_null(e);
     assert_int_equal(e->type, ZVM_IMAGE_FILE);
     assert_int_equal(e->size, 12);
-    char buf[32] = {0};
+    char buf[32] = { 0 };
     assert_int_equal(zvm_image_read(img, e, buf, sizeof buf, 0), 12);
     assert_string_equal(buf, "hello world\n");
     assert_int_equal(zvm_image_read(img, e, buf, 5, 6), 5);
@@ -78,7 +80,8 @@ static void check_content(const zvm_image *img)
     assert_int_equal(e->size, 70000);
     char *big = malloc(70000);
     assert_int_equal(zvm_image_read(img, e, big, 70000, 0), 70000);
-    for (int i = 0; i < 70000; i++) assert_int_equal(big[i], 'x');
+    for (int i = 0; i < 70000; i++)
+        assert_int_equal(big[i], 'x');
     free(big);
 
     e = find(img, "lib/empty");
@@ -104,7 +107,8 @@ static void test_plain_tar_is_indexed_in_place(void **state)
     int fd = open_file("plain.tar");
     zvm_image *img;
     zvm_error err;
-    if (zvm_image_open(fd, "/dev/1.plain.tar", 0, &img, &err)) fail_msg("%s", err.msg);
+    if (zvm_image_open(fd, "/dev/1.plain.tar", 0, &img, &err))
+        fail_msg("%s", err.msg);
     assert_false(zvm_image_in_memory(img));
     check_content(img);
     /* the index did not move the descriptor */
@@ -147,12 +151,19 @@ static void expect_error(const char *file, const char *words)
     assert_int_equal(zvm_image_open(fd, "/dev/1.bad.tar", 0, &img, &err), -1);
     assert_null(img);
     assert_non_null(strstr(err.msg, "/dev/1.bad.tar"));
-    if (!strstr(err.msg, words)) fail_msg("message '%s' lacks '%s'", err.msg, words);
+    if (!strstr(err.msg, words))
+        fail_msg("message '%s' lacks '%s'", err.msg, words);
     close(fd);
 }
 
-static void test_truncated_tar_is_an_error(void **state) { expect_error("truncated.tar", "truncated"); }
-static void test_junk_is_an_error(void **state) { expect_error("junk.tar", "not a tar"); }
+static void test_truncated_tar_is_an_error(void **state)
+{
+    expect_error("truncated.tar", "truncated");
+}
+static void test_junk_is_an_error(void **state)
+{
+    expect_error("junk.tar", "not a tar");
+}
 
 static void test_empty_file_is_an_error(void **state)
 {
@@ -162,12 +173,17 @@ static void test_empty_file_is_an_error(void **state)
 
 /* ---- writing ---- */
 
-typedef struct { char *buf; size_t len, cap; int fail_after; } sink_buf;
+typedef struct {
+    char *buf;
+    size_t len, cap;
+    int fail_after;
+} sink_buf;
 
 static int64_t to_memory(void *user, const void *buf, size_t size)
 {
     sink_buf *s = user;
-    if (s->fail_after >= 0 && s->len + size > (size_t)s->fail_after) return -EDQUOT;
+    if (s->fail_after >= 0 && s->len + size > (size_t)s->fail_after)
+        return -EDQUOT;
     if (s->len + size > s->cap) {
         s->cap = (s->len + size) * 2;
         s->buf = realloc(s->buf, s->cap);
@@ -180,7 +196,8 @@ static int64_t to_memory(void *user, const void *buf, size_t size)
 static int write_sample(sink_buf *s, zvm_error *err)
 {
     zvm_image_writer *w;
-    if (zvm_image_writer_new(to_memory, s, "/dev/out.tar", &w, err) < 0) return -1;
+    if (zvm_image_writer_new(to_memory, s, "/dev/out.tar", &w, err) < 0)
+        return -1;
     zvm_image_entry d = { .path = "out", .type = ZVM_IMAGE_DIR, .mode = 0755, .mtime = 7 };
     zvm_image_entry f = { .path = "out/a.txt", .type = ZVM_IMAGE_FILE, .mode = 0644, .mtime = 8, .size = 3 };
     zvm_image_entry l = { .path = "out/l", .type = ZVM_IMAGE_SYMLINK, .mode = 0777, .link = "a.txt" };
@@ -212,7 +229,7 @@ static void test_written_tar_reads_back_and_is_deterministic(void **state)
     assert_int_equal(zvm_image_open(fd, "written", 0, &img, &err), 0);
     assert_int_equal(zvm_image_count(img), 3);
     const zvm_image_entry *e = find(img, "out/a.txt");
-    char buf[4] = {0};
+    char buf[4] = { 0 };
     assert_int_equal(zvm_image_read(img, e, buf, 3, 0), 3);
     assert_string_equal(buf, "abc");
     assert_int_equal(e->mtime, 8);
@@ -270,9 +287,11 @@ static void test_inflating_stops_at_the_limit(void **state)
     int fd = open_file("plain.tgz");
     assert_int_equal(zvm_image_open(fd, "/dev/1.plain.tgz", inflated - 1, &img, &err), -1);
     char want[128];
-    snprintf(want, sizeof want, "image /dev/1.plain.tgz: inflates to more than %llu bytes", (unsigned long long)inflated - 1);
-    if (strncmp(err.msg, want, strlen(want)) != 0) fail_msg("got '%s'", err.msg);
-    assert_int_equal(zvm_image_open(fd, "/dev/1.plain.tgz", inflated, &img, &err), 0);   /* exactly the limit is fine */
+    snprintf(want, sizeof want, "image /dev/1.plain.tgz: inflates to more than %llu bytes",
+             (unsigned long long)inflated - 1);
+    if (strncmp(err.msg, want, strlen(want)) != 0)
+        fail_msg("got '%s'", err.msg);
+    assert_int_equal(zvm_image_open(fd, "/dev/1.plain.tgz", inflated, &img, &err), 0); /* exactly the limit is fine */
     assert_int_equal(zvm_image_memory(img), inflated);
     check_content(img);
     zvm_image_free(img);
@@ -288,7 +307,8 @@ static void test_a_pipe_stops_at_the_limit(void **state)
     zvm_error err;
     assert_int_equal(zvm_image_open(fileno(p), "/dev/stdin", 1000, &img, &err), -1);
     pclose(p);
-    assert_non_null(strstr(err.msg, "is read from a pipe and holds more than 1000 bytes, its limit (the session's Memory)"));
+    assert_non_null(
+        strstr(err.msg, "is read from a pipe and holds more than 1000 bytes, its limit (the session's Memory)"));
 }
 
 static void test_long_names_are_cut_in_the_middle(void **state)

@@ -127,16 +127,21 @@ static void test_skipped_lines_are_warnings(void **state)
 
 static void test_required_keys(void **state)
 {
-    expect_error("Program = /p\nMemory = 1,0\nTimeout = 1\n" STD_CHANNELS, ZVM_EXIT_MANIFEST, "MANIFEST 0:", "no Version");
-    expect_error("Version = 20130611\nMemory = 1,0\nTimeout = 1\n" STD_CHANNELS, ZVM_EXIT_MANIFEST, "MANIFEST 0:", "no Program");
-    expect_error("Version = 20130611\nProgram = /p\nTimeout = 1\n" STD_CHANNELS, ZVM_EXIT_MANIFEST, "MANIFEST 0:", "no Memory");
-    expect_error("Version = 20130611\nProgram = /p\nMemory = 1,0\n" STD_CHANNELS, ZVM_EXIT_MANIFEST, "MANIFEST 0:", "no Timeout");
+    expect_error("Program = /p\nMemory = 1,0\nTimeout = 1\n" STD_CHANNELS, ZVM_EXIT_MANIFEST,
+                 "MANIFEST 0:", "no Version");
+    expect_error("Version = 20130611\nMemory = 1,0\nTimeout = 1\n" STD_CHANNELS, ZVM_EXIT_MANIFEST,
+                 "MANIFEST 0:", "no Program");
+    expect_error("Version = 20130611\nProgram = /p\nTimeout = 1\n" STD_CHANNELS, ZVM_EXIT_MANIFEST,
+                 "MANIFEST 0:", "no Memory");
+    expect_error("Version = 20130611\nProgram = /p\nMemory = 1,0\n" STD_CHANNELS, ZVM_EXIT_MANIFEST,
+                 "MANIFEST 0:", "no Timeout");
     expect_error("", ZVM_EXIT_MANIFEST, "MANIFEST 0:", "no Version");
 }
 
 static void test_duplicate_keys(void **state)
 {
-    expect_error(HEAD "Timeout = 3\n" STD_CHANNELS, ZVM_EXIT_MANIFEST, "MANIFEST 5:", "Timeout given twice (first on line 4)");
+    expect_error(HEAD "Timeout = 3\n" STD_CHANNELS, ZVM_EXIT_MANIFEST,
+                 "MANIFEST 5:", "Timeout given twice (first on line 4)");
     expect_error(HEAD "Program = /q\n" STD_CHANNELS, ZVM_EXIT_MANIFEST, "MANIFEST 5:", "Program given twice");
     expect_error(HEAD "Node = 1\nNode = 2\n" STD_CHANNELS, ZVM_EXIT_MANIFEST, "MANIFEST 6:", "Node given twice");
 }
@@ -156,34 +161,47 @@ static void test_bad_values(void **state)
 
 static void test_channel_fields(void **state)
 {
-    expect_error(HEAD "Channel = /dev/null,/dev/x,0,0,1,1,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "has 7 fields, needs exactly 8");
+    expect_error(HEAD "Channel = /dev/null,/dev/x,0,0,1,1,0\n", ZVM_EXIT_MANIFEST,
+                 "MANIFEST 5:", "has 7 fields, needs exactly 8");
     expect_error(HEAD "Channel = /dev/null,/dev/x,0,0,1,1,0,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "has 9 fields");
     expect_error(HEAD "Channel = tmp/f,/dev/x,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "not an absolute path");
-    expect_error(HEAD "Channel = tcp:host:80,/dev/x,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "needed a name service");
-    expect_error(HEAD "Channel = tcp://host:80,/dev/x,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "no /TOKEN after the port");
-    expect_error(HEAD "Channel = tcp://host:99999/t,/dev/x,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "1 to 65535");
+    expect_error(HEAD "Channel = tcp:host:80,/dev/x,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST,
+                 "MANIFEST 5:", "needed a name service");
+    expect_error(HEAD "Channel = tcp://host:80,/dev/x,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST,
+                 "MANIFEST 5:", "no /TOKEN after the port");
+    expect_error(HEAD "Channel = tcp://host:99999/t,/dev/x,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST,
+                 "MANIFEST 5:", "1 to 65535");
     expect_error(HEAD "Channel = tcp://host/t,/dev/x,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "no :PORT");
-    expect_error(HEAD "Channel = tcp-listen://[::1:80/t,/dev/x,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "closing ']'");
-    expect_error(HEAD "Channel = tcp://h:1/a b,/dev/x,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "the token may hold only");
+    expect_error(HEAD "Channel = tcp-listen://[::1:80/t,/dev/x,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST,
+                 "MANIFEST 5:", "closing ']'");
+    expect_error(HEAD "Channel = tcp://h:1/a b,/dev/x,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST,
+                 "MANIFEST 5:", "the token may hold only");
     expect_error(HEAD "Channel = tcp://h:1/t,/dev/x,1,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "must be type 0");
-    expect_error(HEAD "Channel = tcp://h:1/t,/dev/x,0,0,1,1,1,1\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "either read or written");
-    expect_error(HEAD "Channel = tcp://h:1/t,/dev/nvram,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "not /dev/nvram");
+    expect_error(HEAD "Channel = tcp://h:1/t,/dev/x,0,0,1,1,1,1\n", ZVM_EXIT_MANIFEST,
+                 "MANIFEST 5:", "either read or written");
+    expect_error(HEAD "Channel = tcp://h:1/t,/dev/nvram,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST,
+                 "MANIFEST 5:", "not /dev/nvram");
     expect_error(HEAD "Channel = /dev/null,x,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "must be /dev/NAME");
     expect_error(HEAD "Channel = /dev/null,/dev/a/b,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "no further '/'");
-    expect_error(HEAD "Channel = /dev/null,/dev/in/a/b,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "no further '/'");
+    expect_error(HEAD "Channel = /dev/null,/dev/in/a/b,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST,
+                 "MANIFEST 5:", "no further '/'");
     expect_error(HEAD "Channel = /dev/null,/dev/in/,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "no further '/'");
     expect_error(HEAD "Channel = /dev/null,/dev/a b,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "blanks");
     expect_error(HEAD "Channel = /dev/null,/dev/x,4,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "type '4'");
     expect_error(HEAD "Channel = /dev/null,/dev/x,0,2,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "etag '2'");
-    expect_error(HEAD "Channel = /dev/null,/dev/x,0,0,-1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "channel gets '-1' must be 0 or more");
-    expect_error(HEAD "Channel = /dev/null,/dev/x,0,0,1,1x,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "get_size '1x' is not a number");
-    expect_error(HEAD "Channel = /dev/null,/dev/x,0,0,,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "gets '' is not a number");
+    expect_error(HEAD "Channel = /dev/null,/dev/x,0,0,-1,1,0,0\n", ZVM_EXIT_MANIFEST,
+                 "MANIFEST 5:", "channel gets '-1' must be 0 or more");
+    expect_error(HEAD "Channel = /dev/null,/dev/x,0,0,1,1x,0,0\n", ZVM_EXIT_MANIFEST,
+                 "MANIFEST 5:", "get_size '1x' is not a number");
+    expect_error(HEAD "Channel = /dev/null,/dev/x,0,0,,1,0,0\n", ZVM_EXIT_MANIFEST,
+                 "MANIFEST 5:", "gets '' is not a number");
 }
 
 static void test_channel_direction(void **state)
 {
     /* a zero in either limit of a pair makes that direction off */
-    expect_error(HEAD "Channel = /dev/null,/dev/x,1,0,0,5,5,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "neither read nor written");
+    expect_error(HEAD "Channel = /dev/null,/dev/x,1,0,0,5,5,0\n", ZVM_EXIT_MANIFEST,
+                 "MANIFEST 5:", "neither read nor written");
     expect_error(HEAD "Channel = /dev/null,/dev/x,0,0,1,1,1,1\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:", "type 0");
     zvm_manifest m;
     zvm_error err;
@@ -201,9 +219,10 @@ static void test_std_channels_and_aliases(void **state)
                  ZVM_EXIT_MANIFEST, "MANIFEST 0:", "no /dev/stdout channel");
     expect_error(HEAD STD_CHANNELS "Channel = /dev/null,/dev/x,0,0,1,1,0,0\nChannel = /dev/zero,/dev/x,0,0,1,1,0,0\n",
                  ZVM_EXIT_MANIFEST, "MANIFEST 9:", "/dev/x used twice (first on line 8)");
-    expect_error(HEAD STD_CHANNELS "Channel = /dev/null,/dev/stdin,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 8:",
-                 "/dev/stdin used twice (first on line 5)");
-    expect_error(HEAD, ZVM_EXIT_MANIFEST, "MANIFEST 0:", "no /dev/stdin channel");   /* no channels at all (found by fuzz_manifest) */
+    expect_error(HEAD STD_CHANNELS "Channel = /dev/null,/dev/stdin,0,0,1,1,0,0\n", ZVM_EXIT_MANIFEST,
+                 "MANIFEST 8:", "/dev/stdin used twice (first on line 5)");
+    expect_error(HEAD, ZVM_EXIT_MANIFEST,
+                 "MANIFEST 0:", "no /dev/stdin channel");   /* no channels at all (found by fuzz_manifest) */
 }
 
 static void test_too_many_channels(void **state)
@@ -234,7 +253,8 @@ static void test_unknown_keys_did_you_mean(void **state)
     assert_int_equal(m.nwarnings, 4);
     assert_int_equal(m.warnings[0].line, 5);
     assert_string_equal(m.warnings[0].msg, "unknown key 'Nod' skipped; did you mean Node?");
-    assert_string_equal(m.warnings[1].msg, "unknown key 'memory' skipped; did you mean Memory? (keys are case-sensitive)");
+    assert_string_equal(m.warnings[1].msg,
+                        "unknown key 'memory' skipped; did you mean Memory? (keys are case-sensitive)");
     assert_string_equal(m.warnings[2].msg, "unknown key 'NameServr' skipped; did you mean NameServer?");
     assert_int_equal(m.warnings[3].line, 8);
     assert_non_null(strstr(m.warnings[3].msg, "unknown key 'Colour' skipped (the keys are Version, Program"));
@@ -245,8 +265,8 @@ static void test_misspelt_required_key_points_at_its_line(void **state)
 {
     expect_error("Version = 20130611\nProgram = /p\nMemory = 1,0\n\nTimout = 10\n" STD_CHANNELS, ZVM_EXIT_MANIFEST,
                  "MANIFEST 5:", "no Timeout key, and 'Timout' on this line looks like a misspelling of it");
-    expect_error("Version = 20130611\nPrgram = /p\nProgam = /q\nMemory = 1,0\nTimeout = 1\n" STD_CHANNELS, ZVM_EXIT_MANIFEST,
-                 "MANIFEST 2:", "no Program key, and 'Prgram'");
+    expect_error("Version = 20130611\nPrgram = /p\nProgam = /q\nMemory = 1,0\nTimeout = 1\n" STD_CHANNELS,
+                 ZVM_EXIT_MANIFEST, "MANIFEST 2:", "no Program key, and 'Prgram'");
     expect_error("VERSION = 20130611\nProgram = /p\nMemory = 1,0\nTimeout = 1\n" STD_CHANNELS, ZVM_EXIT_MANIFEST,
                  "MANIFEST 1:", "write it 'Version'");
 }
@@ -256,18 +276,20 @@ static void test_numbers_out_of_range(void **state)
     expect_error("Memory = 18446744073709551615,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 1:",
                  "Memory size '18446744073709551615' is out of range: the most is 9223372036854775807 bytes");
     expect_error("Memory = 0x8000000000000000,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 1:", "out of range");
-    expect_error("Memory = 0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 1:", "Memory size '0' must be a number of bytes above 0");
-    expect_error("Timeout = 99999999999999999999999999999999999999999999999999999999999999999999999\n", ZVM_EXIT_MANIFEST,
-                 "MANIFEST 1:", "out of range: the most is 9223372036854775807 seconds");
+    expect_error("Memory = 0,0\n", ZVM_EXIT_MANIFEST,
+                 "MANIFEST 1:", "Memory size '0' must be a number of bytes above 0");
+    expect_error("Timeout = 99999999999999999999999999999999999999999999999999999999999999999999999\n",
+                 ZVM_EXIT_MANIFEST, "MANIFEST 1:", "out of range: the most is 9223372036854775807 seconds");
     expect_error("Timeout = 1e3\n", ZVM_EXIT_MANIFEST, "MANIFEST 1:", "Timeout '1e3' is not a number");
     expect_error(HEAD "Channel = /dev/null,/dev/x,0,0,1,9223372036854775808,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:",
                  "channel get_size '9223372036854775808' is out of range: the most is 9223372036854775807 bytes");
-    expect_error(HEAD "Channel = /dev/null,/dev/x,0,0,99999999999999999999,1,0,0\n", ZVM_EXIT_MANIFEST, "MANIFEST 5:",
-                 "calls");
+    expect_error(HEAD "Channel = /dev/null,/dev/x,0,0,99999999999999999999,1,0,0\n", ZVM_EXIT_MANIFEST,
+                 "MANIFEST 5:", "calls");
     zvm_manifest m;
     zvm_error err;
-    assert_int_equal(parse("Version = 20130611\nProgram = /p\nMemory = 9223372036854775807,0\nTimeout = 1\n" STD_CHANNELS,
-                           &m, &err), 0);
+    assert_int_equal(
+        parse("Version = 20130611\nProgram = /p\nMemory = 9223372036854775807,0\nTimeout = 1\n" STD_CHANNELS, &m, &err),
+        0);
     assert_int_equal(m.memory, INT64_MAX);
     zvm_manifest_free(&m);
 }
@@ -278,7 +300,8 @@ static void test_alias_length(void **state)
     memset(name, 'a', 300);
     name[300] = '\0';
     snprintf(text, sizeof text, HEAD STD_CHANNELS "Channel = /dev/null,/dev/%s,0,0,1,1,0,0\n", name);
-    expect_error(text, ZVM_EXIT_MANIFEST, "MANIFEST 8:", "is too long: the NAME after /dev/ is a guest file name, at most 255 bytes");
+    expect_error(text, ZVM_EXIT_MANIFEST,
+                 "MANIFEST 8:", "is too long: the NAME after /dev/ is a guest file name, at most 255 bytes");
     name[255] = '\0';   /* exactly the longest name */
     snprintf(text, sizeof text, HEAD STD_CHANNELS "Channel = /dev/null,/dev/%s,0,0,1,1,0,0\n", name);
     zvm_manifest m;
@@ -291,7 +314,8 @@ static void test_nul_byte(void **state)
 {
     zvm_manifest m;
     zvm_error err;
-    const char text[] = "Version = 2013\0" "611\n";
+    const char text[] = "Version = 2013\0"
+                        "611\n";
     assert_int_equal(zvm_manifest_parse(text, sizeof text - 1, &m, &err), ZVM_EXIT_MANIFEST);
     assert_non_null(strstr(err.msg, "NUL"));
 }

@@ -46,9 +46,12 @@ static int free_port(void)
     return port;
 }
 
-static zvm_channel *open_net(const char *uri, bool writer, bool etag, int64_t limit_calls, int64_t limit_bytes, int deadline_ms)
+static zvm_channel *open_net(const char *uri, bool writer, bool etag, int64_t limit_calls, int64_t limit_bytes,
+                             int deadline_ms)
 {
-    zvm_channel_spec s = { .uri = (char *)uri, .alias = writer ? "/dev/out" : "/dev/in", .type = ZVM_CH_SEQ_SEQ, .etag = etag, .line = 4 };
+    zvm_channel_spec s = {
+        .uri = (char *)uri, .alias = writer ? "/dev/out" : "/dev/in", .type = ZVM_CH_SEQ_SEQ, .etag = etag, .line = 4
+    };
     s.limits[writer ? ZVM_LIMIT_PUTS : ZVM_LIMIT_GETS] = limit_calls;
     s.limits[writer ? ZVM_LIMIT_PUT_SIZE : ZVM_LIMIT_GET_SIZE] = limit_bytes;
     zvm_channel *ch = NULL;
@@ -142,7 +145,8 @@ static void test_uri_rules(void **state)
     /* a manifest takes a well-formed network channel */
     const char *text = "Version = 20130611\nProgram = /p\nMemory = 1,0\nTimeout = 1\n"
                        "Channel = /dev/stdin,/dev/stdin,0,0,1,1,0,0\nChannel = /dev/stdout,/dev/stdout,0,0,0,0,1,1\n"
-                       "Channel = /dev/stderr,/dev/stderr,0,0,0,0,1,1\nChannel = tcp://10.0.0.2:7000/job-1,/dev/out/reduce,0,1,0,0,9,9\n";
+                       "Channel = /dev/stderr,/dev/stderr,0,0,0,0,1,1\nChannel = "
+                       "tcp://10.0.0.2:7000/job-1,/dev/out/reduce,0,1,0,0,9,9\n";
     zvm_manifest m;
     zvm_error err;
     assert_int_equal(zvm_manifest_parse(text, strlen(text), &m, &err), 0);
@@ -367,7 +371,9 @@ static void test_open_refuses_what_a_stream_cannot_be(void **state)
 {
     zvm_error err;
     zvm_channel *ch = NULL;
-    zvm_channel_spec s = { .uri = "tcp://127.0.0.1:9/t", .alias = "/dev/x", .type = ZVM_CH_RND_SEQ, .limits = { 1, 1, 0, 0 } };
+    zvm_channel_spec s = {
+        .uri = "tcp://127.0.0.1:9/t", .alias = "/dev/x", .type = ZVM_CH_RND_SEQ, .limits = { 1, 1, 0, 0 }
+    };
     assert_int_equal(zvm_channel_open(&s, &ch, &err), -EINVAL);
     assert_non_null(strstr(err.msg, "type 0"));
     s.type = ZVM_CH_SEQ_SEQ;

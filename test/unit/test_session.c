@@ -49,9 +49,18 @@ static char *manifest_for(const char *name, int timeout)
 
 static void test_report_text_is_the_seven_lines(void **state)
 {
-    zvm_report r = { .validator_state = 0, .user_rc = 3, .sys_seconds = 0.004, .user_seconds = 1.235,
-                     .local_reads = 1, .local_read_bytes = 2, .local_writes = 3, .local_write_bytes = 4,
-                     .net_reads = 5, .net_read_bytes = 6, .net_writes = 7, .net_write_bytes = 8 };
+    zvm_report r = { .validator_state = 0,
+                     .user_rc = 3,
+                     .sys_seconds = 0.004,
+                     .user_seconds = 1.235,
+                     .local_reads = 1,
+                     .local_read_bytes = 2,
+                     .local_writes = 3,
+                     .local_write_bytes = 4,
+                     .net_reads = 5,
+                     .net_read_bytes = 6,
+                     .net_writes = 7,
+                     .net_write_bytes = 8 };
     strcpy(r.state, "trap: two\nlines");
     char *text = zvm_report_text(&r);
     assert_string_equal(text, "0\n0\n3\ndisable\n0.00 1.24 1 2 3 4 5 6 7 8\ntrap: two lines\n\n");

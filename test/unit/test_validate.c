@@ -25,6 +25,9 @@
 
 #include "wasm/module.h"
 
+/* Not reformatted: modules and bodies are written byte by byte, laid out like the binary format. */
+/* clang-format off */
+
 enum { ENV_NO_MEMORY = 1, ENV_NO_DATACOUNT = 2 };
 
 typedef struct buf {                     /* big enough for deeply nested bodies: keep them static */
@@ -482,3 +485,4 @@ int main(void)
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
+/* clang-format on */

@@ -17,7 +17,9 @@
 
 static uint64_t clock_ns = 5;
 
-typedef struct { vfs fs; } fixture;
+typedef struct {
+    vfs fs;
+} fixture;
 
 static int setup(void **state)
 {
@@ -57,7 +59,8 @@ static vfs_node *must(vfs *fs, const char *path)
 {
     vfs_node *n = NULL;
     int e = resolve(fs, path, true, &n);
-    if (e) fail_msg("%s: errno %d", path, e);
+    if (e)
+        fail_msg("%s: errno %d", path, e);
     return n;
 }
 
@@ -153,7 +156,7 @@ static void test_hard_links_and_open_unlinked_files(void **state)
     assert_int_equal(vfs_unlink(fs, fs->root, "other"), 0);
     assert_int_equal(file->nlink, 0);
     uint64_t before = fs->bytes, done;
-    char buf[8] = {0};
+    char buf[8] = { 0 };
     assert_int_equal(vfs_read(fs, file, buf, 8, 0, &done), 0);   /* still readable while open */
     assert_int_equal(done, 4);
     assert_string_equal(buf, "data");
@@ -174,7 +177,7 @@ static void test_file_contents_and_budget(void **state)
     assert_int_equal(vfs_read(fs, f, buf, 12, 0, &done), 0);
     assert_int_equal(buf[0], 0);
     assert_memory_equal(buf + 10, "xy", 2);
-    char chunk[200] = {0};
+    char chunk[200] = { 0 };
     assert_int_equal(vfs_write(fs, f, chunk, 200, 0, &done), WASI_ENOSPC);
     assert_int_equal(vfs_truncate(fs, f, 90), 0);
     assert_int_equal(vfs_truncate(fs, f, 200), WASI_ENOSPC);
@@ -192,7 +195,8 @@ static void test_metadata_costs_once_the_guest_runs(void **state)
     int made = 0, e = 0;
     while (!e && made < 1000) {
         snprintf(name, sizeof name, "d%07d", made);
-        if (!(e = vfs_mkdir(fs, fs->root, name, 0755, NULL))) made++;
+        if (!(e = vfs_mkdir(fs, fs->root, name, 0755, NULL)))
+            made++;
     }
     assert_int_equal(e, WASI_ENOSPC);
     assert_int_equal(made, 10);
@@ -205,7 +209,8 @@ static void test_deep_nesting_is_freed_without_recursion(void **state)
 {
     vfs *fs = &((fixture *)*state)->fs;
     vfs_node *d = fs->root;
-    for (int i = 0; i < 200000; i++) assert_int_equal(vfs_mkdir(fs, d, "n", 0755, &d), 0);
+    for (int i = 0; i < 200000; i++)
+        assert_int_equal(vfs_mkdir(fs, d, "n", 0755, &d), 0);
     vfs_node *top = must(fs, "/n");
     vfs_open_node(top);            /* held by a descriptor: removing its tree later frees the rest */
     vfs_destroy(fs);               /* 200000 levels: a recursive free would overflow the stack */
@@ -236,9 +241,11 @@ static void test_ro_image_mount(void **state)
     char dir[] = "/tmp/zvm-test-vfs.XXXXXX", cmd[512], tarpath[128];
     assert_non_null(mkdtemp(dir));
     /* lib/ is listed after its file, as some tars do: its own mode must still win */
-    snprintf(cmd, sizeof cmd, "cd %s && mkdir -p s/lib s/tmp && echo hi > s/lib/x.py && ln -s lib/x.py s/l && "
+    snprintf(cmd, sizeof cmd,
+             "cd %s && mkdir -p s/lib s/tmp && echo hi > s/lib/x.py && ln -s lib/x.py s/l && "
              "ln s/lib/x.py s/hard && chmod 700 s/lib && "
-             "tar -C s --no-recursion -cf img.tar tmp lib/x.py lib l hard", dir);
+             "tar -C s --no-recursion -cf img.tar tmp lib/x.py lib l hard",
+             dir);
     assert_int_equal(system(cmd), 0);
     snprintf(tarpath, sizeof tarpath, "%s/img.tar", dir);
     int fd = open(tarpath, O_RDONLY);
@@ -253,7 +260,7 @@ static void test_ro_image_mount(void **state)
     assert_int_equal(lib->mode, 0700);
     assert_ptr_equal(x, must(fs, "/hard"));
     assert_int_equal(x->nlink, 2);
-    char buf[8] = {0};
+    char buf[8] = { 0 };
     uint64_t done;
     assert_int_equal(vfs_read(fs, x, buf, 8, 0, &done), 0);
     assert_string_equal(buf, "hi\n");

@@ -43,14 +43,16 @@ static char *file(const char *name)
     return p;
 }
 
-static zvm_channel *open_channel(const char *name, const char *alias, enum zvm_channel_type type,
-                                 int64_t gets, int64_t get_size, int64_t puts, int64_t put_size)
+static zvm_channel *open_channel(const char *name, const char *alias, enum zvm_channel_type type, int64_t gets,
+                                 int64_t get_size, int64_t puts, int64_t put_size)
 {
-    zvm_channel_spec spec = { .uri = file(name), .alias = (char *)alias, .type = type,
-                              .limits = { gets, get_size, puts, put_size }, .line = 1 };
+    zvm_channel_spec spec = {
+        .uri = file(name), .alias = (char *)alias, .type = type, .limits = { gets, get_size, puts, put_size }, .line = 1
+    };
     zvm_channel *ch;
     zvm_error err;
-    if (zvm_channel_open(&spec, &ch, &err) != 0) fail_msg("%s", err.msg);
+    if (zvm_channel_open(&spec, &ch, &err) != 0)
+        fail_msg("%s", err.msg);
     return ch;
 }
 
@@ -66,18 +68,28 @@ static int setup(void **state)
     strcpy(dir, "/tmp/zvm-test-wasi.XXXXXX");
     assert_non_null(mkdtemp(dir));
     sh("cd %s && printf 'line1\\nline2\\n' > in && printf 0123456789 > data && mkdir s && "
-       "printf 'image file' > s/x && tar -C s -cf img.tar .", dir);
+       "printf 'image file' > s/x && tar -C s -cf img.tar .",
+       dir);
     chans[STDIN] = open_channel("in", "/dev/stdin", ZVM_CH_SEQ_SEQ, 100, 1000, 0, 0);
     chans[STDOUT] = open_channel("out", "/dev/stdout", ZVM_CH_SEQ_SEQ, 0, 0, 3, 12);
     chans[STDERR] = open_channel("err", "/dev/stderr", ZVM_CH_SEQ_SEQ, 0, 0, 100, 1000);
     chans[DATA] = open_channel("data", "/dev/data", ZVM_CH_RND_RND, 100, 1000, 100, 1000);
     chans[IMG] = open_channel("img.tar", "/dev/img.tar", ZVM_CH_RND_SEQ, 100, 1 << 20, 0, 0);
     chans[OUT] = open_channel("out.tar", "/dev/out.tar", ZVM_CH_SEQ_SEQ, 0, 0, 1000, 1 << 20);
-    nv = (zvm_nvram){ .argc = 2, .argv = args, .nenv = 1, .env = env, .nfstab = 2, .fstab = fstab,
-                      .nmapping = 1, .mapping = mapping, .time_seconds = 100, .random_seed = 42 };
+    nv = (zvm_nvram){ .argc = 2,
+                      .argv = args,
+                      .nenv = 1,
+                      .env = env,
+                      .nfstab = 2,
+                      .fstab = fstab,
+                      .nmapping = 1,
+                      .mapping = mapping,
+                      .time_seconds = 100,
+                      .random_seed = 42 };
     zvm_guest_config cfg = { .channels = chans, .nchannels = 6, .nvram = &nv, .memory_limit = 0 };
     zvm_error err;
-    if (zvm_guest_new(&cfg, &g, &err) != 0) fail_msg("%s", err.msg);
+    if (zvm_guest_new(&cfg, &g, &err) != 0)
+        fail_msg("%s", err.msg);
     memset(mem, 0, sizeof mem);
     return 0;
 }
@@ -85,7 +97,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     zvm_guest_free(g);
-    for (int i = 0; i < 6; i++) zvm_channel_close(chans[i]);
+    for (int i = 0; i < 6; i++)
+        zvm_channel_close(chans[i]);
     sh("rm -rf %s", dir);
     return 0;
 }
@@ -93,14 +106,16 @@ static int teardown(void **state)
 /* Calls module.name with n arguments; returns its i32 result. */
 static int32_t call(const char *module, const char *name, int n, ...)
 {
-    zvm_val a[10] = {0};
+    zvm_val a[10] = { 0 };
     va_list ap;
     va_start(ap, n);
-    for (int i = 0; i < n; i++) a[i] = va_arg(ap, uint64_t);
+    for (int i = 0; i < n; i++)
+        a[i] = va_arg(ap, uint64_t);
     va_end(ap);
     int32_t r;
     int rc = guest_dispatch(g, module, name, mem, MEM_SIZE, a, &r);
-    if (rc != 0) fail_msg("%s.%s ended the guest or is unknown (%d)", module, name, rc);
+    if (rc != 0)
+        fail_msg("%s.%s ended the guest or is unknown (%d)", module, name, rc);
     return r;
 }
 #define WASI(name, ...) call("wasi_snapshot_preview1", #name, ARGC(__VA_ARGS__), __VA_ARGS__)
@@ -110,10 +125,24 @@ static int32_t call(const char *module, const char *name, int n, ...)
 #define A(x) ((uint64_t)(x))
 
 /* Guest memory layout for the tests: strings at 1000, iovecs at 2000, results at 3000, data at 4096. */
-static uint32_t str(const char *s) { strcpy((char *)mem + 1000, s); return (uint32_t)strlen(s); }
-static void iov(int i, uint32_t buf, uint32_t len) { put_u32(mem + 2000 + 8 * i, buf); put_u32(mem + 2004 + 8 * i, len); }
-static uint32_t r32(uint32_t at) { return get_u32(mem + at); }
-static uint64_t r64(uint32_t at) { return get_u64(mem + at); }
+static uint32_t str(const char *s)
+{
+    strcpy((char *)mem + 1000, s);
+    return (uint32_t)strlen(s);
+}
+static void iov(int i, uint32_t buf, uint32_t len)
+{
+    put_u32(mem + 2000 + 8 * i, buf);
+    put_u32(mem + 2004 + 8 * i, len);
+}
+static uint32_t r32(uint32_t at)
+{
+    return get_u32(mem + at);
+}
+static uint64_t r64(uint32_t at)
+{
+    return get_u64(mem + at);
+}
 
 static char *slurp(const char *name)
 {
@@ -129,7 +158,8 @@ static uint32_t open_path(const char *path, uint32_t oflags, uint64_t rights)
 {
     uint32_t len = str(path);
     int32_t e = WASI(path_open, A(3), A(1), A(1000), A(len), A(oflags), rights, A(WASI_RIGHTS_ALL), A(0), A(3000));
-    if (e) fail_msg("path_open %s: %d", path, e);
+    if (e)
+        fail_msg("path_open %s: %d", path, e);
     return r32(3000);
 }
 
@@ -216,7 +246,8 @@ static void test_sequential_channels_do_not_seek(void **state)
     iov(0, 4096, 4);
     assert_int_equal(WASI(fd_pread, A(0), A(2000), A(1), A(0), A(3000)), WASI_ESPIPE);
     /* a random channel opened by its /dev name seeks and preads */
-    uint32_t fd = open_path("/dev/data", 0, WASI_RIGHT_FD_READ | WASI_RIGHT_FD_WRITE | WASI_RIGHT_FD_SEEK | WASI_RIGHT_FD_TELL);
+    uint32_t fd =
+        open_path("/dev/data", 0, WASI_RIGHT_FD_READ | WASI_RIGHT_FD_WRITE | WASI_RIGHT_FD_SEEK | WASI_RIGHT_FD_TELL);
     assert_true(fd >= 4);
     assert_int_equal(WASI(fd_seek, A(fd), A(-3), A(WASI_WHENCE_END), A(3000)), 0);
     assert_int_equal(r64(3000), 7);
@@ -238,7 +269,8 @@ static void test_sequential_channels_do_not_seek(void **state)
     assert_int_equal(r64(3008) & (WASI_RIGHT_FD_SEEK | WASI_RIGHT_FD_TELL), 0);   /* isatty() holds */
     /* a read-only channel cannot be opened for writing */
     uint32_t len = str("/dev/stdin");
-    assert_int_equal(WASI(path_open, A(3), A(1), A(1000), A(len), A(0), A(WASI_RIGHT_FD_WRITE), A(0), A(0), A(3000)), WASI_EACCES);
+    assert_int_equal(WASI(path_open, A(3), A(1), A(1000), A(len), A(0), A(WASI_RIGHT_FD_WRITE), A(0), A(0), A(3000)),
+                     WASI_EACCES);
     assert_int_equal(WASI(fd_close, A(fd)), 0);
     assert_int_equal(WASI(fd_close, A(fd)), WASI_EBADF);
 }
@@ -276,7 +308,8 @@ static void test_files_in_memory(void **state)
     assert_int_equal(WASI(fd_advise, A(fd), A(0), A(0), A(1)), 0);
     assert_int_equal(WASI(fd_fdstat_set_flags, A(fd), A(WASI_FDFLAG_APPEND)), 0);
     assert_int_equal(WASI(fd_fdstat_set_rights, A(fd), A(WASI_RIGHT_FD_READ), A(0)), 0);
-    assert_int_equal(WASI(fd_fdstat_set_rights, A(fd), A(WASI_RIGHT_FD_READ | WASI_RIGHT_FD_WRITE), A(0)), WASI_ENOTCAPABLE);
+    assert_int_equal(WASI(fd_fdstat_set_rights, A(fd), A(WASI_RIGHT_FD_READ | WASI_RIGHT_FD_WRITE), A(0)),
+                     WASI_ENOTCAPABLE);
     iov(0, 4096, 1);
     assert_int_equal(WASI(fd_write, A(fd), A(2000), A(1), A(3000)), WASI_EBADF);     /* the right is gone */
     /* renumber onto an open fd */
@@ -335,15 +368,19 @@ static void test_read_only_image_and_memory_budget(void **state)
     assert_int_equal(r32(3000), 10);
     assert_memory_equal(mem + 4096, "image file", 10);
     uint32_t len = str("img/x");
-    assert_int_equal(WASI(path_open, A(3), A(0), A(1000), A(len), A(0), A(WASI_RIGHT_FD_WRITE), A(0), A(0), A(3000)), WASI_EROFS);
+    assert_int_equal(WASI(path_open, A(3), A(0), A(1000), A(len), A(0), A(WASI_RIGHT_FD_WRITE), A(0), A(0), A(3000)),
+                     WASI_EROFS);
     len = str("img/new");
-    assert_int_equal(WASI(path_open, A(3), A(0), A(1000), A(len), A(WASI_O_CREAT), A(WASI_RIGHT_FD_WRITE), A(0), A(0), A(3000)), WASI_EROFS);
+    assert_int_equal(
+        WASI(path_open, A(3), A(0), A(1000), A(len), A(WASI_O_CREAT), A(WASI_RIGHT_FD_WRITE), A(0), A(0), A(3000)),
+        WASI_EROFS);
     len = str("img/x");
     assert_int_equal(WASI(path_unlink_file, A(3), A(1000), A(len)), WASI_EROFS);
     len = str("dev/new");
     assert_int_equal(WASI(path_create_directory, A(3), A(1000), A(len)), WASI_EROFS);
     len = str("../../etc/passwd");
-    assert_int_equal(WASI(path_open, A(3), A(0), A(1000), A(len), A(0), A(WASI_RIGHT_FD_READ), A(0), A(0), A(3000)), WASI_ENOENT);
+    assert_int_equal(WASI(path_open, A(3), A(0), A(1000), A(len), A(0), A(WASI_RIGHT_FD_READ), A(0), A(0), A(3000)),
+                     WASI_ENOENT);
     /* linear memory (64 KiB) + files may not pass Memory */
     uint32_t f = open_path("tmp/big", WASI_O_CREAT, WASI_RIGHT_FD_WRITE);
     g->memory_limit = MEM_SIZE + g->fs.bytes + 100;        /* 100 bytes left for files */
@@ -422,7 +459,8 @@ static void test_zvm_calls(void **state)
     memcpy(mem + 4096, "zz", 2);
     assert_int_equal(ZVM(zvm_pwrite, A(DATA), A(4096), A(2), A(8)), 2);
     assert_string_equal(slurp("data"), "01234567zz");
-    assert_int_equal(ZVM(zvm_pwrite, A(STDOUT), A(4096), A(2), A(12345)), 2);   /* offset of a sequential channel: ignored */
+    assert_int_equal(ZVM(zvm_pwrite, A(STDOUT), A(4096), A(2), A(12345)),
+                     2);   /* offset of a sequential channel: ignored */
     assert_int_equal(ZVM(zvm_pread, A(STDOUT), A(4096), A(2), A(0)), -EBADF);
     assert_int_equal(ZVM(zvm_pwrite, A(STDOUT), A(4096), A(20), A(0)), 10);      /* clipped to put_size 12 */
     assert_int_equal(ZVM(zvm_pwrite, A(STDOUT), A(4096), A(1), A(0)), -EDQUOT);
@@ -438,7 +476,8 @@ static void test_wo_mount_becomes_a_tar(void **state)
     uint32_t len = str("out/sub");
     assert_int_equal(WASI(path_create_directory, A(3), A(1000), A(len)), 0);
     zvm_error err;
-    if (zvm_guest_finish(g, &err) != 0) fail_msg("%s", err.msg);
+    if (zvm_guest_finish(g, &err) != 0)
+        fail_msg("%s", err.msg);
     sh("tar -tf %s > %s && tar -xOf %s a.txt > %s", file("out.tar"), file("list"), file("out.tar"), file("a"));
     assert_string_equal(slurp("list"), "a.txt\nsub/\n");
     assert_string_equal(slurp("a"), "written");

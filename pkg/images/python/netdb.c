@@ -17,8 +17,8 @@
 
 int h_errno;
 
-#define KNOWN_AI_FLAGS (AI_PASSIVE | AI_CANONNAME | AI_NUMERICHOST | AI_V4MAPPED | AI_ALL | \
-                        AI_ADDRCONFIG | AI_NUMERICSERV)
+#define KNOWN_AI_FLAGS \
+    (AI_PASSIVE | AI_CANONNAME | AI_NUMERICHOST | AI_V4MAPPED | AI_ALL | AI_ADDRCONFIG | AI_NUMERICSERV)
 
 /* One parsed address, before it is multiplied by socket types. */
 struct numeric_host {
@@ -69,8 +69,7 @@ static int parse_host(const char *node, int family, int flags, struct numeric_ho
     return EAI_NONAME;    /* a name, or an address of another family: nothing to resolve it with */
 }
 
-static struct addrinfo *new_result(const struct numeric_host *h, in_port_t port, int socktype,
-                                   const char *canonname)
+static struct addrinfo *new_result(const struct numeric_host *h, in_port_t port, int socktype, const char *canonname)
 {
     size_t addrlen = h->family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
     size_t namelen = canonname ? strlen(canonname) + 1 : 0;
@@ -103,8 +102,8 @@ static struct addrinfo *new_result(const struct numeric_host *h, in_port_t port,
     return ai;
 }
 
-int getaddrinfo(const char *restrict node, const char *restrict service,
-                const struct addrinfo *restrict hints, struct addrinfo **restrict res)
+int getaddrinfo(const char *restrict node, const char *restrict service, const struct addrinfo *restrict hints,
+                struct addrinfo **restrict res)
 {
     int flags = hints ? hints->ai_flags : 0;
     int family = hints ? hints->ai_family : AF_UNSPEC;
@@ -169,23 +168,22 @@ void freeaddrinfo(struct addrinfo *ai)
 const char *gai_strerror(int code)
 {
     switch (code) {
-    case 0:             return "Success";
-    case EAI_BADFLAGS:  return "Invalid flags";
-    case EAI_NONAME:    return "Name does not resolve (this sandbox has no name service)";
-    case EAI_AGAIN:     return "Temporary failure in name resolution";
-    case EAI_FAIL:      return "Non-recoverable failure in name resolution";
-    case EAI_FAMILY:    return "Unrecognized address family or invalid length";
-    case EAI_SOCKTYPE:  return "Unrecognized socket type";
-    case EAI_SERVICE:   return "Unrecognized service (this sandbox has no services database)";
-    case EAI_MEMORY:    return "Out of memory";
-    case EAI_SYSTEM:    return "System error";
-    case EAI_OVERFLOW:  return "Overflow";
-    default:            return "Unknown error";
+    case 0: return "Success";
+    case EAI_BADFLAGS: return "Invalid flags";
+    case EAI_NONAME: return "Name does not resolve (this sandbox has no name service)";
+    case EAI_AGAIN: return "Temporary failure in name resolution";
+    case EAI_FAIL: return "Non-recoverable failure in name resolution";
+    case EAI_FAMILY: return "Unrecognized address family or invalid length";
+    case EAI_SOCKTYPE: return "Unrecognized socket type";
+    case EAI_SERVICE: return "Unrecognized service (this sandbox has no services database)";
+    case EAI_MEMORY: return "Out of memory";
+    case EAI_SYSTEM: return "System error";
+    case EAI_OVERFLOW: return "Overflow";
+    default: return "Unknown error";
     }
 }
 
-int getnameinfo(const struct sockaddr *restrict sa, socklen_t salen,
-                char *restrict host, socklen_t hostlen,
+int getnameinfo(const struct sockaddr *restrict sa, socklen_t salen, char *restrict host, socklen_t hostlen,
                 char *restrict serv, socklen_t servlen, int flags)
 {
     const void *addr;
@@ -216,7 +214,9 @@ int getnameinfo(const struct sockaddr *restrict sa, socklen_t salen,
 /* Reverse lookup needs a name service; there is none, so no address has a host name. */
 struct hostent *gethostbyaddr(const void *addr, socklen_t len, int type)
 {
-    (void)addr; (void)len; (void)type;
+    (void)addr;
+    (void)len;
+    (void)type;
     h_errno = HOST_NOT_FOUND;
     return NULL;
 }

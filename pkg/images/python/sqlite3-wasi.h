@@ -32,14 +32,17 @@
 /* No permissions in WASI: changing a mode or an owner cannot be done. */
 static int fchmod(int fd, mode_t mode)
 {
-    (void)fd; (void)mode;
+    (void)fd;
+    (void)mode;
     errno = ENOSYS;
     return -1;
 }
 
 static int fchown(int fd, uid_t uid, gid_t gid)
 {
-    (void)fd; (void)uid; (void)gid;
+    (void)fd;
+    (void)uid;
+    (void)gid;
     errno = ENOSYS;
     return -1;
 }

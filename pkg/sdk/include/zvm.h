@@ -63,7 +63,8 @@ static inline int32_t zvm_channel_find(const char *alias)
     int32_t n = zvm_channel_count();
     for (int32_t i = 0; i < n; i++) {
         int32_t len = zvm_channel_name(i, name, sizeof name);
-        if (len >= 0 && (uint32_t)len < sizeof name && strcmp(name, alias) == 0) return i;
+        if (len >= 0 && (uint32_t)len < sizeof name && strcmp(name, alias) == 0)
+            return i;
     }
     return -1;
 }

@@ -2,7 +2,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static unsigned fib(unsigned n) { return n < 2 ? n : fib(n - 1) + fib(n - 2); }
+static unsigned fib(unsigned n)
+{
+    return n < 2 ? n : fib(n - 1) + fib(n - 2);
+}
 
 int main(int argc, char **argv)
 {

@@ -14,7 +14,8 @@ int main(int argc, char **argv)
         memset(a, r & 0xff, n);
         memcpy(b, a, n);
         memmove(b + 1, b, n - 1);
-        for (size_t off = 0; off + 4096 <= n; off += 4096) memcpy(a + off, b + (off ^ 8192) % (n - 4096), 100 + (r & 63));
+        for (size_t off = 0; off + 4096 <= n; off += 4096)
+            memcpy(a + off, b + (off ^ 8192) % (n - 4096), 100 + (r & 63));
         sum += a[r % n] + b[(r * 7919) % n];
     }
     printf("memops %d: %u\n", rounds, sum);

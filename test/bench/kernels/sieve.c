@@ -11,9 +11,11 @@ int main(int argc, char **argv)
         memset(flags, 1, n + 1);
         count = 0;
         for (int i = 2; i <= n; i++) {
-            if (!flags[i]) continue;
+            if (!flags[i])
+                continue;
             count++;
-            for (long long j = (long long)i * i; j <= n; j += i) flags[j] = 0;
+            for (long long j = (long long)i * i; j <= n; j += i)
+                flags[j] = 0;
         }
     }
     printf("primes below %d: %d\n", n, count);

@@ -66,8 +66,9 @@ static zvm_instance *target_instance(runner *r, const json_t *action, action_res
     const char *module = str(action, "module");
     zvm_instance *inst = module ? find_instance(r->defined, module) : r->current;
     if (!inst)
-        snprintf(res->why, sizeof res->why, module ? "no instance of module %s (did it fail to load?)"
-                                                   : "no current module (did the last one fail to load?)",
+        snprintf(res->why, sizeof res->why,
+                 module ? "no instance of module %s (did it fail to load?)"
+                        : "no current module (did the last one fail to load?)",
                  module);
     return inst;
 }
@@ -97,14 +98,14 @@ static void invoke(runner *r, zvm_instance *inst, const json_t *action, action_r
     const json_t *args = json_object_get(action, "args");
     size_t nargs = json_array_size(args);
     if (nargs != type->nparams) {
-        snprintf(res->why, sizeof res->why, "\"%s\" takes %u arguments, the script gives %zu",
-                 field, type->nparams, nargs);
+        snprintf(res->why, sizeof res->why, "\"%s\" takes %u arguments, the script gives %zu", field, type->nparams,
+                 nargs);
         return;
     }
     if (type->nresults > sizeof res->values / sizeof res->values[0]) {
         res->status = ACTION_SKIP;
-        snprintf(res->why, sizeof res->why, "\"%s\" has %u results, more than the runner handles",
-                 field, type->nresults);
+        snprintf(res->why, sizeof res->why, "\"%s\" has %u results, more than the runner handles", field,
+                 type->nresults);
         return;
     }
     zvm_val *argv = calloc(nargs ? nargs : 1, sizeof *argv);
@@ -122,8 +123,8 @@ static void invoke(runner *r, zvm_instance *inst, const json_t *action, action_r
         }
         if (rc == 0 && v.type != type->params[i]) {
             rc = -1;
-            snprintf(why, sizeof why, "argument %zu is %s, \"%s\" wants %s", i,
-                     zvm_valtype_name(v.type), field, zvm_valtype_name(type->params[i]));
+            snprintf(why, sizeof why, "argument %zu is %s, \"%s\" wants %s", i, zvm_valtype_name(v.type), field,
+                     zvm_valtype_name(type->params[i]));
         }
         if (rc != 0) {
             res->status = rc > 0 ? ACTION_SKIP : ACTION_ERROR;
@@ -180,9 +181,8 @@ static void describe_trap(const runner *r, const zvm_trap *trap, char *buf, size
     if (trap->kind == ZVM_TRAP_INTERRUPTED)
         snprintf(buf, size, "no answer within %u s (interrupted)", r->timeout_seconds);
     else
-        snprintf(buf, size, "trap \"%s\" in function %u%s%s at byte 0x%x", trap->msg,
-                 trap->func_index, trap->func_name ? " " : "", trap->func_name ? trap->func_name : "",
-                 trap->offset);
+        snprintf(buf, size, "trap \"%s\" in function %u%s%s at byte 0x%x", trap->msg, trap->func_index,
+                 trap->func_name ? " " : "", trap->func_name ? trap->func_name : "", trap->offset);
 }
 
 static bool trap_message_matches(const char *expected, const char *got)
@@ -222,8 +222,9 @@ static void cmd_module(runner *r, int line, const json_t *cmd)
     load_result res = load_and_instantiate(r, str(cmd, "filename"));
     r->current = res.status == LOAD_OK ? res.inst : NULL;
     if (res.status != LOAD_OK) {
-        const char *phase = res.status == LOAD_FAILED ? "load failed" :
-                            res.status == LINK_FAILED ? "link failed" : "start function trapped";
+        const char *phase = res.status == LOAD_FAILED   ? "load failed"
+                            : res.status == LINK_FAILED ? "link failed"
+                                                        : "start function trapped";
         report_failure(r, line, "module", "%s: %s", phase, res.err.msg);
         return;
     }
@@ -238,8 +239,8 @@ static void cmd_register(runner *r, int line, const json_t *cmd)
     const char *name = str(cmd, "name"), *as = str(cmd, "as");
     zvm_instance *inst = name ? find_instance(r->defined, name) : r->current;
     if (!inst || !as) {
-        report_failure(r, line, "register", "nothing to register as \"%s\": module %s did not load",
-                       as ? as : "?", name ? name : "(current)");
+        report_failure(r, line, "register", "nothing to register as \"%s\": module %s did not load", as ? as : "?",
+                       name ? name : "(current)");
         return;
     }
     name_instance(&r->registered, as, inst);
@@ -375,8 +376,8 @@ static void cmd_assert_unlinkable(runner *r, int line, const json_t *cmd)
                        text ? text : "", res.err.msg);
         return;
     case START_TRAPPED:
-        report_failure(r, line, "assert_unlinkable", "expected link error \"%s\", got trap \"%s\"",
-                       text ? text : "", res.trap.msg);
+        report_failure(r, line, "assert_unlinkable", "expected link error \"%s\", got trap \"%s\"", text ? text : "",
+                       res.trap.msg);
         return;
     }
 }
@@ -397,8 +398,7 @@ static void cmd_assert_uninstantiable(runner *r, int line, const json_t *cmd)
         return;
     }
     if (res.status == LOAD_OK)
-        report_failure(r, line, "assert_uninstantiable", "expected trap \"%s\", but it instantiated",
-                       text ? text : "");
+        report_failure(r, line, "assert_uninstantiable", "expected trap \"%s\", but it instantiated", text ? text : "");
     else
         report_failure(r, line, "assert_uninstantiable", "expected trap \"%s\", got %s: %s", text ? text : "",
                        res.status == LOAD_FAILED ? "load error" : "link error", res.err.msg);

@@ -176,8 +176,7 @@ load_result load_and_instantiate(runner *r, const char *filename)
         zvm_import_desc d;
         zvm_module_import(m, i, &d);
         if (!resolve_import(r, &d, &imports[i])) {
-            snprintf(res.err.msg, sizeof res.err.msg, "unknown import \"%s\" \"%s\" (by the runner)",
-                     d.module, d.name);
+            snprintf(res.err.msg, sizeof res.err.msg, "unknown import \"%s\" \"%s\" (by the runner)", d.module, d.name);
             free(imports);
             return res;
         }

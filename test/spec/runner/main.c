@@ -90,9 +90,7 @@ int main(int argc, char **argv)
     int opt;
     while ((opt = getopt(argc, argv, "vt:h")) != -1) {
         switch (opt) {
-        case 'v':
-            r.verbose = true;
-            break;
+        case 'v': r.verbose = true; break;
         case 't': {
             char *end;
             long t = strtol(optarg, &end, 10);
@@ -103,12 +101,8 @@ int main(int argc, char **argv)
             r.timeout_seconds = (unsigned)t;
             break;
         }
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
         }
     }
     if (optind != argc - 1) {

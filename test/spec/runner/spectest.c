@@ -79,7 +79,11 @@ int spectest_init(runner *r, zvm_error *err)
     uint64_t f64_bits;
     memcpy(&f32_bits, &f32, sizeof f32_bits);
     memcpy(&f64_bits, &f64, sizeof f64_bits);
-    const struct { const char *name; uint8_t type; zvm_val value; } globals[] = {
+    const struct {
+        const char *name;
+        uint8_t type;
+        zvm_val value;
+    } globals[] = {
         { "global_i32", ZVM_I32, 666 },
         { "global_i64", ZVM_I64, 666 },
         { "global_f32", ZVM_F32, f32_bits },

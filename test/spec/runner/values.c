@@ -15,9 +15,12 @@
 
 static int valtype_parse(const char *s, uint8_t *out)
 {
-    static const struct { const char *name; uint8_t type; } names[] = {
-        { "i32", ZVM_I32 }, { "i64", ZVM_I64 }, { "f32", ZVM_F32 }, { "f64", ZVM_F64 },
-        { "funcref", ZVM_FUNCREF }, { "externref", ZVM_EXTERNREF },
+    static const struct {
+        const char *name;
+        uint8_t type;
+    } names[] = {
+        { "i32", ZVM_I32 }, { "i64", ZVM_I64 },         { "f32", ZVM_F32 },
+        { "f64", ZVM_F64 }, { "funcref", ZVM_FUNCREF }, { "externref", ZVM_EXTERNREF },
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp(s, names[i].name) == 0) {
@@ -124,16 +127,10 @@ bool value_matches(const spec_value *expected, uint8_t type, zvm_val got)
         got &= UINT32_MAX;
     uint64_t exp_quiet, payload;
     switch (expected->kind) {
-    case EXPECT_BITS:
-        return got == expected->bits;
-    case EXPECT_NAN_CANONICAL:
-        nan_masks(type, &exp_quiet, &payload);
-        return (got & (exp_quiet | payload)) == exp_quiet;
-    case EXPECT_NAN_ARITHMETIC:
-        nan_masks(type, &exp_quiet, &payload);
-        return (got & exp_quiet) == exp_quiet;
-    case EXPECT_NON_NULL:
-        return got != 0;
+    case EXPECT_BITS: return got == expected->bits;
+    case EXPECT_NAN_CANONICAL: nan_masks(type, &exp_quiet, &payload); return (got & (exp_quiet | payload)) == exp_quiet;
+    case EXPECT_NAN_ARITHMETIC: nan_masks(type, &exp_quiet, &payload); return (got & exp_quiet) == exp_quiet;
+    case EXPECT_NON_NULL: return got != 0;
     }
     return false;
 }
@@ -144,9 +141,7 @@ void value_format(uint8_t type, zvm_val bits, char *buf, size_t size)
     case ZVM_I32:
         snprintf(buf, size, "i32:%" PRId32 " (0x%08" PRIx32 ")", (int32_t)(uint32_t)bits, (uint32_t)bits);
         return;
-    case ZVM_I64:
-        snprintf(buf, size, "i64:%" PRId64 " (0x%016" PRIx64 ")", (int64_t)bits, bits);
-        return;
+    case ZVM_I64: snprintf(buf, size, "i64:%" PRId64 " (0x%016" PRIx64 ")", (int64_t)bits, bits); return;
     case ZVM_F32: {
         uint32_t b = (uint32_t)bits;
         float f;
@@ -160,34 +155,23 @@ void value_format(uint8_t type, zvm_val bits, char *buf, size_t size)
         snprintf(buf, size, "f64:%.17g (0x%016" PRIx64 ")", d, bits);
         return;
     }
-    case ZVM_FUNCREF:
-        snprintf(buf, size, bits ? "funcref:%llu" : "funcref:null", (unsigned long long)bits);
-        return;
+    case ZVM_FUNCREF: snprintf(buf, size, bits ? "funcref:%llu" : "funcref:null", (unsigned long long)bits); return;
     case ZVM_EXTERNREF:
         if (bits)
             snprintf(buf, size, "externref:%" PRIu64, bits - 1);
         else
             snprintf(buf, size, "externref:null");
         return;
-    default:
-        snprintf(buf, size, "%s:0x%" PRIx64, zvm_valtype_name(type), bits);
+    default: snprintf(buf, size, "%s:0x%" PRIx64, zvm_valtype_name(type), bits);
     }
 }
 
 void expect_format(const spec_value *expected, char *buf, size_t size)
 {
     switch (expected->kind) {
-    case EXPECT_BITS:
-        value_format(expected->type, expected->bits, buf, size);
-        return;
-    case EXPECT_NAN_CANONICAL:
-        snprintf(buf, size, "%s:nan:canonical", zvm_valtype_name(expected->type));
-        return;
-    case EXPECT_NAN_ARITHMETIC:
-        snprintf(buf, size, "%s:nan:arithmetic", zvm_valtype_name(expected->type));
-        return;
-    case EXPECT_NON_NULL:
-        snprintf(buf, size, "funcref:non-null");
-        return;
+    case EXPECT_BITS: value_format(expected->type, expected->bits, buf, size); return;
+    case EXPECT_NAN_CANONICAL: snprintf(buf, size, "%s:nan:canonical", zvm_valtype_name(expected->type)); return;
+    case EXPECT_NAN_ARITHMETIC: snprintf(buf, size, "%s:nan:arithmetic", zvm_valtype_name(expected->type)); return;
+    case EXPECT_NON_NULL: snprintf(buf, size, "funcref:non-null"); return;
     }
 }
