@@ -1,6 +1,6 @@
 #!/bin/sh
 # make check — runs every suite, each as TAP, and ends with one line "N passed, M failed".
-#   suites: unit (cmocka), unit under ASan+UBSan, spec (.wast through zvm-spec), cli (bats)
+#   suites: unit (cmocka), unit under ASan+UBSan, spec (.wast through zvm-spec), cli (bats), format
 # Logs of each suite go to build/test-logs/; failures are echoed here.
 # ZVM_CHECK_ONLY="unit bats" runs a subset.
 set -u
@@ -46,6 +46,8 @@ if wanted asan; then
 fi
 wanted spec && [ -x test/spec/run.sh ] && run_suite spec sh test/spec/run.sh
 wanted bats && run_suite bats bats --tap test/bats
+# the house style: every C file as .clang-format lays it out (make format rewrites them)
+wanted format && run_suite format sh test/format-check.sh
 
 if [ $skipped -gt 0 ]; then
     echo "$passed passed, $failed failed, $skipped skipped"
