@@ -24,7 +24,9 @@ Configuration ([filter:zerovm] in object-server.conf, 2014 names):
   zerovm_path = zvm                      the zvm binary
   zerovm_sysimage_devices = python /path/to/python.tar [name path ...]
   zerovm_timeout = 10                    seconds a session may run (manifest Timeout)
-  zerovm_kill_timeout = 5                grace after which a session zvm did not stop is killed
+  zerovm_kill_timeout = 5                grace after which a session zvm did not stop is stopped:
+                                         SIGTERM (zvm ends it cleanly, reports, writes nothing
+                                         back), then SIGKILL if it is still there 2 s later
   zerovm_maxnexemem = 4294967296         guest memory (manifest Memory)
   zerovm_maxiops = 1073741824            reads or writes per channel
   zerovm_maxinput = 1073741824           bytes read per channel (and size of a streamed input)
@@ -533,7 +535,7 @@ class ObjectQueryMiddleware:
         report = parse_report(out)
         if killed:
             status, error = 500, ('session timeout: zvm did not end the session within %d s; '
-                                  'killed it' % (self.timeout + self.kill_timeout))
+                                  'stopped it with %s' % (self.timeout + self.kill_timeout, killed))
             if report is None:
                 report = Report(2, 0, 0, 'disable', '0.00 0.00 0 0 0 0 0 0 0 0', 'session timeout')
         else:
@@ -579,10 +581,24 @@ class ObjectQueryMiddleware:
             with eventlet.Timeout(self.timeout + self.kill_timeout):
                 out, err = proc.communicate()
         except eventlet.Timeout:
-            killed = True
-            proc.kill()
-            out, err = proc.communicate()
+            killed, out, err = stop_session(proc)
         return proc.returncode, out, err, killed
+
+
+def stop_session(proc, grace=2.0):
+    """Stops a zvm that outlived its session: SIGTERM first, which zvm handles like its own
+    Timeout (the session ends, no wo image is written back, the report is printed, exit 143),
+    then SIGKILL if it is still running after `grace` seconds.  Returns (the signal that ended
+    it, stdout, stderr)."""
+    proc.terminate()
+    try:
+        with eventlet.Timeout(grace):
+            out, err = proc.communicate()
+        return 'SIGTERM', out, err
+    except eventlet.Timeout:
+        proc.kill()
+        out, err = proc.communicate()
+        return 'SIGKILL', out, err
 
 
 def filter_factory(global_conf, **local_conf):
