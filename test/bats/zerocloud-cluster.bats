@@ -133,6 +133,72 @@ JOB
     [ "${f[7]}" -eq 50000000 ]
 }
 
+# greet NAME CONNECT [STDOUT [MORE JSON]]: a node of the greet role (z_mapreduce) writing to the
+# nodes CONNECT names, its stdout stored at swift://~/results/STDOUT or, without it, in the answer
+greet() {
+    local stdout=${3:+, \"path\": \"swift://~/results/$3\"}
+    printf '{"name": "%s", "exec": {"path": "file://tools:mr", "args": "greet"}, "connect": %s,
+      "devices": [{"name": "stdout"%s}]%s}' "$1" "$2" "$stdout" "${4:-}"
+}
+
+@test "zerocloud cluster: two nodes that send each other a message (a cycle) both get it" {
+    zc_need_zvm
+    echo "[$(greet a '["b"]'), $(greet b '["a"]')]" > "$tmp/job"
+    zc_post / application/json "$tmp/job"
+    [ "$code" = 200 ]
+    [ "$(zc_hdr X-Nexe-System)" = "a,b" ]
+    [ "$(zc_hdr X-Nexe-Status)" = "ok,ok" ]
+    [ "$(zc_hdr X-Nexe-Retcode)" = "0,0" ]
+    [ "$body" = "$(printf 'b: hello from b\na: hello from a')" ]
+}
+
+@test "zerocloud cluster: a ring of three nodes, each storing what its neighbour sent" {
+    zc_need_zvm
+    zc_mkcontainer results
+    echo "[$(greet r1 '["r2"]' ring-1.txt), $(greet r2 '["r3"]' ring-2.txt),
+           $(greet r3 '["r1"]' ring-3.txt)]" > "$tmp/job"
+    zc_post / application/json "$tmp/job"
+    [ "$code" = 200 ]
+    [ "$(zc_hdr X-Nexe-Status)" = "ok,ok,ok" ]
+    [ "$(zc_get results/ring-1.txt)" = "r3: hello from r3" ]
+    [ "$(zc_get results/ring-2.txt)" = "r1: hello from r1" ]
+    [ "$(zc_get results/ring-3.txt)" = "r2: hello from r2" ]
+}
+
+@test "zerocloud cluster: a master and its three workers talk both ways (a cycle through a group)" {
+    zc_need_zvm
+    echo "[$(greet master '["work"]'), $(greet work '["master"]' '' ', "count": 3')]" > "$tmp/job"
+    zc_post / application/json "$tmp/job"
+    [ "$code" = 200 ]
+    [ "$(zc_hdr X-Nexe-System)" = "master,work-1,work-2,work-3" ]
+    [ "$(zc_hdr X-Nexe-Retcode)" = "0,0,0,0" ]
+    expected="work-1: hello from work-1
+work-2: hello from work-2
+work-3: hello from work-3
+master: hello from master
+master: hello from master
+master: hello from master"
+    [ "$body" = "$expected" ]
+}
+
+@test "zerocloud cluster: a cycle with a node that cannot start runs no node, stores nothing, per node" {
+    zc_need_zvm
+    zc_mkcontainer results
+    cat > "$tmp/job" <<'JOB'
+[{"name": "a", "exec": {"path": "file://tools:mr", "args": "greet"}, "connect": ["b"],
+  "devices": [{"name": "stdout", "path": "swift://~/results/cycle-a.txt"}]},
+ {"name": "b", "exec": {"path": "file://tools:no-such-program"}, "connect": ["a"]}]
+JOB
+    zc_post / application/json "$tmp/job"
+    [ "$code" = 400 ]
+    errors=$(zc_hdr X-Nexe-Error)
+    [[ "$errors" == *'b: program "no-such-program" not found in system image "tools"'* ]]
+    [[ "$errors" == *"a: not run: node b of the job could not start"* ]]
+    [ "$(zc_hdr X-Nexe-Retcode)" = "-,-" ]
+    run zc_get results/cycle-a.txt
+    [ "$status" -ne 0 ]
+}
+
 @test "zerocloud cluster: a mapper that traps fails the job at once, per node, and nothing is stored" {
     zc_need_zvm
     zc_mkcontainer results

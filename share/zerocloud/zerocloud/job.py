@@ -16,8 +16,10 @@ problem is a JobError with the HTTP status to answer and a message that says wha
 `connect` (2014 Servlets) lists the groups (or single nodes, or `*` patterns of node names) a
 group's nodes write to: every node of the group gets a channel /dev/out/<dst> to every node it
 names, and that node a channel /dev/in/<src> back (a group of one node keeps its name; a larger
-one is name-1..name-N, numbered in the container listing's order or 1..count).  The channels
-must form no cycle (a connected job is started from its last readers back to its first writers).
+one is name-1..name-N, numbered in the container listing's order or 1..count).  The channels may
+form any graph, cycles included (two nodes that talk both ways, a ring): the proxy first has every
+node listen, then gives every writer its readers' addresses.  Only a node writing to itself is
+refused.
 """
 
 import fnmatch
@@ -459,7 +461,8 @@ def connect_targets(pattern, groups, nodes, where):
 
 
 def wire(groups, nodes):
-    """Fills connect_out/connect_in from the groups' `connect`; refuses cycles."""
+    """Fills connect_out/connect_in from the groups' `connect`: any graph but a node's loop to
+    itself."""
     for g in groups:
         where = 'node "%s"' % g.name
         targets = []
@@ -470,35 +473,10 @@ def wire(groups, nodes):
         for src in (n for n in nodes if n.group is g):
             for dst in targets:
                 if dst is src:
-                    raise not_supported('%s: "connect" makes %s write to itself'
-                                        % (where, src.name))
+                    raise JobError('%s: "connect" makes %s write to itself; name the other '
+                                   'nodes only' % (where, src.name))
                 src.connect_out.append(dst.name)
                 dst.connect_in.append(src.name)
-    check_acyclic(nodes)
-
-
-def start_order(nodes):
-    """The nodes, each after every node it writes to (readers first), or None on a cycle."""
-    by_name = {n.name: n for n in nodes}
-    waiting = {n.name: len(n.connect_out) for n in nodes}
-    ready = [n for n in nodes if waiting[n.name] == 0]
-    order = []
-    while ready:
-        n = ready.pop(0)
-        order.append(n)
-        for src in n.connect_in:
-            waiting[src] -= 1
-            if waiting[src] == 0:
-                ready.append(by_name[src])
-    return order if len(order) == len(nodes) else None
-
-
-def check_acyclic(nodes):
-    if start_order(nodes) is None:
-        looped = sorted(n.name for n in nodes if n.connect_out and n.connect_in)
-        raise not_supported('job: its "connect" channels form a cycle (through %s); ZeroCloud '
-                            'starts a connected job from its last readers back, so channels '
-                            'must not loop' % ', '.join(looped[:5]))
 
 
 def parse_shebang(script, sysimages):

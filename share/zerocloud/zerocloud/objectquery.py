@@ -12,13 +12,15 @@ answer has been sent or the request failed.  The answer is a tar stream: `result
 error, zvm's report, wall time), then `out.<device>` for every writable channel.
 
 A node of a connected job has network channels in its plan: `in/<src>` channels it listens on and
-`out/<dst>` channels it connects to (address and token given by the proxy).  For each `in/` channel
-this server binds a socket on a free port of its own address and passes it to zvm
-(tcp-listen://fd:N/TOKEN: no race for the port); the ports go back at once in the
-`X-Zerocloud-Listen` header, so the proxy can start the nodes that write to this one, and zvm runs
-while the answer streams (a `ports.json` member first, then the rest as above).  Such a node
-never queues: all nodes of a connected job must run at once (they wait on each other), so it takes
-one of `zerovm_maxpool_connected` slots at once or is answered 503.
+`out/<dst>` channels it connects to (token given by the proxy).  For each `in/` channel this server
+binds a socket on a free port of its own address and passes it to zvm (tcp-listen://fd:N/TOKEN: no
+race for the port); the ports go back at once in the `X-Zerocloud-Listen` header (and a
+`ports.json` member), while the request stays open: after its tar, the proxy sends
+{"out/<dst>": "ip:port", ...} once every node of the job listens, and only then does zvm run (the
+rest of the answer as above).  A node waits for these addresses at most zerovm_timeout +
+zerovm_kill_timeout seconds, and does not run if the proxy closes the request instead.  Such a
+node never queues: all nodes of a connected job must run at once (they wait on each other), so it
+takes one of `zerovm_maxpool_connected` slots at once or is answered 503.
 
 Configuration ([filter:zerovm] in object-server.conf, 2014 names):
   zerovm_path = zvm                      the zvm binary
@@ -61,7 +63,7 @@ from swift.obj.diskfile import DiskFileRouter
 from zerocloud import EXECUTE_HEADER
 from zerocloud.session import (Channel, RANDOM_READ, RANDOM_WRITE, SEQ_SEQ, Report,
                                build_manifest, build_nvram, outcome, parse_report)
-from zerocloud.tarstream import BLOCK, copy_stream, end, file_chunks, member
+from zerocloud.tarstream import BLOCK, copy_stream, end, file_chunks, member, read_members
 
 MEMBER_RE = re.compile(r'^(program|in\.[A-Za-z0-9_.-]+)$')
 DEVICE_RE = re.compile(r'^((in|out)/)?[A-Za-z0-9_][A-Za-z0-9_.-]*$')
@@ -131,13 +133,18 @@ def refuse_late(sock, until):
 
 
 class ConnectedBody:
-    """The answer of a connected job's node: `ports.json` at once (which sends the headers, with
-    the ports, on their way), then zvm runs, then result.json and the outputs as SessionBody."""
+    """The answer of a connected job's node, in two phases.  First `ports.json` (which sends the
+    headers, with the ports this node listens on, on their way); then it reads the rest of the
+    request: the addresses of the nodes it writes to, which the proxy sends once every node of
+    the job listens (so any connection graph, cycles included, can be wired).  Then zvm runs, and
+    result.json and the outputs follow as in SessionBody.  A proxy that gives up on the job
+    closes the request instead: the session ends without running zvm."""
 
-    def __init__(self, server, plan, manifest_path, session_dir, outputs, listeners):
+    def __init__(self, server, req, plan, session, session_dir, outputs, listeners):
         self.server = server
+        self.req = req
         self.plan = plan
-        self.manifest_path = manifest_path
+        self.session = session               # (program, channels) for write_manifest
         self.session_dir = session_dir
         self.outputs = outputs
         self.listeners = listeners
@@ -147,9 +154,14 @@ class ConnectedBody:
         try:
             ports = json.dumps({d: s.getsockname()[1] for d, s in self.listeners.items()})
             yield from member('ports.json', len(ports), [ports.encode('utf-8')])
+            addresses = self.server.read_addresses(self.req, self.plan.get('name'))
+            if addresses is None:
+                return
             started = time.time()
             try:
-                exit_code, out, err, killed = self.server.run_zvm(self.manifest_path,
+                manifest_path = self.server.write_manifest(*self.session, self.session_dir,
+                                                           addresses)
+                exit_code, out, err, killed = self.server.run_zvm(manifest_path,
                                                                   self.session_dir, self.listeners)
             except HTTPException as e:
                 exit_code, out, err, killed = None, b'', (e.body or b''), False
@@ -174,6 +186,7 @@ class ConnectedBody:
         self.release()
         for sock in self.listeners.values():
             sock.close()
+        self.listeners = {}
         if self.session_dir:
             shutil.rmtree(self.session_dir, ignore_errors=True)
             self.session_dir = None
@@ -283,11 +296,11 @@ class ObjectQueryMiddleware:
                         content_type='application/x-tar', request=req)
 
     def start_connected(self, req, plan, session_dir, local):
-        """A node with network channels: listen, answer the ports at once, run zvm as the answer
-        streams (ConnectedBody)."""
+        """A node with network channels: bind its listening sockets, answer their ports at once,
+        then wait for its writers' addresses and run zvm as the answer streams (ConnectedBody)."""
         listeners = {}
         try:
-            manifest_path, outputs = self.prepare(plan, session_dir, local, listeners)
+            program, channels, outputs = self.session_parts(plan, session_dir, local, listeners)
             if not self.connected_slots.acquire(blocking=False):
                 raise http_error(503, 'zerocloud: this server runs as many connected-job nodes as '
                                  'it may (zerovm_maxpool_connected); retry later')
@@ -296,21 +309,41 @@ class ObjectQueryMiddleware:
                 sock.close()
             raise
         ports = {device: sock.getsockname()[1] for device, sock in listeners.items()}
-        body = ConnectedBody(self, plan, manifest_path, session_dir, outputs, listeners)
+        body = ConnectedBody(self, req, plan, (program, channels), session_dir, outputs, listeners)
         # eventlet holds back small writes (4 KiB) and with them the headers: not here, the
-        # proxy waits for these ports before it starts this node's writers
+        # proxy waits for these ports before it sends any node of the job its addresses
         req.environ['eventlet.minimum_write_chunk_size'] = 0
         return Response(app_iter=body, content_type='application/x-tar', request=req,
                         headers={'X-Zerocloud-Listen': json.dumps(ports, separators=(',', ':'))})
+
+    def read_addresses(self, req, name):
+        """The rest of a connected node's request: {"out/<dst>": "ip:port"}, sent by the proxy
+        once every node of the job listens.  Waits at most the session timeout; None when the
+        proxy gave up on the job (closed the request) or did not send them in time."""
+        try:
+            with eventlet.Timeout(self.timeout + self.kill_timeout):
+                text = req.environ['wsgi.input'].read(MAX_PLAN + 1)
+            if len(text) > MAX_PLAN:
+                raise ValueError('more than %d bytes of addresses' % MAX_PLAN)
+            addresses = json.loads(text.decode('utf-8'))
+            if not isinstance(addresses, dict):
+                raise ValueError('not a JSON object of addresses')
+            return addresses
+        except eventlet.Timeout:
+            self.logger.warning('zerocloud: node %s: the job\'s other nodes were not wired within '
+                                '%d s; not run' % (name, self.timeout + self.kill_timeout))
+        except (OSError, ValueError) as e:
+            self.logger.info('zerocloud: node %s: the proxy ended the job before it ran (%s)'
+                             % (name, e))
+        return None
 
     def receive(self, req, session_dir):
         """Reads the request's tar into the session directory; returns the plan (node.json)."""
         plan = None
         try:
-            tar = tarfile.open(fileobj=req.environ['wsgi.input'], mode='r|')
-            for info in tar:
+            for info, data in read_members(req.environ['wsgi.input']):
                 if info.name == 'node.json' and info.isfile() and info.size <= MAX_PLAN:
-                    plan = json.loads(tar.extractfile(info).read().decode('utf-8'))
+                    plan = json.loads(data.read().decode('utf-8'))
                     continue
                 if not info.isfile() or not MEMBER_RE.match(info.name):
                     raise http_error(400, 'zerocloud: unexpected member %r in the request' % info.name)
@@ -319,7 +352,7 @@ class ObjectQueryMiddleware:
                     raise http_error(413, 'zerocloud: %s is %d bytes; this server takes at most %d'
                                      % (info.name, info.size, limit))
                 with open(os.path.join(session_dir, info.name), 'wb') as f:
-                    copy_stream(tar.extractfile(info), f)
+                    copy_stream(data, f)
         except (tarfile.TarError, ValueError, IOError, EOFError) as e:
             raise http_error(400, 'zerocloud: unreadable session request: %s' % e)
         if not isinstance(plan, dict) or not isinstance(plan.get('channels'), list):
@@ -431,7 +464,7 @@ class ObjectQueryMiddleware:
 
     def network_channel(self, ch, device, listeners):
         """A connected job's channel: listen for in/<src> (on a socket bound here, passed to zvm),
-        connect for out/<dst>."""
+        connect for out/<dst> (its address is filled in by write_manifest)."""
         token, network = str(ch.get('token', '')), ch.get('network')
         if not TOKEN_RE.match(token):
             raise http_error(400, 'zerocloud: channel %s has a bad token' % device)
@@ -443,10 +476,10 @@ class ObjectQueryMiddleware:
             sock.set_inheritable(True)
             return Channel('tcp-listen://fd:%d/%s' % (sock.fileno(), token), '/dev/' + device,
                            SEQ_SEQ, readable=True, etag=True)
-        address = str(ch.get('address', ''))
-        if network == 'connect' and device.startswith('out/') and ADDRESS_RE.match(address):
-            return Channel('tcp://%s/%s' % (address, token), '/dev/' + device, SEQ_SEQ,
-                           writable=True, etag=True)
+        if network == 'connect' and device.startswith('out/'):
+            channel = Channel(None, '/dev/' + device, SEQ_SEQ, writable=True, etag=True)
+            channel.token = token
+            return channel
         raise http_error(400, 'zerocloud: bad network channel %s in the plan' % device)
 
     def channels(self, plan, session_dir, local, listeners=None):
@@ -502,8 +535,13 @@ class ObjectQueryMiddleware:
         mounts.sort(key=lambda alias: alias == '/dev/image')
         return channels, mounts, mappings, outputs
 
-    def prepare(self, plan, session_dir, local, listeners=None):
+    def prepare(self, plan, session_dir, local):
         """Writes the nvram and the manifest; returns the manifest's path and the outputs."""
+        program, channels, outputs = self.session_parts(plan, session_dir, local)
+        return self.write_manifest(program, channels, session_dir, {}), outputs
+
+    def session_parts(self, plan, session_dir, local, listeners=None):
+        """Writes the nvram; returns the program, the manifest's channels and the outputs."""
         program = self.program(plan, session_dir)
         channels, mounts, mappings, outputs = self.channels(plan, session_dir, local, listeners)
         argv = [str(a) for a in plan.get('argv') or ['program']]
@@ -512,6 +550,19 @@ class ObjectQueryMiddleware:
         with open(nvram_path, 'w') as f:
             f.write(build_nvram(argv, env, mounts, mappings))
         channels.append(Channel(nvram_path, '/dev/nvram', RANDOM_READ, readable=True))
+        for _name, path in outputs:     # zvm creates them; a session that fails early still answers
+            open(path, 'ab').close()
+        return program, channels, outputs
+
+    def write_manifest(self, program, channels, session_dir, addresses):
+        """Writes the manifest, each out/<dst> channel connecting to addresses["out/<dst>"]."""
+        for ch in channels:
+            if ch.uri is None:
+                device = ch.alias[len('/dev/'):]
+                address = addresses.get(device)
+                if not isinstance(address, str) or not ADDRESS_RE.match(address):
+                    raise http_error(400, 'zerocloud: no valid address for channel %s' % device)
+                ch.uri = 'tcp://%s/%s' % (address, ch.token)
         manifest_path = os.path.join(session_dir, 'manifest')
         try:
             manifest = build_manifest(program, self.maxnexemem, self.timeout, channels,
@@ -520,9 +571,7 @@ class ObjectQueryMiddleware:
             raise http_error(500, 'zerocloud: %s' % e)
         with open(manifest_path, 'w') as f:
             f.write(manifest)
-        for _name, path in outputs:     # zvm creates them; a session that fails early still answers
-            open(path, 'ab').close()
-        return manifest_path, outputs
+        return manifest_path
 
     def run(self, plan, session_dir, local):
         manifest_path, outputs = self.prepare(plan, session_dir, local)

@@ -9,7 +9,7 @@
 A POST to an object gives that object as stdin to every node that does not name one.
 
 For each request the filter: parses and checks the job (4xx with a message when it is wrong, 501 for
-what is not built: network devices, channels that form a cycle); expands wildcards through container
+what is not built: network devices); expands wildcards through container
 listings; checks that every input exists and may be read, and that every output's container exists
 and may be written (the caller's own credentials: every read and write is a subrequest through the
 rest of the pipeline, which calls `swift.authorize`); then sends each node to an object server
@@ -20,10 +20,14 @@ and answers with the path-less outputs as the body, the X-Nexe-* headers merged 
 the worst status.
 
 A connected job (`connect`, see zerocloud.job) runs all its nodes at once, wired by network
-channels: each channel gets a secret token; the readers are started first and their object servers
-answer at once with the ports they listen on (X-Zerocloud-Listen), then the nodes that write to
-them are sent those addresses (ObjectQuery binds, zvm listens on the passed socket).  Its outputs
-are held (spooled) until every node has ended `ok` with return code 0, and stored only then.
+channels, in two phases, so that its channels may form any graph (cycles included): each channel
+gets a secret token; every node is sent to its object server, which binds a socket per channel the
+node reads and answers at once with their ports (X-Zerocloud-Listen) but leaves the request open;
+once every node listens, each node's request is ended with the addresses of the nodes it writes to,
+and only then does its zvm start (ObjectQuery binds, zvm listens on the passed socket; channels
+connect at their first transfer, so the order in which the zvm processes start does not matter).
+If a node cannot be started, no node runs.  Its outputs are held (spooled) until every node has
+ended `ok` with return code 0, and stored only then.
 
 Configuration ([filter:zerovm] in proxy-server.conf):
   zerovm_sysimage_devices = python /path/to/python.tar   names accepted in jobs (paths matter on
@@ -46,7 +50,6 @@ import time
 from urllib.parse import quote, urlencode
 
 from eventlet import GreenPile, Timeout
-from eventlet.event import Event
 from swift.common.bufferedhttp import http_connect
 from swift.common.exceptions import ChunkReadTimeout, ChunkWriteTimeout, ConnectionTimeout
 from swift.common.storage_policy import POLICIES
@@ -144,17 +147,23 @@ class NodeResult:
             and self.report.retcode == 0
 
 
-class Wiring:
-    """A connected job's channels: a token per (writer, reader), and for each node the event that
-    carries (ip, {"in/<src>": port}) once its object server listens, or an error text."""
+class Started:
+    """A node its object server has taken: the connection, and the answer's headers read."""
 
-    def __init__(self, nodes):
-        self.tokens = {(n.name, dst): secrets.token_hex(16) for n in nodes for dst in n.connect_out}
-        self.listening = {n.name: Event() for n in nodes}
+    def __init__(self, node, conn, resp, server, where):
+        self.node = node
+        self.conn = conn
+        self.resp = resp
+        self.server = server          # "ip:port"
+        self.where = where            # "ip:port/device", for messages
 
-    def announce(self, name, value):
-        if not self.listening[name].ready():
-            self.listening[name].send(value)
+    def ports(self):
+        """A connected node's listening ports: {"in/<src>": port} (X-Zerocloud-Listen)."""
+        try:
+            ports = json.loads(self.resp.getheader('X-Zerocloud-Listen') or '{}')
+        except ValueError:
+            ports = None
+        return ports if isinstance(ports, dict) else {}
 
 
 def spool(source):
@@ -397,7 +406,7 @@ class ProxyQueryMiddleware:
         random.shuffle(devs)
         return [(dev, 0, None, int(POLICIES.default)) for dev in devs[:3]], None
 
-    def plan(self, req, node, local, data, wiring=None, addresses=None):
+    def plan(self, req, node, local, data, tokens=None):
         """node.json and the members to stream with it: [(name, size, chunk iterator factory)]."""
         members = []
         prog = node.program
@@ -430,10 +439,10 @@ class ProxyQueryMiddleware:
             channels.append(ch)
         for src in node.connect_in:
             channels.append({'device': 'in/' + src, 'network': 'listen',
-                             'token': wiring.tokens[(src, node.name)]})
-        for dst in node.connect_out:
+                             'token': tokens[(src, node.name)]})
+        for dst in node.connect_out:      # the addresses follow once every node listens
             channels.append({'device': 'out/' + dst, 'network': 'connect',
-                             'address': addresses[dst], 'token': wiring.tokens[(node.name, dst)]})
+                             'token': tokens[(node.name, dst)]})
         plan = {'name': node.name, 'argv': node.argv, 'env': node.env, 'program': program,
                 'channels': channels}
         return json.dumps(plan).encode('utf-8'), members
@@ -465,57 +474,113 @@ class ProxyQueryMiddleware:
             pile.spawn(self.run_node, req, node, data)
         return list(pile)
 
-    def run_node(self, req, node, data, wiring=None, addresses=None):
+    def run_node(self, req, node, data):
+        started = self.start_node(req, node, data)
+        if isinstance(started, NodeResult):
+            return started
+        try:
+            return self.finish(req, started, TimedReader(started.resp, self.node_timeout))
+        finally:
+            started.conn.close()
+
+    def start_node(self, req, node, data, tokens=None):
+        """Sends the node to the first object server of its targets that takes it; a Started,
+        or the NodeResult of its failure."""
         try:
             targets, local = self.targets(req, node)
         except JobError as e:
             return NodeResult(node.name, e.status, str(e))
         if not targets:
             return NodeResult(node.name, 503, 'no object server in the ring')
-        result = None
         for dev, part, path, policy_index in targets:
-            plan, members = self.plan(req, node, local if path else None, data, wiring, addresses)
-            result = self.send(req, node, dev, part, path or '', policy_index, plan, members, wiring)
-            if result is not None:
-                result.server = '%s:%s' % (dev['ip'], dev['port'])
-                return result
+            plan, members = self.plan(req, node, local if path else None, data, tokens)
+            started = self.send(req, node, dev, part, path or '', policy_index, plan, members,
+                                connected=tokens is not None)
+            if started is not None:
+                started.server = '%s:%s' % (dev['ip'], dev['port'])
+                return started
         return NodeResult(node.name, 503, 'no object server could run the node')
+
+    def finish(self, req, started, reader, held=False):
+        """Reads a started node's answer into its NodeResult."""
+        try:
+            result = self.receive(req, started.node, reader, held)
+        except JobError as e:
+            result = NodeResult(started.node.name, e.status, str(e))
+        except (Exception, Timeout) as e:
+            self.logger.exception('zerocloud: node %s on %s failed'
+                                  % (started.node.name, started.where))
+            result = NodeResult(started.node.name, 503, 'node %s on %s failed: %s'
+                                % (started.node.name, started.where, e))
+        result.server = started.server
+        return result
 
     # --- connected jobs ----------------------------------------------------------------------
 
     def run_connected(self, req, nodes, data):
-        """Every node at once: each waits for the nodes it writes to to listen, then starts."""
-        wiring = Wiring(nodes)
+        """Every node at once, in two phases, so that the channels may form any graph (cycles
+        included): each node is sent to its object server, which binds a socket per in/ channel
+        and answers with their ports before zvm starts; once every node listens, each is sent
+        the addresses of the nodes it writes to, and runs.  If any node could not be started,
+        none runs: the others' requests are closed unanswered."""
+        tokens = {(n.name, dst): secrets.token_hex(16) for n in nodes for dst in n.connect_out}
         pile = GreenPile(len(nodes))
         for node in nodes:
-            pile.spawn(self.run_wired_node, req, node, data, wiring)
+            pile.spawn(self.start_node, req, node, data, tokens)
+        started = list(pile)
+        failed = [s for s in started if isinstance(s, NodeResult)]
+        if failed:
+            return [s if isinstance(s, NodeResult) else self.not_run(s, failed) for s in started]
+        listening = {}
+        for s in started:
+            ip = s.server.rsplit(':', 1)[0]
+            host = '[%s]' % ip if ':' in ip else ip
+            for device, port in s.ports().items():
+                if isinstance(port, int):
+                    listening[(device[len('in/'):], s.node.name)] = '%s:%d' % (host, port)
+        deaf = [NodeResult(s.node.name, 502, 'its object server did not listen for its channels')
+                for s in started
+                if any((src, s.node.name) not in listening for src in s.node.connect_in)]
+        if deaf:
+            return [self.not_run(s, deaf) for s in started]
+        pile = GreenPile(len(nodes))
+        for s in started:
+            addresses = {'out/' + dst: listening[(s.node.name, dst)] for dst in s.node.connect_out}
+            pile.spawn(self.run_started, req, s, addresses)
         return list(pile)
 
-    def run_wired_node(self, req, node, data, wiring):
-        result = None
+    def not_run(self, started, failed):
+        """A started node's result when the job stops before any zvm runs: the error of the
+        node itself if it is among `failed`, else "not run" with the failure's status."""
+        started.conn.close()
+        result = next((f for f in failed if f.name == started.node.name), None) or \
+            NodeResult(started.node.name, max(f.status for f in failed),
+                       'not run: node %s of the job could not start'
+                       % ', '.join(f.name for f in failed[:5]))
+        result.server = started.server
+        return result
+
+    def run_started(self, req, started, addresses):
+        """Phase two of a connected node: the addresses end its request, then its answer."""
         try:
-            addresses = {}
-            for dst in node.connect_out:
-                try:
-                    with Timeout(self.timeout + self.node_timeout + 30):
-                        got = wiring.listening[dst].wait()
-                except Timeout:
-                    got = 'it did not start in time'
-                if isinstance(got, str):
-                    result = NodeResult(node.name, 503, 'not run: node %s, which it writes to, '
-                                        'could not start (%s)' % (dst, got))
-                    return result
-                ip, ports = got
-                port = ports.get('in/' + node.name)
-                if not isinstance(port, int):
-                    result = NodeResult(node.name, 502, 'not run: the object server of node %s '
-                                        'did not listen for it' % dst)
-                    return result
-                addresses[dst] = '%s:%d' % ('[%s]' % ip if ':' in ip else ip, port)
-            result = self.run_node(req, node, data, wiring, addresses)
+            body = json.dumps(addresses).encode('utf-8')
+            if started.conn.sock is None:
+                raise IOError('the object server ended the request before the addresses')
+            with ChunkWriteTimeout(self.node_timeout):
+                started.conn.send(b'%x\r\n%s\r\n0\r\n\r\n' % (len(body), body))
+        except (Exception, ChunkWriteTimeout) as e:
+            started.conn.close()
+            result = NodeResult(started.node.name, 503, 'node %s on %s failed: %s'
+                                % (started.node.name, started.where, e))
+            result.server = started.server
             return result
+        try:
+            # the session runs while we read: wait as long as it may take
+            reader = TimedReader(started.resp,
+                                 self.timeout + self.kill_timeout + self.node_timeout)
+            return self.finish(req, started, reader, held=True)
         finally:
-            wiring.announce(node.name, (result.error or 'it failed') if result else 'it failed')
+            started.conn.close()
 
     def store_held(self, req, nodes, results):
         """A connected job's outputs: all stored if every node ended ok with 0, else none.
@@ -540,8 +605,9 @@ class ProxyQueryMiddleware:
             return None
         return 'job: no output was stored, since not every node ended ok with return code 0'
 
-    def send(self, req, node, dev, part, path, policy_index, plan, members, wiring=None):
-        """One attempt on one object server; None means "try the next one"."""
+    def send(self, req, node, dev, part, path, policy_index, plan, members, connected=False):
+        """One attempt on one object server: a Started once it answered 200 (for a connected
+        node: once it listens), the NodeResult of its refusal, or None for "try the next one"."""
         where = '%s:%s/%s' % (dev['ip'], dev['port'], dev['device'])
         headers = {EXECUTE_HEADER: '1.0', 'Transfer-Encoding': 'chunked',
                    'Content-Type': 'application/x-tar',
@@ -559,35 +625,31 @@ class ProxyQueryMiddleware:
             for chunk in self.stream(req, plan, members):
                 with ChunkWriteTimeout(self.node_timeout):
                     conn.send(b'%x\r\n%s\r\n' % (len(chunk), chunk))
-            with ChunkWriteTimeout(self.node_timeout):
-                conn.send(b'0\r\n\r\n')
+            if not connected:           # a connected node's request ends with its addresses
+                with ChunkWriteTimeout(self.node_timeout):
+                    conn.send(b'0\r\n\r\n')
             with Timeout(self.timeout + self.kill_timeout + self.node_timeout + 30):
                 resp = conn.getresponse()
             if resp.status in (503, 507):
                 text = resp.read(1000).decode('utf-8', 'replace').strip()
                 self.logger.warning('zerocloud: %s answered %s: %s' % (where, resp.status, text))
+                conn.close()
                 if resp.status == 503:      # busy: trying elsewhere would not run next to the data
                     return NodeResult(node.name, 503, text or 'object server busy')
                 return None
             if resp.status != 200:
                 text = resp.read(2000).decode('utf-8', 'replace').strip()
+                conn.close()
                 return NodeResult(node.name, resp.status, text or 'object server answered %d'
                                   % resp.status)
-            if wiring is not None:
-                wiring.announce(node.name, (dev['ip'], json.loads(
-                    resp.getheader('X-Zerocloud-Listen') or '{}')))
-                # the session runs while we read: wait as long as it may take
-                reader = TimedReader(resp, self.timeout + self.kill_timeout + self.node_timeout)
-            else:
-                reader = TimedReader(resp, self.node_timeout)
-            return self.receive(req, node, reader, held=wiring is not None)
+            return Started(node, conn, resp, None, where)
         except JobError as e:
+            conn.close()
             return NodeResult(node.name, e.status, str(e))
         except (Exception, Timeout) as e:
+            conn.close()
             self.logger.exception('zerocloud: node %s on %s failed' % (node.name, where))
             return NodeResult(node.name, 503, 'node %s on %s failed: %s' % (node.name, where, e))
-        finally:
-            conn.close()
 
     def receive(self, req, node, resp, held=False):
         """Reads the object server's tar: result.json, then the outputs (PUT, or kept for the body;

@@ -1,9 +1,12 @@
 """A tar stream written as it goes: how the proxy and the object server pass a node's files.
 
 The proxy sends one tar (node.json, then the program, image, script and inputs it fetched) and the
-object server answers with one tar (result.json, then the outputs).  Both are read with tarfile's
-stream mode ('r|'), so nothing is held in memory; writing is done here because a member's data
-arrives as an iterator of chunks (from a Swift GET, or a file), which tarfile cannot take.
+object server answers with one tar (result.json, then the outputs).  Writing is done here because a
+member's data arrives as an iterator of chunks (from a Swift GET, or a file), which tarfile cannot
+take.  The proxy reads the answer with tarfile's stream mode ('r|'); the object server reads the
+request with read_members below, which never reads past the tar's end: a connected job's request
+goes on after it (the addresses of the node's readers, sent once every node listens), and tarfile
+reads ahead in 10 KiB records, which would wait for bytes the proxy sends only later.
 """
 
 import tarfile
@@ -42,6 +45,50 @@ def member(name, size, chunks):
 
 def end():
     yield b'\0' * (2 * BLOCK)
+
+
+class MemberData:
+    """One member's data, read from the stream: at most `size` bytes."""
+
+    def __init__(self, src, size):
+        self.src = src
+        self.left = size
+
+    def read(self, n=-1):
+        n = self.left if n is None or n < 0 else min(n, self.left)
+        data = read_exact(self.src, n) if n else b''
+        self.left -= len(data)
+        return data
+
+    def skip(self):
+        while self.left:
+            self.read(CHUNK)
+
+
+def read_exact(src, n):
+    data = src.read(n)
+    while len(data) < n:
+        more = src.read(n - len(data))
+        if not more:
+            raise EOFError('the tar stream ended early')
+        data += more
+    return data
+
+
+def read_members(src):
+    """Yields (TarInfo, MemberData) for each member of a tar written by member() and end(),
+    reading exactly up to the end of the archive (its two zero blocks)."""
+    while True:
+        block = read_exact(src, BLOCK)
+        if block == b'\0' * BLOCK:
+            read_exact(src, BLOCK)
+            return
+        info = tarfile.TarInfo.frombuf(block, 'utf-8', 'surrogateescape')
+        data = MemberData(src, info.size if info.isfile() else 0)
+        yield info, data
+        data.skip()
+        if info.isfile() and info.size % BLOCK:
+            read_exact(src, BLOCK - info.size % BLOCK)
 
 
 def file_chunks(path, chunk_size=CHUNK):
