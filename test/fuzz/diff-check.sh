@@ -10,7 +10,13 @@ if ! "$engine" -s "$wasm" > "$dir/sig" 2>/dev/null || ! timeout 30 "$engine" "$w
 fi
 echo "$wasm $dir/sig $dir/v8" > "$dir/list"
 node "$(dirname "$0")/v8-fuzz-exec.mjs" "$dir/list" 2>/dev/null
-# logs are compared up to a timeout or an exhaustion, as diff.py does
-cut_log() { sed -e '/^exhausted$/,$d' -e '/^timeout$/,$d' "$1"; }
+# logs are compared as diff.py does: up to the call that timed out or exhausted the stack, without
+# that call's own log lines (how deep it got is each engine's limit)
+cut_log() {
+    awk '/^call /{ keep = keep pending; pending = $0 "\n"; next }
+         /^(exhausted|timeout)$/{ printf "%s%s", keep, pending ? substr(pending, 1, index(pending, "\n")) : ""; done = 1; exit }
+         { pending = pending $0 "\n" }
+         END { if (!done) printf "%s%s", keep, pending }' "$1"
+}
 if [ "$(cut_log "$dir/zvm")" = "$(cut_log "$dir/v8")" ]; then echo agree; exit 0; fi
 echo mismatch; exit 1

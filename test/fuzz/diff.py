@@ -82,11 +82,14 @@ def zvm_log(engine, wasm):
 
 
 def comparable(log):
-    """The part of a log that must agree: up to a timeout or a call-stack exhaustion."""
+    """The part of a log that must agree: up to the call that timed out or exhausted the call
+    stack.  That call's own log lines go too: how deep a recursion got before the stack ran out
+    (and so how much it logged) is each engine's own limit."""
     lines = log.splitlines()
     for i, line in enumerate(lines):
         if line in ('timeout', 'exhausted'):
-            return lines[:i - 1] if line == 'timeout' else lines[:i]
+            start = max((k for k in range(i) if lines[k].startswith('call ')), default=0)
+            return lines[:start + 1]
     return lines
 
 
