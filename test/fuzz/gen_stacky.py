@@ -197,6 +197,8 @@ class Gen:
     def block(self, f, stack, labels):
         r = self.r
         kind = r.choice(['block', 'block', 'loop', 'if'])
+        if kind == 'loop' and self.depth >= 2:  # iterations multiply through nesting and calls: keep runs short
+            kind = 'block'
         nparams = r.randrange(0, min(len(stack), 2) + 1)
         params = stack[len(stack) - nparams:]
         results = [r.choice(NUM) for _ in range(r.choice([0, 1, 1, 2]))]
@@ -217,7 +219,7 @@ class Gen:
         self.emit(f'{kind}{sig}')
         self.depth += 1
         if counter is not None:                  # every entry counts, branches back included
-            for line in (f'local.get {counter}', 'i32.const 1', 'i32.add', f'local.tee {counter}', 'i32.const 8',
+            for line in (f'local.get {counter}', 'i32.const 1', 'i32.add', f'local.tee {counter}', 'i32.const 4',
                          'i32.gt_u', 'if', '  unreachable', 'end'):
                 self.emit(line)
         label_types = params if kind == 'loop' else results

@@ -7,6 +7,12 @@
 // printed for it (V8 has no type reflection here: zeros of the right type need them), and where to
 // write the log.  One node process runs a whole batch: starting node costs more than most modules.
 import fs from 'node:fs';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+
+// A module that runs too long (V8 has no fuel) is stopped: each module runs in a worker thread
+// that is terminated after LIMIT_MS, and its log ends with "trap" and "timeout", as zvm-fuzz-exec's
+// does at its own 10 s alarm (diff.py compares logs only up to such a call).
+const LIMIT_MS = 10000;
 
 const f32 = new Float32Array(1), u32 = new Uint32Array(f32.buffer);
 const f64 = new Float64Array(1), u64 = new BigUint64Array(f64.buffer);
@@ -31,9 +37,10 @@ function zero(letter) {
   }
 }
 
-function run(wasm, sigs) {
+function run(wasm, sigs, sink) {
   const out = [];
-  const log = (letter, name) => (v) => { out.push(`log ${name} ${show(letter, v)}`); };
+  const push = (line) => { if (sink) sink(line + '\n'); else out.push(line); };
+  const log = (letter, name) => (v) => { push(`log ${name} ${show(letter, v)}`); };
   const imports = {
     'fuzzing-support': {
       'log-i32': log('i', 'i32'), 'log-i64': log('I', 'i64'),
@@ -44,35 +51,59 @@ function run(wasm, sigs) {
   try {
     instance = new WebAssembly.Instance(new WebAssembly.Module(fs.readFileSync(wasm)), imports);
   } catch (e) {
-    if (e instanceof WebAssembly.CompileError) return 'invalid\n';
-    if (e instanceof WebAssembly.RuntimeError) return 'start-trap\n';
-    return 'link-error\n';
+    const what = e instanceof WebAssembly.CompileError ? 'invalid'
+      : e instanceof WebAssembly.RuntimeError ? 'start-trap' : 'link-error';
+    if (sink) { sink(what + '\n'); return ''; }
+    return what + '\n';
   }
   for (const line of sigs.split('\n')) {
     if (!line) continue;
     const [name, params, results] = line.split('\t');
-    out.push(`call ${name}`);
+    push(`call ${name}`);
     try {
       let r = instance.exports[name](...[...params].map(zero));
-      if (results.length === 0) out.push('result');
-      else if (results.length === 1) out.push('result ' + show(results, r));
-      else out.push('result ' + [...r].map((v, i) => show(results[i], v)).join(' '));
+      if (results.length === 0) push('result');
+      else if (results.length === 1) push('result ' + show(results, r));
+      else push('result ' + [...r].map((v, i) => show(results[i], v)).join(' '));
     } catch (e) {
-      if (e instanceof RangeError) out.push('exhausted');
-      else out.push('trap');
+      if (e instanceof RangeError) push('exhausted');
+      else push('trap');
     }
   }
-  return out.join('\n') + '\n';
+  return sink ? '' : out.join('\n') + '\n';
 }
 
-for (const line of fs.readFileSync(process.argv[2], 'utf8').split('\n')) {
-  if (!line) continue;
-  const [wasm, sig, dest] = line.split(' ');
-  let text;
+// In the worker: run one module, sending each line as it is made (a terminated worker's lines
+// up to then still count).
+function runInWorker({ wasm, sig }) {
+  const send = (line) => parentPort.postMessage(line);
   try {
-    text = run(wasm, fs.readFileSync(sig, 'utf8'));
+    send(run(wasm, fs.readFileSync(sig, 'utf8'), send));
   } catch (e) {
-    text = 'driver-error ' + String(e).split('\n')[0] + '\n';
+    send('driver-error ' + String(e).split('\n')[0] + '\n');
   }
-  fs.writeFileSync(dest, text);
+}
+
+function runBounded(wasm, sig) {
+  return new Promise((resolve) => {
+    const lines = [];
+    const worker = new Worker(new URL(import.meta.url), { workerData: { wasm, sig } });
+    const timer = setTimeout(() => {
+      lines.push('trap\ntimeout\n');
+      worker.terminate();
+    }, LIMIT_MS);
+    worker.on('message', (line) => lines.push(line));
+    worker.on('error', (e) => lines.push('driver-error ' + String(e).split('\n')[0] + '\n'));
+    worker.on('exit', () => { clearTimeout(timer); resolve(lines.join('')); });
+  });
+}
+
+if (isMainThread) {
+  for (const line of fs.readFileSync(process.argv[2], 'utf8').split('\n')) {
+    if (!line) continue;
+    const [wasm, sig, dest] = line.split(' ');
+    fs.writeFileSync(dest, await runBounded(wasm, sig));
+  }
+} else {
+  runInWorker(workerData);
 }
