@@ -148,7 +148,7 @@ static int open_network(const zvm_channel_spec *spec, bool readable, bool writab
             err, spec, EINVAL,
             "a network channel is type 0 and either read or written (set gets/get_size or puts/put_size to 0)");
     char why[300];
-    int rc = net_open(spec->uri, writable, net, why, sizeof why);
+    int rc = channel_net_open(spec->uri, writable, net, why, sizeof why);
     return rc ? open_fail(err, spec, -rc, why) : 0;
 }
 
@@ -214,7 +214,7 @@ int zvm_channel_open(const zvm_channel_spec *spec, zvm_channel **out, zvm_error 
         else {
             if (fd >= 0)
                 close(fd);
-            net_close(net);
+            channel_net_close(net);
         }
         return open_fail(err, spec, ENOMEM, "out of memory");
     }
@@ -234,7 +234,7 @@ void zvm_channel_close(zvm_channel *ch)
         return;
     if (ch->fd >= 0)
         close(ch->fd);
-    net_close(ch->net);
+    channel_net_close(ch->net);
     EVP_MD_CTX_free(ch->md5);
     free(ch->alias);
     free(ch->uri);
@@ -290,7 +290,7 @@ static int64_t quota_allows(int64_t calls, int64_t call_limit, int64_t bytes, in
     return size > MAX_IO ? MAX_IO : (int64_t)size;
 }
 
-static bool net_stream_intact(zvm_channel *ch);
+static bool channel_net_stream_intact(zvm_channel *ch);
 
 /* A host errno as the guest should see it: the meaningful ones pass, the rest are -EIO. */
 static int64_t guest_errno(int e)
@@ -320,7 +320,7 @@ int64_t zvm_channel_read(zvm_channel *ch, void *buf, uint64_t size, int64_t offs
     /* No retry on EINTR: only the session's Timeout interrupts a read, and it must end it. */
     ssize_t got;
     if (ch->net) {
-        got = net_read(ch->net, buf, (size_t)n);
+        got = channel_net_read(ch->net, buf, (size_t)n);
         if (got < 0)
             return guest_errno(-(int)got);
     } else {
@@ -332,7 +332,7 @@ int64_t zvm_channel_read(zvm_channel *ch, void *buf, uint64_t size, int64_t offs
     ch->stats.get_bytes += got;
     if (ch->md5 && got > 0)
         EVP_DigestUpdate(ch->md5, buf, (size_t)got);
-    if (ch->net && got == 0 && !net_stream_intact(ch))
+    if (ch->net && got == 0 && !channel_net_stream_intact(ch))
         return -EIO;
     return got;
 }
@@ -387,7 +387,7 @@ int64_t zvm_channel_write(zvm_channel *ch, const void *buf, uint64_t size, int64
         return n < 0 ? n : 0;
     ssize_t put;
     if (ch->net) {
-        put = net_write(ch->net, buf, (size_t)n);
+        put = channel_net_write(ch->net, buf, (size_t)n);
         if (put < 0)
             return guest_errno(-(int)put);
     } else {
@@ -422,12 +422,12 @@ static bool md5_so_far(zvm_channel *ch, unsigned char digest[16])
 }
 
 /* At the reader's end of stream: does what arrived hash to what the writer sent? */
-static bool net_stream_intact(zvm_channel *ch)
+static bool channel_net_stream_intact(zvm_channel *ch)
 {
     if (ch->net_end_checked)
         return true;
     ch->net_end_checked = true;
-    const unsigned char *theirs = net_peer_md5(ch->net);
+    const unsigned char *theirs = channel_net_peer_md5(ch->net);
     unsigned char digest[16];
     if (!theirs || !ch->md5)   /* one of the two ends keeps no digest: nothing to compare */
         return true;
@@ -438,7 +438,7 @@ static bool net_stream_intact(zvm_channel *ch)
 void zvm_channel_set_deadline(zvm_channel *ch, const struct timespec *deadline)
 {
     if (ch->net)
-        net_set_deadline(ch->net, deadline);
+        channel_net_set_deadline(ch->net, deadline);
 }
 
 int zvm_channel_finish(zvm_channel *ch, zvm_error *err)
@@ -448,8 +448,8 @@ int zvm_channel_finish(zvm_channel *ch, zvm_error *err)
         return 0;
     int rc = zvm_channel_problem(ch)[0] ? -EIO
              : !ch->writable            ? 0
-             : !ch->md5                 ? net_finish(ch->net, NULL)
-             : md5_so_far(ch, digest)   ? net_finish(ch->net, digest)
+             : !ch->md5                 ? channel_net_finish(ch->net, NULL)
+             : md5_so_far(ch, digest)   ? channel_net_finish(ch->net, digest)
                                         : -ENOMEM;
     if (rc)
         snprintf(err->msg, sizeof err->msg, "channel %s (%s): %s", ch->alias, ch->uri,
@@ -460,14 +460,14 @@ int zvm_channel_finish(zvm_channel *ch, zvm_error *err)
 void zvm_channel_abort(zvm_channel *ch)
 {
     if (ch->net)
-        net_abort(ch->net);
+        channel_net_abort(ch->net);
 }
 
 const char *zvm_channel_problem(const zvm_channel *ch)
 {
     if (ch->net_corrupt)
         return "the stream's MD5 differs from the one its writer sent (corrupted in transit)";
-    return ch->net ? net_error(ch->net) : "";
+    return ch->net ? channel_net_error(ch->net) : "";
 }
 
 bool zvm_channel_etag(zvm_channel *ch, char out[33])

@@ -242,7 +242,7 @@ static int take_inherited(channel_net *n)
     return 0;
 }
 
-int net_open(const char *uri, bool writer, channel_net **out, char *why, size_t why_size)
+int channel_net_open(const char *uri, bool writer, channel_net **out, char *why, size_t why_size)
 {
     channel_net *n = calloc(1, sizeof *n);
     if (!n) {
@@ -257,14 +257,14 @@ int net_open(const char *uri, bool writer, channel_net **out, char *why, size_t 
         rc = n->uri.inherited_fd >= 0 ? take_inherited(n) : listen_on_address(n);
     if (rc != 0) {
         snprintf(why, why_size, "%s", n->error);
-        net_close(n);
+        channel_net_close(n);
         return rc;
     }
     *out = n;
     return 0;
 }
 
-void net_close(channel_net *n)
+void channel_net_close(channel_net *n)
 {
     if (!n)
         return;
@@ -275,18 +275,18 @@ void net_close(channel_net *n)
     free(n);
 }
 
-void net_set_deadline(channel_net *n, const struct timespec *deadline)
+void channel_net_set_deadline(channel_net *n, const struct timespec *deadline)
 {
     n->has_deadline = deadline != NULL;
     if (deadline)
         n->deadline = *deadline;
 }
 
-const unsigned char *net_peer_md5(const channel_net *n)
+const unsigned char *channel_net_peer_md5(const channel_net *n)
 {
     return n->has_peer_md5 ? n->peer_md5 : NULL;
 }
-const char *net_error(const channel_net *n)
+const char *channel_net_error(const channel_net *n)
 {
     return n->error;
 }
@@ -475,7 +475,7 @@ static int establish(channel_net *n)
     return rc;
 }
 
-int64_t net_read(channel_net *n, void *buf, size_t size)
+int64_t channel_net_read(channel_net *n, void *buf, size_t size)
 {
     int rc = establish(n);
     if (rc)
@@ -541,7 +541,7 @@ static int send_frame(channel_net *n, uint32_t len, const void *payload, size_t 
     return 0;
 }
 
-int64_t net_write(channel_net *n, const void *buf, size_t size)
+int64_t channel_net_write(channel_net *n, const void *buf, size_t size)
 {
     if (size > MAX_FRAME)
         size = MAX_FRAME;
@@ -549,7 +549,7 @@ int64_t net_write(channel_net *n, const void *buf, size_t size)
     return rc ? rc : (int64_t)size;
 }
 
-void net_abort(channel_net *n)
+void channel_net_abort(channel_net *n)
 {
     if (n->ended || !n->writer)
         return;
@@ -568,11 +568,11 @@ void net_abort(channel_net *n)
     clock_gettime(CLOCK_MONOTONIC, &soon);
     soon.tv_sec += ABORT_WAIT_MS / 1000;
     if (!n->has_deadline || soon.tv_sec < n->deadline.tv_sec)
-        net_set_deadline(n, &soon);
+        channel_net_set_deadline(n, &soon);
     connect_peer(n);   /* the hello, then the close without an end frame */
 }
 
-int net_finish(channel_net *n, const unsigned char md5[NET_MD5_SIZE])
+int channel_net_finish(channel_net *n, const unsigned char md5[NET_MD5_SIZE])
 {
     if (n->ended)
         return 0;

@@ -30,26 +30,26 @@ typedef struct channel_net channel_net;
 
 /* Parses the uri and, for a listener, binds and listens (or takes over the inherited socket).
  * Returns 0, or -errno with why filled (-EINVAL a malformed uri, -EADDRINUSE ...). */
-int net_open(const char *uri, bool writer, channel_net **out, char *why, size_t why_size);
-void net_close(channel_net *n);
+int channel_net_open(const char *uri, bool writer, channel_net **out, char *why, size_t why_size);
+void channel_net_close(channel_net *n);
 
 /* The absolute CLOCK_MONOTONIC time after which every wait fails with -ETIMEDOUT. */
-void net_set_deadline(channel_net *n, const struct timespec *deadline);
+void channel_net_set_deadline(channel_net *n, const struct timespec *deadline);
 
 /* Up to size bytes of the stream (returns as soon as some arrived), 0 at the end frame, or
  * -errno (-EIO the writer vanished without its end frame, -ETIMEDOUT, -EINTR ...). */
-int64_t net_read(channel_net *n, void *buf, size_t size);
+int64_t channel_net_read(channel_net *n, void *buf, size_t size);
 /* One data frame of size bytes; size or -errno (-EPIPE the reader is gone). */
-int64_t net_write(channel_net *n, const void *buf, size_t size);
+int64_t channel_net_write(channel_net *n, const void *buf, size_t size);
 /* The writer's end frame, with the MD5 of everything written (NULL: without one). */
-int net_finish(channel_net *n, const unsigned char md5[NET_MD5_SIZE]);
+int channel_net_finish(channel_net *n, const unsigned char md5[NET_MD5_SIZE]);
 /* A writer whose session failed: closes without the end frame, first connecting once (or taking
  * a waiting connection) if it never did, so its reader learns of the failure now, not at its
  * Timeout. */
-void net_abort(channel_net *n);
-/* After net_read returned 0: the MD5 the writer sent, or NULL when it sent none. */
-const unsigned char *net_peer_md5(const channel_net *n);
+void channel_net_abort(channel_net *n);
+/* After channel_net_read returned 0: the MD5 the writer sent, or NULL when it sent none. */
+const unsigned char *channel_net_peer_md5(const channel_net *n);
 /* What went wrong last, for messages ("" when nothing did). */
-const char *net_error(const channel_net *n);
+const char *channel_net_error(const channel_net *n);
 
 #endif
