@@ -492,6 +492,22 @@ static int call_host(struct exec *x, zvm_func *f, uint64_t *args, const cell *ip
     return 0;
 }
 
+/* The last step into a wasm function, for calls and tail calls alike: the callee's instance
+ * becomes current (memory base included) and the interruption flag is checked at its entry.
+ * Its first instruction, or NULL on a trap. */
+static inline const cell *enter_callee(struct exec *x, zvm_func *f, uint8_t **memp)
+{
+    if (f->inst != x->inst) {
+        enter_instance(x, f->inst);
+        *memp = memory_base(x);
+    }
+    if (INTERRUPTED()) {
+        trap_at(x, f->code->entry, ZVM_TRAP_INTERRUPTED);
+        return NULL;
+    }
+    return f->code->entry;
+}
+
 /* Enters f with its arguments at nfp.  Returns the first instruction to run, with *fpp, *memp
  * and x switched to the callee, or NULL on a trap (host functions run here and return ret). */
 static inline const cell *invoke(struct exec *x, zvm_func *f, const cell *ip, const cell *ret,
@@ -513,15 +529,7 @@ static inline const cell *invoke(struct exec *x, zvm_func *f, const cell *ip, co
     x->frame->fp = fp;
     x->frame->inst = x->inst;
     x->frame++;
-    if (f->inst != x->inst) {
-        enter_instance(x, f->inst);
-        *memp = memory_base(x);
-    }
-    if (INTERRUPTED()) {
-        trap_at(x, cf->entry, ZVM_TRAP_INTERRUPTED);
-        return NULL;
-    }
-    return cf->entry;
+    return enter_callee(x, f, memp);
 }
 
 /* call [h][code_func*][frame offset]: a function of the same module */
@@ -629,15 +637,7 @@ static inline const cell *tail_invoke(struct exec *x, zvm_func *f, const cell *i
         return NULL;
     }
     memmove(fp, args, cf->nparams * sizeof *fp);
-    if (f->inst != x->inst) {
-        enter_instance(x, f->inst);
-        *memp = memory_base(x);
-    }
-    if (INTERRUPTED()) {
-        trap_at(x, cf->entry, ZVM_TRAP_INTERRUPTED);
-        return NULL;
-    }
-    return cf->entry;
+    return enter_callee(x, f, memp);
 }
 
 /* return_call [h][code_func*][arguments offset]: a function of the same module */

@@ -279,7 +279,7 @@ static void compile_br_table(struct tr *t, uint32_t op)
         struct branch_site site = { i + 2 + k, i, 0 };
         if (c->kind != C_FUNC && wasm_tr_in_place(t, c, wasm_tr_label_arity(c))) {
             branch_to_label(t, c, site);
-        } else {                                 /* a stub moves the values, then branches */
+        } else {                                 /* a trampoline moves the values, then branches */
             wasm_tr_set_rel(t, site, (uint32_t)t->ncells);
             emit_br(t, labels[k]);
         }
