@@ -23,16 +23,19 @@ enum {
     SEC_CODE,
     SEC_DATA,
     SEC_DATACOUNT,
-    SEC_LAST = SEC_DATACOUNT
+    SEC_TAG,                             /* the exception-handling proposal */
+    SEC_LAST = SEC_TAG
 };
 
-/* Where each section id may appear: the data count section sits between element and code. */
+/* Where each section id may appear: the data count section sits between element and code, the
+ * tag section between memory and global. */
 static int section_rank(uint8_t id)
 {
     static const int rank[] = {
-        [SEC_TYPE] = 1,    [SEC_IMPORT] = 2,     [SEC_FUNCTION] = 3, [SEC_TABLE] = 4,
-        [SEC_MEMORY] = 5,  [SEC_GLOBAL] = 6,     [SEC_EXPORT] = 7,   [SEC_START] = 8,
-        [SEC_ELEMENT] = 9, [SEC_DATACOUNT] = 10, [SEC_CODE] = 11,    [SEC_DATA] = 12,
+        [SEC_TYPE] = 1,     [SEC_IMPORT] = 2,  [SEC_FUNCTION] = 3,   [SEC_TABLE] = 4,
+        [SEC_MEMORY] = 5,   [SEC_TAG] = 6,     [SEC_GLOBAL] = 7,     [SEC_EXPORT] = 8,
+        [SEC_START] = 9,    [SEC_ELEMENT] = 10, [SEC_DATACOUNT] = 11, [SEC_CODE] = 12,
+        [SEC_DATA] = 13,
     };
     return rank[id];
 }
@@ -73,6 +76,7 @@ static bool decode_section(wasm_decoder *d, uint8_t id)
     case SEC_CODE: return wasm_decode_code_section(d);
     case SEC_DATA: return wasm_decode_data_section(d);
     case SEC_DATACOUNT: return wasm_decode_datacount_section(d);
+    case SEC_TAG: return wasm_decode_tag_section(d);
     }
     return false;
 }
@@ -110,11 +114,16 @@ static bool build_index_spaces(wasm_decoder *d)
     }
     if (!m->globals)
         m->nglobals = m->nglobal_imports;
+    if (!m->tag_types) {
+        if (!(m->tag_types = wasm_decode_alloc(d, m->ntag_imports, sizeof *m->tag_types)))
+            return false;
+        m->ntags = m->ntag_imports;
+    }
     m->nfuncs = m->nfunc_imports + d->nfunc_decls;
     if (!(m->func_type = wasm_decode_alloc(d, m->nfuncs, sizeof *m->func_type)) ||
         !(m->global_types = wasm_decode_alloc(d, m->nglobals, sizeof *m->global_types)))
         return false;
-    uint32_t f = 0, t = 0, mem = 0, g = 0;
+    uint32_t f = 0, t = 0, mem = 0, g = 0, tag = 0;
     for (uint32_t i = 0; i < m->nimports; i++) {
         const wasm_import *im = &m->imports[i];
         switch (im->kind) {
@@ -122,6 +131,7 @@ static bool build_index_spaces(wasm_decoder *d)
         case ZVM_EXTERN_TABLE: m->tables[t++] = im->u.table; break;
         case ZVM_EXTERN_MEMORY: m->memories[mem++] = im->u.memory; break;
         case ZVM_EXTERN_GLOBAL: m->global_types[g++] = im->u.global; break;
+        case ZVM_EXTERN_TAG: m->tag_types[tag++] = im->u.tag_type; break;
         }
     }
     for (uint32_t i = 0; i < d->nfunc_decls; i++)
@@ -244,6 +254,7 @@ void wasm_module_free(wasm_module *m)
     free(m->memories);
     free(m->global_types);
     free(m->globals);
+    free(m->tag_types);
     for (uint32_t i = 0; i < m->nexports; i++)
         free((char *)m->exports[i].name);
     free(m->exports);

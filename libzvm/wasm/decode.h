@@ -37,6 +37,7 @@ bool wasm_decode_element_section(wasm_decoder *d);
 bool wasm_decode_datacount_section(wasm_decoder *d);
 bool wasm_decode_code_section(wasm_decoder *d);
 bool wasm_decode_data_section(wasm_decoder *d);
+bool wasm_decode_tag_section(wasm_decoder *d);
 /* decode_name.c: the "name" custom section; never fails (a malformed one is dropped) */
 void wasm_decode_name_section(wasm_decoder *d, size_t start, size_t end);
 
@@ -46,6 +47,8 @@ bool wasm_decode_reftype(wasm_decoder *d, uint8_t *out);
 bool wasm_decode_limits(wasm_decoder *d, wasm_limits *out);
 bool wasm_decode_tabletype(wasm_decoder *d, wasm_tabletype *out);
 bool wasm_decode_globaltype(wasm_decoder *d, wasm_globaltype *out);
+/* decode_tag.c: an attribute byte (0) and a type index, for the tag section and tag imports */
+bool wasm_decode_tagtype(wasm_decoder *d, uint32_t *type_index);
 bool wasm_decode_const_expr(wasm_decoder *d, wasm_const_expr *out);
 /* A vector's element count (see wasm_read_count), bounded by the current section. */
 bool wasm_decode_count(wasm_decoder *d, uint32_t *out);

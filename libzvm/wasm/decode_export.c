@@ -20,7 +20,7 @@ bool wasm_decode_export_section(wasm_decoder *d)
         size_t at = d->r.pos;
         if (!wasm_read_u8(&d->r, &kind))
             return false;
-        if (kind > ZVM_EXTERN_GLOBAL)
+        if (kind > ZVM_EXTERN_TAG)
             return wasm_reader_fail(&d->r, at, "malformed export kind 0x%02x", kind);
         ex->kind = kind;
         if (!wasm_read_u32(&d->r, &ex->index))

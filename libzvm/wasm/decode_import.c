@@ -45,6 +45,11 @@ bool wasm_decode_import_section(wasm_decoder *d)
                 return false;
             m->nglobal_imports++;
             break;
+        case ZVM_EXTERN_TAG:
+            if (!wasm_decode_tagtype(d, &im->u.tag_type))
+                return false;
+            m->ntag_imports++;
+            break;
         default: return wasm_reader_fail(&d->r, at, "malformed import kind 0x%02x", kind);
         }
     }

@@ -43,12 +43,33 @@ struct code_func {
     uint32_t nparams, nlocals, nresults;
     uint32_t frame_slots;                /* params + locals + deepest operand stack */
     uint32_t first_cell;                 /* entry - code->cells */
+    uint32_t first_try, ntries;          /* its try blocks in code->tries */
 };
 
 /* Where each instruction came from: cell index → byte offset in the module file. */
 struct code_pos {
     uint32_t cell;
     uint32_t offset;
+};
+
+/* A try block (exception handling, docs/Interpreter.md "Exceptions"): the cells of its body, and
+ * where an exception thrown there goes.  A function's tries are contiguous in code.tries, in the
+ * order of their `try` (so sorted by start), from code_func.first_try. */
+struct code_try {
+    uint32_t start, end;                 /* cells [start, end) of the body (not its catch clauses) */
+    int32_t parent;                      /* the innermost try whose body holds this try, -1 if none */
+    int32_t delegate;                    /* try..delegate: the try its exceptions go to (-1: the caller);
+                                          * CODE_NO_DELEGATE for a try with catch clauses (or none) */
+    uint32_t level;                      /* tries enclosing this one (bodies or clauses) in the function */
+    int32_t first_catch;                 /* its clauses in order, a list in code.catches; -1 if none */
+};
+#define CODE_NO_DELEGATE (-2)
+#define CODE_CATCH_ALL UINT32_MAX
+/* A catch clause: the tag it catches (CODE_CATCH_ALL for catch_all) and its landing pad. */
+struct code_catch {
+    uint32_t tag;                        /* tag index in the module */
+    uint32_t pad;                        /* cell of its catch instruction */
+    int32_t next;                        /* the try's next clause, -1 after the last */
 };
 
 /* The translation of a module (wasm_module.code). */
@@ -59,6 +80,10 @@ struct code {
     uint32_t nfuncs;
     struct code_pos *pos;                /* sorted by cell */
     size_t npos;
+    struct code_try *tries;              /* exception handling: every try block */
+    uint32_t ntries;
+    struct code_catch *catches;
+    uint32_t ncatches;
 };
 
 int wasm_translate_module(wasm_module *m, zvm_error *err);
@@ -69,10 +94,12 @@ int wasm_verify_function(const wasm_module *m, const struct code_func *cf, const
 #endif
 /* locate.c: maps an instruction pointer back to its function and file offset (for traps). */
 void wasm_code_locate(const struct code *c, const cell *ip, uint32_t *func_index, uint32_t *offset);
+/* locate.c: the translated function whose code holds ip, or NULL. */
+const struct code_func *wasm_code_func_at(const struct code *c, const cell *ip);
 
 /* ---- runtime objects -------------------------------------------------- */
 
-enum obj_kind { OBJ_FUNC, OBJ_TABLE, OBJ_MEMORY, OBJ_GLOBAL, OBJ_INSTANCE };
+enum obj_kind { OBJ_FUNC, OBJ_TABLE, OBJ_MEMORY, OBJ_GLOBAL, OBJ_INSTANCE, OBJ_TAG };
 
 struct obj {                             /* every runtime object starts with this: the runtime frees them */
     struct obj *next;
@@ -117,6 +144,14 @@ struct zvm_global {
     zvm_val value;
 };
 
+/* An exception tag: its identity is the object (an imported tag is the exporter's). */
+struct zvm_tag {
+    struct obj hdr;
+    const zvm_functype *type;            /* interned; the parameters are the payload */
+    uint32_t index;                      /* in the instance that defined it, for messages */
+    const char *name;                    /* its first export name there (owned by the module), or NULL */
+};
+
 struct zvm_instance {
     struct obj hdr;
     zvm_module *module;
@@ -125,6 +160,7 @@ struct zvm_instance {
     zvm_table **tables;
     zvm_memory *memory;                  /* memory 0 or NULL */
     zvm_global **globals;
+    zvm_tag **tags;
     const zvm_functype **types;          /* the module's types, interned */
     uint32_t nelems;
     uint32_t *elem_sizes;                /* 0 once dropped */
@@ -152,6 +188,7 @@ struct zvm_runtime {
      * only name one of these (then its type is checked) or be refused.  RATIONALE.md tells why. */
     zvm_func **func_refs;
     uint32_t nfunc_refs, func_refs_cap;
+    struct exn_store *exns;              /* exceptions thrown or caught (exn.c), made at the first throw */
 };
 
 /* The state of one entry into guest code (zvm_func_call); lives on the C stack. */
@@ -169,6 +206,30 @@ struct exec {
     sigjmp_buf *jmp;
 };
 
+/* exn.c: the exceptions of a runtime (docs/Interpreter.md "Exceptions").  An exception is a
+ * record in the runtime's store (its tag and a copy of its payload); the guest sees only the
+ * record's index (in the catch clause's hidden slot, for rethrow), never an address. */
+struct exn_key {                         /* whose catch clause holds a caught exception */
+    uint32_t nesting, depth, level;      /* entry into the guest, frame, try level in the function */
+};
+/* A new exception in flight (thrown, or rethrown from record `from` when tag is NULL):
+ * 0, or -1 if out of memory. */
+int wasm_exn_throw(zvm_runtime *rt, const zvm_tag *tag, const uint64_t *payload, uint64_t from);
+/* The exception in flight: its tag. */
+const zvm_tag *wasm_exn_tag(const zvm_runtime *rt);
+/* Is record `index` a caught exception (what a rethrow may name)? */
+bool wasm_exn_valid(const zvm_runtime *rt, uint64_t index);
+/* The exception in flight is caught by the clause of key k: exceptions caught by clauses that
+ * have ended are dropped; its payload goes to payload[], and its record index is returned. */
+uint64_t wasm_exn_catch(zvm_runtime *rt, struct exn_key k, uint64_t *payload);
+/* The outermost entry into the guest ended: nothing is in flight or caught any more. */
+void wasm_exn_reset(zvm_runtime *rt);
+void wasm_exn_free(zvm_runtime *rt);
+/* The clause of function code cf (in code c) that catches an exception of tag (as inst names
+ * tags) thrown at cell `at`, or NULL; *level gets its try's level. */
+const struct code_catch *wasm_exn_find_catch(const struct code *c, const struct code_func *cf, uint32_t at,
+                                             const zvm_instance *inst, const zvm_tag *tag, uint32_t *level);
+
 /* interp.c */
 int wasm_exec_call(zvm_runtime *rt, zvm_func *f, const zvm_val *args, zvm_val *results, zvm_trap *trap);
 void wasm_exec_set_trap(zvm_trap *trap, enum zvm_trap_kind kind);
@@ -178,7 +239,8 @@ struct handlers {
     handler copy, const32, const64, br, br_loop, br_if, br_unless, br_if_loop, br_table, ret, unreachable, call,
         call_import, call_indirect, select, global_get, global_set, table_get, table_set, memory_size, memory_grow,
         ref_func, memory_init, data_drop, memory_copy, memory_fill, table_init, elem_drop, table_copy, table_grow,
-        table_size, table_fill, i64_eqz, lea, zero_locals, return_call, return_call_import, return_call_indirect;
+        table_size, table_fill, i64_eqz, lea, zero_locals, return_call, return_call_import, return_call_indirect,
+        try_, catch_, throw_, rethrow;
 };
 extern const struct handlers wasm_handlers;
 

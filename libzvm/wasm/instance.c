@@ -94,9 +94,11 @@ static void free_object(struct obj *o)
     case OBJ_TABLE: free(((zvm_table *)o)->elems); break;
     case OBJ_MEMORY: wasm_memory_release((zvm_memory *)o); break;
     case OBJ_GLOBAL: break;
+    case OBJ_TAG: break;
     case OBJ_INSTANCE: {
         zvm_instance *inst = (zvm_instance *)o;
         free(inst->funcs);
+        free(inst->tags);
         free(inst->tables);
         free(inst->globals);
         free(inst->types);
@@ -124,6 +126,7 @@ void zvm_runtime_free(zvm_runtime *rt)
         free((void *)rt->types[i]);
     free(rt->types);
     free(rt->func_refs);
+    wasm_exn_free(rt);
     free(rt->stack);
     free(rt->frames);
     free(rt);
@@ -229,6 +232,7 @@ void zvm_module_import(const zvm_module *m, uint32_t i, zvm_import_desc *out)
         out->valtype = im->u.global.valtype;
         out->mutable_ = im->u.global.mutable_;
         break;
+    case ZVM_EXTERN_TAG: out->func = m->w->types[im->u.tag_type]; break;
     }
 }
 
@@ -368,12 +372,35 @@ static int check_import(zvm_runtime *rt, const wasm_module *w, uint32_t i, const
                 why = "global type differs";
             break;
         }
+        case ZVM_EXTERN_TAG:
+            if (!ext->u.tag || ext->u.tag->type != wasm_runtime_intern_type(rt, &w->types[im->u.tag_type]))
+                why = "tag type differs";
+            break;
         }
     }
     if (why) {
         snprintf(err->msg, sizeof err->msg, "incompatible import type: import %u \"%s\" \"%s\": %s", i, im->module,
                  im->name, why);
         return -1;
+    }
+    return 0;
+}
+
+/* The module's own tags: new objects (an exception's tag is compared by identity), named for
+ * messages by their first export. */
+static int make_tags(zvm_runtime *rt, zvm_instance *inst, zvm_error *err)
+{
+    const wasm_module *w = inst->module->w;
+    for (uint32_t i = w->ntag_imports; i < w->ntags; i++) {
+        zvm_tag *tag = rt_alloc(rt, OBJ_TAG, sizeof *tag);
+        if (!tag)
+            return oom(err, "tags");
+        tag->type = inst->types[w->tag_types[i]];
+        tag->index = i;
+        for (uint32_t e = 0; e < w->nexports && !tag->name; e++)
+            if (w->exports[e].kind == ZVM_EXTERN_TAG && w->exports[e].index == i)
+                tag->name = w->exports[e].name;
+        inst->tags[i] = tag;
     }
     return 0;
 }
@@ -427,19 +454,20 @@ int zvm_instance_new(zvm_runtime *rt, const zvm_module *cm, const zvm_extern *im
     inst->tables = calloc(w->ntables + 1, sizeof *inst->tables);
     inst->globals = calloc(w->nglobals + 1, sizeof *inst->globals);
     inst->types = calloc(w->ntypes + 1, sizeof *inst->types);
+    inst->tags = calloc(w->ntags + 1, sizeof *inst->tags);
     inst->nelems = w->nelems;
     inst->elem_items = calloc(w->nelems + 1, sizeof *inst->elem_items);
     inst->elem_sizes = calloc(w->nelems + 1, sizeof *inst->elem_sizes);
     inst->data_dropped = calloc(w->ndatas + 1, sizeof *inst->data_dropped);
-    if (!inst->funcs || !inst->tables || !inst->globals || !inst->types || !inst->elem_items || !inst->elem_sizes ||
-        !inst->data_dropped)
+    if (!inst->funcs || !inst->tables || !inst->globals || !inst->types || !inst->tags || !inst->elem_items ||
+        !inst->elem_sizes || !inst->data_dropped)
         return oom(err, "instance");
     for (uint32_t i = 0; i < w->ntypes; i++)
         if (!(inst->types[i] = wasm_runtime_intern_type(rt, &w->types[i])))
             return oom(err, "types");
 
     /* imports first in every index space, then the module's own objects */
-    uint32_t fi = 0, ti = 0, mi = 0, gi = 0;
+    uint32_t fi = 0, ti = 0, mi = 0, gi = 0, tgi = 0;
     for (uint32_t i = 0; i < nimports; i++) {
         switch (imports[i].kind) {
         case ZVM_EXTERN_FUNC: inst->funcs[fi++] = imports[i].u.func; break;
@@ -449,8 +477,11 @@ int zvm_instance_new(zvm_runtime *rt, const zvm_module *cm, const zvm_extern *im
             inst->memory = imports[i].u.memory;
             break;
         case ZVM_EXTERN_GLOBAL: inst->globals[gi++] = imports[i].u.global; break;
+        case ZVM_EXTERN_TAG: inst->tags[tgi++] = imports[i].u.tag; break;
         }
     }
+    if (make_tags(rt, inst, err) != 0)
+        return -1;
     const struct code *code = w->code;
     for (uint32_t i = w->nfunc_imports; i < w->nfuncs; i++) {
         zvm_func *f = new_func(rt);
@@ -542,6 +573,7 @@ bool zvm_instance_export(const zvm_instance *inst, const char *name, zvm_extern 
         case ZVM_EXTERN_TABLE: out->u.table = inst->tables[e->index]; break;
         case ZVM_EXTERN_MEMORY: out->u.memory = inst->memory; break;
         case ZVM_EXTERN_GLOBAL: out->u.global = inst->globals[e->index]; break;
+        case ZVM_EXTERN_TAG: out->u.tag = inst->tags[e->index]; break;
         }
         return true;
     }

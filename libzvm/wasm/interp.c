@@ -379,6 +379,7 @@ STORE(i64_store32, uint32_t)
 #define ENTRY_MEMORY_COPY ENTRY_OTHER
 #define ENTRY_TABLE_INIT ENTRY_OTHER
 #define ENTRY_TABLE_COPY ENTRY_OTHER
+#define ENTRY_TAG ENTRY_OTHER
 
 const struct op_handlers wasm_op_handlers[256 + 32] = {
 #define OP(code, ident, text, imm, p1, p2, p3, r) [code] = ENTRY_##imm(ident, p1, p2),
@@ -796,6 +797,95 @@ HANDLER(h_table_fill)
     NEXT(3);
 }
 
+/* ---- exceptions (docs/Interpreter.md "Exceptions"; the store and the tables are in exn.c) ---- */
+
+/* "uncaught exception (tag \"name\")": the trap that ends a run no handler caught. */
+static int uncaught(struct exec *x, const cell *ip, const zvm_tag *tag)
+{
+    if (tag->name)
+        snprintf(x->trap->msg, sizeof x->trap->msg, "uncaught exception (tag \"%s\")", tag->name);
+    else
+        snprintf(x->trap->msg, sizeof x->trap->msg, "uncaught exception (tag %u)", tag->index);
+    return trap_at(x, ip, ZVM_TRAP_UNCAUGHT_EXCEPTION);
+}
+
+/* The exception in flight (thrown at ip) unwinds to the catch clause that takes it: first the
+ * tries of the throwing function, then frame by frame those around each call site, down to the
+ * frame this entry into the guest started with.  Frames are only popped once a clause is found,
+ * so an uncaught exception traps where it was thrown.  Returns the first instruction of the
+ * clause with fp, mem and x switched to its frame, or NULL with the trap set. */
+static const cell *unwind(struct exec *x, const cell *ip, uint64_t **fpp, uint8_t **memp)
+{
+    const zvm_tag *tag = wasm_exn_tag(x->rt);
+    struct frame *fr = x->frame;
+    const cell *at = ip;
+    zvm_instance *inst = x->inst;
+    uint64_t *fp = *fpp;
+    const struct code_catch *cc;
+    uint32_t level = 0;
+    for (;;) {
+        const struct code *code = inst->module->w->code;
+        const struct code_func *cf = wasm_code_func_at(code, at);
+        if (cf && (cc = wasm_exn_find_catch(code, cf, (uint32_t)(at - code->cells), inst, tag, &level)))
+            break;
+        if (fr == x->frame_base) {
+            uncaught(x, ip, tag);
+            return NULL;
+        }
+        fr--;
+        at = fr->ret - 1;                /* inside the call instruction */
+        inst = fr->inst;
+        fp = fr->fp;
+    }
+    x->frame = fr;
+    if (inst != x->inst) {
+        enter_instance(x, inst);
+        *memp = memory_base(x);
+    }
+    *fpp = fp;
+    const struct code *code = inst->module->w->code;
+    const cell *pad = code->cells + cc->pad;     /* [catch][hidden|n][rel|tag] */
+    struct exn_key k = { x->rt->nesting, (uint32_t)(fr - x->rt->frames), level };
+    uint64_t *hidden = (uint64_t *)((char *)fp + pad[1].u32[0]);
+    *hidden = wasm_exn_catch(x->rt, k, hidden + 1);
+    return pad + 3;
+}
+
+/* try [h][rel to the first pad]: nothing to do (the verifier reads the distance) */
+HANDLER(h_try) { NEXT(2); }
+/* catch [h][hidden|n][rel|tag]: a landing pad, entered only by unwind() (which resumes after it) */
+HANDLER(h_catch) { NEXT(3); }
+
+static int out_of_memory_throwing(struct exec *x, const cell *ip)
+{
+    snprintf(x->trap->msg, sizeof x->trap->msg, "out of memory recording an exception");
+    return trap_at(x, ip, ZVM_TRAP_HOST);
+}
+
+/* throw [h][tag|payload slot] */
+HANDLER(h_throw)
+{
+    if (wasm_exn_throw(x->rt, x->inst->tags[ip[1].u32[0]], (uint64_t *)((char *)fp + ip[1].u32[1]), 0))
+        return out_of_memory_throwing(x, ip);
+    const cell *next = unwind(x, ip, &fp, &mem);
+    if (!next) return 1;
+    ip = next;
+    DISPATCH();
+}
+
+/* rethrow [h][hidden slot]: the exception its catch clause caught, thrown again */
+HANDLER(h_rethrow)
+{
+    uint64_t rec = SLOT(ip[1].u32[0]);
+    if (UNLIKELY(!wasm_exn_valid(x->rt, rec))) TRAP(ZVM_TRAP_UNREACHABLE);   /* cannot happen: the translator wrote it */
+    if (wasm_exn_throw(x->rt, NULL, NULL, rec))
+        return out_of_memory_throwing(x, ip);
+    const cell *next = unwind(x, ip, &fp, &mem);
+    if (!next) return 1;
+    ip = next;
+    DISPATCH();
+}
+
 const struct handlers wasm_handlers = {
     .copy = h_copy, .const32 = h_const32, .const64 = h_const64, .br = h_br, .br_loop = h_br_loop,
     .br_if = h_br_if, .br_unless = h_br_unless, .br_table = h_br_table, .ret = h_ret,
@@ -808,7 +898,8 @@ const struct handlers wasm_handlers = {
     .table_copy = h_table_copy, .table_grow = h_table_grow, .table_size = h_table_size,
     .table_fill = h_table_fill, .i64_eqz = h_i64_eqz, .lea = h_lea, .zero_locals = h_zero_locals,
     .return_call = h_return_call, .return_call_import = h_return_call_import,
-    .return_call_indirect = h_return_call_indirect,
+    .return_call_indirect = h_return_call_indirect, .try_ = h_try, .catch_ = h_catch, .throw_ = h_throw,
+    .rethrow = h_rethrow,
 };
 
 /* ---- host-facing pieces ---- */
@@ -918,8 +1009,10 @@ int wasm_exec_call(zvm_runtime *rt, zvm_func *f, const zvm_val *args, zvm_val *r
         rt->nesting--;
         wasm_memory_guard_exec = outer;
     }
+    if (rt->nesting == 0)
+        wasm_exn_reset(rt);              /* nothing is in flight or caught any more */
     if (rc) {
-        if (trap->kind != ZVM_TRAP_HOST && trap->kind != ZVM_TRAP_EXIT)
+        if (trap->kind != ZVM_TRAP_HOST && trap->kind != ZVM_TRAP_EXIT && trap->kind != ZVM_TRAP_UNCAUGHT_EXCEPTION)
             wasm_exec_set_trap(trap, trap->kind);
         locate(trap, x.inst, x.fault_ip);
         return -1;

@@ -51,6 +51,7 @@ typedef struct wasm_import {
         wasm_tabletype table;            /* TABLE */
         wasm_limits memory;              /* MEMORY (pages) */
         wasm_globaltype global;          /* GLOBAL */
+        uint32_t tag_type;               /* TAG: its type index */
     } u;
 } wasm_import;
 
@@ -124,6 +125,9 @@ typedef struct wasm_module {
     uint32_t nglobals, nglobal_imports;
     wasm_globaltype *global_types;       /* all of them, imports first */
     wasm_global *globals;                /* the defined ones */
+
+    uint32_t ntags, ntag_imports;        /* exception tags (the exception-handling proposal) */
+    uint32_t *tag_types;                 /* type index of every tag, imports first */
 
     uint32_t nexports;
     wasm_export *exports;

@@ -35,6 +35,7 @@ const char *zvm_trap_kind_message(enum zvm_trap_kind kind)
     case ZVM_TRAP_INTERRUPTED: return "interrupted";
     case ZVM_TRAP_HOST: return "host function failed";
     case ZVM_TRAP_EXIT: return "exit";
+    case ZVM_TRAP_UNCAUGHT_EXCEPTION: return "uncaught exception";
     }
     return "unknown trap";
 }

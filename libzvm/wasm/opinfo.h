@@ -34,6 +34,7 @@ enum wasm_imm_kind {
     WASM_IMM_MEMORY_COPY,
     WASM_IMM_TABLE_INIT,
     WASM_IMM_TABLE_COPY,
+    WASM_IMM_TAG,
 };
 
 typedef struct wasm_op_info {

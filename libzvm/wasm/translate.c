@@ -64,20 +64,21 @@ static uint32_t read_opcode(struct tr *t, const wasm_op_info **info)
     return op;
 }
 
-/* Skips unreachable code up to (not including) the else or end that closes the current block. */
+/* Skips unreachable code up to (not including) the else, end, catch, catch_all or delegate
+ * that closes the current block. */
 static void skip_dead(struct tr *t)
 {
     uint32_t depth = 0;
     while (t->r.pos < t->r.end && !t->r.failed) {
         uint8_t b = t->r.bytes[t->r.pos];
-        if ((b == 0x05 || b == 0x0b) && depth == 0)
+        if ((b == 0x05 || b == 0x0b || b == 0x07 || b == 0x19 || b == 0x18) && depth == 0)
             return;
         size_t at = t->r.pos;
         const wasm_op_info *info;
         uint32_t op = read_opcode(t, &info);
-        if (op == 0x02 || op == 0x03 || op == 0x04)
+        if (op == 0x02 || op == 0x03 || op == 0x04 || op == 0x06)
             depth++;
-        else if (op == 0x0b)
+        else if (op == 0x0b || op == 0x18)
             depth--;
         wasm_skip_immediates(t->m, &t->r, info, at);
     }
@@ -98,7 +99,7 @@ static void push_ctrl(struct tr *t, uint8_t kind, uint32_t np, uint32_t nr)
         t->oom = true;
         return;
     }
-    t->ctrls[t->nctrl++] = (struct ctrl){ kind, false, t->sp - np, np, nr, (uint32_t)t->ncells, -1, -1 };
+    t->ctrls[t->nctrl++] = (struct ctrl){ kind, false, t->sp - np, np, nr, (uint32_t)t->ncells, -1, -1, -1, -1 };
 }
 
 /* ---- branches and returns ---- */
@@ -215,6 +216,8 @@ static void compile_else_(struct tr *t, uint32_t op)
 static void compile_end(struct tr *t, uint32_t op)
 {
     struct ctrl *c = &t->ctrls[t->nctrl - 1];
+    if (c->kind == C_TRY || c->kind == C_CATCH)
+        wasm_tr_end_try(t, c);
     if (c->kind == C_FUNC) {
         if (!c->dead)
             emit_return(t);
@@ -694,6 +697,14 @@ static void compile_table_fill(struct tr *t, uint32_t op)      /* [h][index|valu
 
 /* ---- the table: one compile function per instruction, generated from opcodes.def ---- */
 
+/* exception handling is compiled in translate_eh.c */
+#define compile_try_ wasm_tr_compile_try
+#define compile_catch_ wasm_tr_compile_catch
+#define compile_catch_all wasm_tr_compile_catch
+#define compile_throw_ wasm_tr_compile_throw
+#define compile_rethrow wasm_tr_compile_rethrow
+#define compile_delegate wasm_tr_compile_delegate
+
 #define COMPILER(imm, ident, p1, p2) COMPILER_##imm(ident, p1, p2)
 #define COMPILER_NONE(ident, p1, p2) COMPILER_NONE_##p1(ident, p2)
 #define COMPILER_NONE_X(ident, p2) compile_##ident
@@ -735,6 +746,7 @@ static void compile_table_fill(struct tr *t, uint32_t op)      /* [h][index|valu
 #define COMPILER_MEMORY_COPY COMPILER_BY_NAME
 #define COMPILER_TABLE_INIT COMPILER_BY_NAME
 #define COMPILER_TABLE_COPY COMPILER_BY_NAME
+#define COMPILER_TAG COMPILER_BY_NAME
 
 static const compile_fn COMPILE[256 + WASM_FC_COUNT] = {
 #define OP(code, ident, text, imm, p1, p2, p3, r) [code] = COMPILER(imm, ident, p1, p2),
@@ -743,6 +755,14 @@ static const compile_fn COMPILE[256 + WASM_FC_COUNT] = {
 #undef OP
 #undef OP_FC
 };
+
+/* ---- for translate_eh.c ---- */
+
+uint32_t wasm_tr_imm_u32(struct tr *t) { return imm_u32(t); }
+void wasm_tr_imm_blocktype(struct tr *t, uint32_t *np, uint32_t *nr) { imm_blocktype(t, np, nr); }
+void wasm_tr_push_ctrl(struct tr *t, uint8_t kind, uint32_t np, uint32_t nr) { push_ctrl(t, kind, np, nr); }
+void wasm_tr_enter_dead_code(struct tr *t) { enter_dead_code(t); }
+void wasm_tr_compile_end(struct tr *t, uint32_t op) { compile_end(t, op); }
 
 /* ---- one function ---- */
 
@@ -810,6 +830,7 @@ static void translate_body(struct tr *t, struct code_func *cf, const wasm_func *
     t->offset = (uint32_t)wf->code_offset;
     push_ctrl(t, C_FUNC, 0, cf->nresults);
     cf->first_cell = (uint32_t)t->ncells;
+    cf->first_try = t->ntries;
     zero_locals(t, cf);
     while (t->nctrl > 0 && t->r.pos < t->r.end && !t->oom && !t->r.failed) {
         t->offset = (uint32_t)t->r.pos;
@@ -822,6 +843,7 @@ static void translate_body(struct tr *t, struct code_func *cf, const wasm_func *
         }
         compile(t, op);
     }
+    cf->ntries = t->ntries - cf->first_try;
     uint32_t slots = t->temp_base + t->max_sp;
     cf->frame_slots = slots > cf->nresults ? slots : cf->nresults;
 }
@@ -836,6 +858,8 @@ static void code_free(void *p)
     free(c->cells);
     free(c->funcs);
     free(c->pos);
+    free(c->tries);
+    free(c->catches);
     free(c);
 }
 
@@ -844,6 +868,17 @@ static void free_work(struct tr *t)
     free(t->stack);
     free(t->ctrls);
     free(t->patches);
+}
+
+/* The try blocks' tables go to the code (they are NULL in a module without exceptions). */
+static void take_try_tables(struct tr *t, struct code *code)
+{
+    code->tries = t->tries;
+    code->ntries = t->ntries;
+    code->catches = t->catches;
+    code->ncatches = t->ncatches;
+    t->tries = NULL;
+    t->catches = NULL;
 }
 
 /* Translates function f (defined-function index); 0, or -1 with err set. */
@@ -922,6 +957,7 @@ int wasm_translate_module(wasm_module *m, zvm_error *err)
     code->npos = t.npos;
     for (uint32_t f = 0; f < n; f++)
         code->funcs[f].entry = code->cells + code->funcs[f].first_cell;
+    take_try_tables(&t, code);
     free_work(&t);
     m->code = code;
     m->code_free = code_free;
@@ -929,6 +965,8 @@ int wasm_translate_module(wasm_module *m, zvm_error *err)
 fail:
     free(t.cells);
     free(t.pos);
+    free(t.tries);
+    free(t.catches);
     free_work(&t);
     free(code->funcs);
     free(code);

@@ -46,16 +46,19 @@ struct val {
 before it that computed one of its operands, or -1 */
 };
 
-enum ctrl_kind { C_FUNC, C_BLOCK, C_LOOP, C_IF, C_ELSE };
+/* C_TRY: a try's body; C_CATCH: one of its catch clauses (catch or catch_all; translate_eh.c) */
+enum ctrl_kind { C_FUNC, C_BLOCK, C_LOOP, C_IF, C_ELSE, C_TRY, C_CATCH };
 
 struct ctrl {
     uint8_t kind;                        /* enum ctrl_kind */
     bool dead;                           /* the rest of this block is unreachable */
     uint32_t height;                     /* operand height below the block's parameters */
     uint32_t nparams, nresults;
-    uint32_t start;                      /* loop: the cell its branches go to */
+    uint32_t start;                      /* loop: the cell its branches go to; try: its try instruction */
     int32_t patches;                     /* forward branches to the end: a list in tr.patches */
     int32_t else_patch;                  /* if: the branch to the else arm */
+    int32_t try_index;                   /* try, catch: its entry in tr.tries */
+    int32_t last_pad;                    /* try, catch: the cell of the last clause's catch instruction, or -1 */
 };
 
 /* A branch distance to fill in once its target is known. */
@@ -88,6 +91,12 @@ struct tr {
     struct patch *patches;
     uint32_t npatch;
     size_t patch_cap;
+    struct code_try *tries;              /* exception handling (translate_eh.c): the module's try blocks */
+    uint32_t ntries;
+    size_t try_cap;
+    struct code_catch *catches;
+    uint32_t ncatches;
+    size_t catch_cap;
     uint32_t temp_base;                  /* slot of operand height 0 */
     uint32_t nresults;                   /* of the function */
     uint32_t nlocal_refs;                /* stack entries naming a local */
@@ -139,6 +148,23 @@ void wasm_tr_resolve_patches(struct tr *t, int32_t list, uint32_t target);
 uint32_t wasm_tr_label_arity(const struct ctrl *c);
 bool wasm_tr_in_place(const struct tr *t, const struct ctrl *c, uint32_t n);
 void wasm_tr_move_to_label(struct tr *t, const struct ctrl *c, uint32_t n);
+
+/* ---- translate.c, for translate_eh.c ---- */
+uint32_t wasm_tr_imm_u32(struct tr *t);
+void wasm_tr_imm_blocktype(struct tr *t, uint32_t *np, uint32_t *nr);
+void wasm_tr_push_ctrl(struct tr *t, uint8_t kind, uint32_t np, uint32_t nr);
+void wasm_tr_enter_dead_code(struct tr *t);
+void wasm_tr_compile_end(struct tr *t, uint32_t op);
+
+/* ---- translate_eh.c: exception handling ---- */
+void wasm_tr_compile_try(struct tr *t, uint32_t op);
+void wasm_tr_compile_catch(struct tr *t, uint32_t op);
+void wasm_tr_compile_throw(struct tr *t, uint32_t op);
+void wasm_tr_compile_rethrow(struct tr *t, uint32_t op);
+void wasm_tr_compile_delegate(struct tr *t, uint32_t op);
+/* At the end of a try or catch block, before the block's own end: closes the try's body, or
+ * moves a catch clause's results to the block's slots (the clause has a hidden slot below them). */
+void wasm_tr_end_try(struct tr *t, struct ctrl *c);
 
 /* ---- translate_fuse.c: superinstructions ---- */
 const struct val *wasm_tr_top_with_producer(const struct tr *t);

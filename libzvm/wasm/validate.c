@@ -6,6 +6,7 @@
  * What the decoder already enforced (section order, counts that agree, constant expressions
  * made of one constant instruction) is not checked again; see docs/Validation.md.
  */
+#include "wasm/features.h"
 #include "wasm/validate.h"
 
 #include <stdarg.h>
@@ -56,6 +57,22 @@ static int check_limits(const wasm_limits *l, uint64_t bound, const char *what, 
     return 0;
 }
 
+/* Tags (the exception-handling proposal): a known type with no results; its parameters are
+ * the payload an exception of the tag carries. */
+static int check_tags(const wasm_module *m, zvm_error *err)
+{
+    if (m->ntags && !(WASM_FEATURES_ENABLED & WASM_FEATURE_EXCEPTIONS))
+        return fail(err, "tag %u: exception handling is not enabled in this engine", 0u);
+    for (uint32_t i = 0; i < m->ntags; i++) {
+        if (m->tag_types[i] >= m->ntypes)
+            return fail(err, "tag %u: unknown type %u", i, m->tag_types[i]);
+        if (m->types[m->tag_types[i]].nresults)
+            return fail(err, "tag %u: non-empty tag result type (type %u returns %u value(s))", i, m->tag_types[i],
+                        m->types[m->tag_types[i]].nresults);
+    }
+    return 0;
+}
+
 static int check_imports_and_spaces(const wasm_module *m, zvm_error *err)
 {
     for (uint32_t i = 0; i < m->nimports; i++) {
@@ -71,6 +88,8 @@ static int check_imports_and_spaces(const wasm_module *m, zvm_error *err)
     for (uint32_t i = 0; i < m->ntables; i++)
         if (check_limits(&m->tables[i].limits, 0, "table", i, err))
             return -1;
+    if (check_tags(m, err))
+        return -1;
     if (m->nmemories > 1)
         return fail(err, "multiple memories: %u declared, WebAssembly 2.0 allows one", m->nmemories);
     for (uint32_t i = 0; i < m->nmemories; i++)
@@ -136,12 +155,13 @@ static int compare_names(const void *a, const void *b)
 
 static int check_exports(const wasm_module *m, zvm_error *err)
 {
-    static const char *const kinds[] = { "function", "table", "memory", "global" };
+    static const char *const kinds[] = { "function", "table", "memory", "global", "tag" };
     for (uint32_t i = 0; i < m->nexports; i++) {
         const wasm_export *ex = &m->exports[i];
         uint32_t limit = ex->kind == ZVM_EXTERN_FUNC     ? m->nfuncs
                          : ex->kind == ZVM_EXTERN_TABLE  ? m->ntables
                          : ex->kind == ZVM_EXTERN_MEMORY ? m->nmemories
+                         : ex->kind == ZVM_EXTERN_TAG    ? m->ntags
                                                          : m->nglobals;
         if (ex->index >= limit)
             return fail(err, "export %u (\"%s\"): unknown %s %u", i, ex->name, kinds[ex->kind], ex->index);

@@ -28,7 +28,7 @@
 /* ---- the validator's state ---- */
 
 typedef struct ctrl {
-    uint8_t opcode;                      /* block, loop, if, else; 0 for the function itself */
+    uint8_t opcode;                      /* block, loop, if, else, try, catch, catch_all; 0 for the function itself */
     bool unreachable;                    /* after br, return, unreachable...: the stack is polymorphic */
     uint8_t single;                      /* the result type of a one-value block type */
     uint32_t height;                     /* operand stack height at entry (after the parameters left) */
@@ -505,6 +505,80 @@ static bool validate_fc(validator *v)
     return pop_expect(v, ZVM_I32, NULL) && pop_expect(v, t, NULL) && pop_expect(v, ZVM_I32, NULL);
 }
 
+/* ---- exception handling (the legacy proposal, as clang-19 emits it) ----
+ * try is a block whose body may end in catch clauses (each a block of its own, entered with the
+ * tag's payload on the stack, carrying the try's results), or in `delegate l`, which hands the
+ * body's exceptions to label l (counted outside the try).  rethrow names an enclosing catch. */
+
+static bool read_tag(validator *v, uint32_t *x)
+{
+    READ(wasm_read_u32(&v->r, x));
+    if (*x >= v->m->ntags)
+        return fail(v, "unknown tag %u", *x);
+    return true;
+}
+
+static const zvm_functype *tag_type(const validator *v, uint32_t x)
+{
+    return &v->m->types[v->m->tag_types[x]];
+}
+
+/* catch x (op 0x07) and catch_all (0x19): end the try body or the previous catch. */
+static bool validate_catch(validator *v, uint8_t op)
+{
+    ctrl frame;
+    uint32_t x = 0;
+    uint8_t top = v->ctrls[v->nctrls - 1].opcode;
+    if (op == 0x07 && !read_tag(v, &x))
+        return false;
+    if (top != 0x06 && top != 0x07)
+        return fail(v, "%s without a matching try (or after catch_all)", op == 0x07 ? "catch" : "catch_all");
+    if (!pop_ctrl(v, &frame))
+        return false;
+    frame.opcode = op;
+    frame.nparams = 0;                   /* the payload, not the try's parameters, starts the clause */
+    frame.params = NULL;
+    if (!push_ctrl(v, &frame))
+        return false;
+    return op == 0x19 || push_types(v, tag_type(v, x)->params, tag_type(v, x)->nparams);
+}
+
+/* delegate l: ends a try that has no catch clause; l is counted from outside the try. */
+static bool validate_delegate(validator *v)
+{
+    ctrl frame;
+    uint32_t l;
+    if (v->ctrls[v->nctrls - 1].opcode != 0x06)
+        return fail(v, "delegate without a matching try (or after a catch clause)");
+    if (!pop_ctrl(v, &frame))
+        return false;
+    READ(wasm_read_u32(&v->r, &l));
+    if (l >= v->nctrls)
+        return fail(v, "unknown label %u", l);
+    return push_types(v, end_types(&frame), frame.nresults);
+}
+
+static bool validate_throw(validator *v)
+{
+    uint32_t x;
+    if (!read_tag(v, &x) || !pop_types(v, tag_type(v, x)->params, tag_type(v, x)->nparams))
+        return false;
+    set_unreachable(v);
+    return true;
+}
+
+static bool validate_rethrow(validator *v)
+{
+    uint32_t l;
+    if (!read_label(v, &l))
+        return false;
+    uint8_t op = v->ctrls[v->nctrls - 1 - l].opcode;
+    if (op != 0x07 && op != 0x19)
+        return fail(v, "invalid rethrow label: label %u is not a catch clause", l);
+    set_unreachable(v);
+    return true;
+}
+
 static bool validate_instr(validator *v, uint8_t op)
 {
     const wasm_module *m = v->m;
@@ -518,7 +592,8 @@ static bool validate_instr(validator *v, uint8_t op)
     case 0x00: /* unreachable */ set_unreachable(v); return true;
     case 0x02:
     case 0x03:
-    case 0x04:                     /* block, loop, if */
+    case 0x04:
+    case 0x06:                     /* block, loop, if, try */
         if (!read_blocktype(v, &frame))
             return false;
         if (op == 0x04 && !pop_expect(v, ZVM_I32, NULL))
@@ -546,6 +621,11 @@ static bool validate_instr(validator *v, uint8_t op)
                 return fail(v, "type mismatch: an if without else must leave what it takes");
         }
         return v->nctrls == 0 || push_types(v, end_types(&frame), frame.nresults);
+    case 0x07:
+    case 0x19: return validate_catch(v, op);
+    case 0x08: return validate_throw(v);
+    case 0x09: return validate_rethrow(v);
+    case 0x18: return validate_delegate(v);
     case 0x0c:                                           /* br */
         if (!read_label(v, &x))
             return false;

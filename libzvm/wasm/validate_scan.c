@@ -59,7 +59,8 @@ bool wasm_skip_immediates(const wasm_module *m, wasm_reader *r, const wasm_op_in
     case WASM_IMM_LOCAL:
     case WASM_IMM_GLOBAL:
     case WASM_IMM_TABLE:
-    case WASM_IMM_ELEM: return skip_u32s(r, 1);
+    case WASM_IMM_ELEM:
+    case WASM_IMM_TAG: return skip_u32s(r, 1);
     case WASM_IMM_CALL_INDIRECT:
     case WASM_IMM_MEMARG:
     case WASM_IMM_TABLE_INIT:
@@ -146,9 +147,9 @@ static int scan_function(const wasm_module *m, uint32_t index, zvm_error *err)
                 goto malformed;
             }
         }
-        if (op == 0x02 || op == 0x03 || op == 0x04)
+        if (op == 0x02 || op == 0x03 || op == 0x04 || op == 0x06)
             depth++;
-        else if (op == 0x0b)
+        else if (op == 0x0b || op == 0x18)   /* end; delegate ends its try */
             depth--;
         if (!wasm_skip_immediates(m, &r, info, at))
             goto malformed;

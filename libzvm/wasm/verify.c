@@ -80,6 +80,10 @@ enum kind {
     K_RETURN_CALL,
     K_RETURN_CALL_IMPORT,
     K_RETURN_CALL_INDIRECT,
+    K_TRY,
+    K_CATCH,
+    K_THROW,
+    K_RETHROW,
 };
 
 struct hinfo {
@@ -187,6 +191,10 @@ static struct hinfo *build_table(size_t *count)
     add(t, &n, wasm_handlers.return_call, K_RETURN_CALL, 0);
     add(t, &n, wasm_handlers.return_call_import, K_RETURN_CALL_IMPORT, 0);
     add(t, &n, wasm_handlers.return_call_indirect, K_RETURN_CALL_INDIRECT, 0);
+    add(t, &n, wasm_handlers.try_, K_TRY, 0);
+    add(t, &n, wasm_handlers.catch_, K_CATCH, 0);
+    add(t, &n, wasm_handlers.throw_, K_THROW, 0);
+    add(t, &n, wasm_handlers.rethrow, K_RETHROW, 0);
     qsort(t, n, sizeof *t, by_handler);
     *count = n;
     return t;
@@ -234,7 +242,10 @@ static uint32_t length(const struct hinfo *hi, const cell *c)
     case K_TABLE_SIZE:
     case K_REF_IS_NULL:
     case K_ZERO_LOCALS:
-    case K_RETURN_CALL_IMPORT: return 2;
+    case K_RETURN_CALL_IMPORT:
+    case K_TRY:
+    case K_THROW:
+    case K_RETHROW: return 2;
     case K_RET:
     case K_UNREACHABLE: return 1;
     case K_LOAD_IDX:
@@ -535,6 +546,32 @@ static bool step(struct verifier *v, const struct hinfo *hi, const cell *c, uint
             st[s] = T_ANY;
         return true;
     }
+    /* Exceptions (translate_eh.c): the landing pads of a try are reached from its entry, where
+     * the slots below the try's height are as its clauses will find them; each pad passes that
+     * state on to the next before it writes the hidden slot (a record index) and the payload. */
+    case K_TRY:
+        if (c[1].u32[0])
+            flow_to(v, st, here + c[1].u32[0]);
+        return true;
+    case K_CATCH: {
+        if (c[2].u32[0])
+            flow_to(v, st, here + c[2].u32[0]);
+        wr(v, st, c[1].u32[0], ZVM_I64);
+        uint32_t tag = c[2].u32[1];
+        const zvm_functype *tt = tag == CODE_CATCH_ALL ? NULL : &v->m->types[v->m->tag_types[tag]];
+        if ((tt ? tt->nparams : 0) != c[1].u32[1])
+            fail(v, "a catch clause's payload of %u values", c[1].u32[1], T_UNDEF, T_ANY);
+        for (uint32_t p = 0; tt && p < tt->nparams; p++)
+            wr(v, st, c[1].u32[0] + 8 * (p + 1), tt->params[p]);
+        return true;
+    }
+    case K_THROW: {
+        const zvm_functype *tt = &v->m->types[v->m->tag_types[c[1].u32[0]]];
+        for (uint32_t p = 0; p < tt->nparams; p++)
+            rd(v, st, c[1].u32[1] + 8 * p, tt->params[p]);
+        return false;
+    }
+    case K_RETHROW: rd(v, st, c[1].u32[0], ZVM_I64); return false;
     }
     return true;
 }
@@ -592,6 +629,10 @@ static int decode(struct verifier *v)
         int64_t here = v->starts[i], t = -1;
         if (hi->kind == K_BR)
             t = here + c[1].i32[0];
+        else if (hi->kind == K_TRY && c[1].u32[0])
+            t = here + c[1].u32[0];
+        else if (hi->kind == K_CATCH && c[2].u32[0])
+            t = here + c[2].u32[0];
         else if (hi->kind == K_BR_IF || hi->kind == K_BR_SS || hi->kind == K_BR_SI)
             t = here + c[1].i32[1];
         else if (hi->kind == K_BR_TABLE)

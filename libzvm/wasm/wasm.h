@@ -42,7 +42,15 @@ enum zvm_valtype {
 /* "i32", "funcref" ...: for messages; "unknown" for a byte that is no value type. */
 const char *zvm_valtype_name(uint8_t type);
 
-enum zvm_extern_kind { ZVM_EXTERN_FUNC = 0, ZVM_EXTERN_TABLE = 1, ZVM_EXTERN_MEMORY = 2, ZVM_EXTERN_GLOBAL = 3 };
+/* ZVM_EXTERN_TAG: an exception tag (the exception-handling proposal); its type is a function type
+ * whose parameters are the exception's payload (and no results). */
+enum zvm_extern_kind {
+    ZVM_EXTERN_FUNC = 0,
+    ZVM_EXTERN_TABLE = 1,
+    ZVM_EXTERN_MEMORY = 2,
+    ZVM_EXTERN_GLOBAL = 3,
+    ZVM_EXTERN_TAG = 4,
+};
 
 /* Why a guest stopped.  The message texts of the spec's traps are the spec test suite's. */
 enum zvm_trap_kind {
@@ -60,6 +68,7 @@ enum zvm_trap_kind {
     ZVM_TRAP_INTERRUPTED,        /* "interrupted": zvm_runtime_interrupt was called (a timeout) */
     ZVM_TRAP_HOST,               /* a host function failed; msg says why */
     ZVM_TRAP_EXIT,               /* not an error: a host function asked to end the run (proc_exit) */
+    ZVM_TRAP_UNCAUGHT_EXCEPTION, /* "uncaught exception": a wasm `throw` no handler caught; msg names the tag */
 };
 
 typedef struct zvm_trap {
@@ -87,6 +96,7 @@ typedef struct zvm_func zvm_func;
 typedef struct zvm_table zvm_table;
 typedef struct zvm_memory zvm_memory;
 typedef struct zvm_global zvm_global;
+typedef struct zvm_tag zvm_tag;
 
 typedef struct zvm_extern {
     enum zvm_extern_kind kind;
@@ -95,6 +105,7 @@ typedef struct zvm_extern {
         zvm_table *table;
         zvm_memory *memory;
         zvm_global *global;
+        zvm_tag *tag;
     } u;
 } zvm_extern;
 
@@ -125,7 +136,7 @@ void zvm_module_free(zvm_module *m);
 typedef struct zvm_import_desc {
     const char *module, *name;
     enum zvm_extern_kind kind;
-    zvm_functype func;               /* ZVM_EXTERN_FUNC */
+    zvm_functype func;               /* ZVM_EXTERN_FUNC; ZVM_EXTERN_TAG: the payload as parameters */
     uint8_t valtype;                 /* ZVM_EXTERN_GLOBAL: its type; ZVM_EXTERN_TABLE: its element type */
     bool mutable_;                   /* ZVM_EXTERN_GLOBAL */
     uint64_t min, max;               /* TABLE/MEMORY limits; max = UINT64_MAX when absent */

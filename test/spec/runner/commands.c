@@ -335,6 +335,28 @@ static void cmd_assert_trap(runner *r, int line, const json_t *cmd, const char *
     r->passed++;
 }
 
+/* assert_exception (the exception-handling proposal): the action ends with an exception no
+ * handler caught. */
+static void cmd_assert_exception(runner *r, int line, const json_t *cmd)
+{
+    action_result res;
+    run_action(r, json_object_get(cmd, "action"), &res);
+    if (action_settled(r, line, "assert_exception", &res))
+        return;
+    if (res.status == ACTION_DONE) {
+        report_failure(r, line, "assert_exception", "expected an uncaught exception, got a return");
+        return;
+    }
+    note(r, line, "assert_exception", "trap", res.trap.msg);
+    if (res.trap.kind != ZVM_TRAP_UNCAUGHT_EXCEPTION) {
+        char trap[512];
+        describe_trap(r, &res.trap, trap, sizeof trap);
+        report_failure(r, line, "assert_exception", "expected an uncaught exception, got %s", trap);
+        return;
+    }
+    r->passed++;
+}
+
 /* assert_invalid and assert_malformed: the module must not load. */
 static void cmd_assert_rejected(runner *r, int line, const json_t *cmd, const char *command)
 {
@@ -424,6 +446,8 @@ void run_command(runner *r, const json_t *cmd)
         cmd_assert_trap(r, line, cmd, type);
     else if (strcmp(type, "assert_invalid") == 0 || strcmp(type, "assert_malformed") == 0)
         cmd_assert_rejected(r, line, cmd, type);
+    else if (strcmp(type, "assert_exception") == 0)
+        cmd_assert_exception(r, line, cmd);
     else if (strcmp(type, "assert_unlinkable") == 0)
         cmd_assert_unlinkable(r, line, cmd);
     else if (strcmp(type, "assert_uninstantiable") == 0)

@@ -54,6 +54,7 @@ static void add(runner *r, const char *name, enum zvm_extern_kind kind, void *ob
     case ZVM_EXTERN_TABLE: e->ext.u.table = object; break;
     case ZVM_EXTERN_MEMORY: e->ext.u.memory = object; break;
     case ZVM_EXTERN_GLOBAL: e->ext.u.global = object; break;
+    case ZVM_EXTERN_TAG: e->ext.u.tag = object; break;
     }
 }
 

@@ -1,0 +1,177 @@
+/*
+ * exn.c — exceptions (the exception-handling proposal): the runtime's store of exceptions and
+ * the search for the catch clause that takes one.  The interpreter (interp.c) does the rest:
+ * walking its frame stack and resuming at the clause.  docs/Interpreter.md "Exceptions" tells
+ * the whole story.
+ *
+ * The store is a stack of records (tag, payload).  A record is made when an exception is
+ * thrown (or rethrown); once a clause catches it, it moves down to its place, keyed by who
+ * caught it: (entry into the guest, frame depth, try level).  Clauses end without telling
+ * anyone (a br leaves them), but lexical nesting means that when a clause of key k catches, every
+ * record of key >= k belongs to a clause that has ended: so the store stays sorted by key, is
+ * trimmed at each catch, and a record a live clause holds never moves.  The guest holds only the
+ * record's index (in its clause's hidden slot, for rethrow), never an address.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "wasm/exec.h"
+
+struct exn_rec {
+    const zvm_tag *tag;
+    size_t at;                           /* payload: vals[at .. at + n) */
+    uint32_t n;
+    struct exn_key key;                  /* IN_FLIGHT until caught */
+};
+
+struct exn_store {
+    struct exn_rec *recs;
+    uint32_t nrecs, recs_cap;
+    uint64_t *vals;
+    size_t nvals, vals_cap;
+};
+
+static const struct exn_key IN_FLIGHT = { UINT32_MAX, UINT32_MAX, UINT32_MAX };
+
+/* A guest that keeps this many exceptions caught at once (or payload values) is refused. */
+#define EXN_MAX_RECORDS (1u << 20)
+#define EXN_MAX_VALUES ((size_t)1 << 24)
+
+static int key_cmp(struct exn_key a, struct exn_key b)
+{
+    if (a.nesting != b.nesting)
+        return a.nesting < b.nesting ? -1 : 1;
+    if (a.depth != b.depth)
+        return a.depth < b.depth ? -1 : 1;
+    return a.level < b.level ? -1 : a.level > b.level;
+}
+
+static bool grow(void **p, size_t *cap, size_t need, size_t size, size_t limit)
+{
+    if (need <= *cap)
+        return true;
+    if (need > limit)
+        return false;
+    size_t n = *cap ? *cap : 16;
+    while (n < need)
+        n *= 2;
+    void *q = realloc(*p, n * size);
+    if (!q)
+        return false;
+    *p = q;
+    *cap = n;
+    return true;
+}
+
+int wasm_exn_throw(zvm_runtime *rt, const zvm_tag *tag, const uint64_t *payload, uint64_t from)
+{
+    struct exn_store *s = rt->exns;
+    if (!s && !(s = rt->exns = calloc(1, sizeof *s)))
+        return -1;
+    size_t recs_cap = s->recs_cap;
+    if (!grow((void **)&s->recs, &recs_cap, (size_t)s->nrecs + 1, sizeof *s->recs, EXN_MAX_RECORDS))
+        return -1;
+    s->recs_cap = (uint32_t)recs_cap;
+    if (!tag) {                          /* rethrow: a copy of a caught record */
+        tag = s->recs[from].tag;
+        payload = NULL;
+    }
+    uint32_t n = tag->type->nparams;
+    if (!grow((void **)&s->vals, &s->vals_cap, s->nvals + n, sizeof *s->vals, EXN_MAX_VALUES))
+        return -1;
+    const uint64_t *src = payload ? payload : s->vals + s->recs[from].at;
+    if (n)
+        memcpy(s->vals + s->nvals, src, n * sizeof *src);
+    s->recs[s->nrecs++] = (struct exn_rec){ tag, s->nvals, n, IN_FLIGHT };
+    s->nvals += n;
+    return 0;
+}
+
+const zvm_tag *wasm_exn_tag(const zvm_runtime *rt)
+{
+    return rt->exns->recs[rt->exns->nrecs - 1].tag;
+}
+
+bool wasm_exn_valid(const zvm_runtime *rt, uint64_t index)
+{
+    const struct exn_store *s = rt->exns;
+    return s && index < s->nrecs && key_cmp(s->recs[index].key, IN_FLIGHT) != 0;
+}
+
+uint64_t wasm_exn_catch(zvm_runtime *rt, struct exn_key k, uint64_t *payload)
+{
+    struct exn_store *s = rt->exns;
+    struct exn_rec r = s->recs[s->nrecs - 1];
+    uint32_t i = 0;                      /* the first record whose clause has ended */
+    while (i < s->nrecs - 1 && key_cmp(s->recs[i].key, k) < 0)
+        i++;
+    size_t at = i ? s->recs[i - 1].at + s->recs[i - 1].n : 0;
+    if (r.n)
+        memmove(s->vals + at, s->vals + r.at, r.n * sizeof *s->vals);
+    r.at = at;
+    r.key = k;
+    s->recs[i] = r;
+    s->nrecs = i + 1;
+    s->nvals = at + r.n;
+    if (r.n)
+        memcpy(payload, s->vals + at, r.n * sizeof *payload);
+    return i;
+}
+
+void wasm_exn_reset(zvm_runtime *rt)
+{
+    if (rt->exns) {
+        rt->exns->nrecs = 0;
+        rt->exns->nvals = 0;
+    }
+}
+
+void wasm_exn_free(zvm_runtime *rt)
+{
+    if (rt->exns) {
+        free(rt->exns->recs);
+        free(rt->exns->vals);
+        free(rt->exns);
+        rt->exns = NULL;
+    }
+}
+
+/* The innermost try of cf whose body holds cell `at`, or -1.  Tries are sorted by start: the
+ * last one starting at or before `at` either holds it or lies inside (by its parents) the
+ * innermost one that does. */
+static int32_t innermost_try(const struct code *c, const struct code_func *cf, uint32_t at)
+{
+    uint32_t lo = cf->first_try, hi = cf->first_try + cf->ntries;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (c->tries[mid].start <= at)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    int32_t t = (int32_t)lo - 1;
+    while (t >= (int32_t)cf->first_try && !(c->tries[t].start <= at && at < c->tries[t].end))
+        t = c->tries[t].parent;
+    return t >= (int32_t)cf->first_try ? t : -1;
+}
+
+const struct code_catch *wasm_exn_find_catch(const struct code *c, const struct code_func *cf, uint32_t at,
+                                             const zvm_instance *inst, const zvm_tag *tag, uint32_t *level)
+{
+    for (int32_t t = innermost_try(c, cf, at); t >= 0;) {
+        const struct code_try *try = &c->tries[t];
+        if (try->delegate != CODE_NO_DELEGATE) {
+            t = try->delegate;
+            continue;
+        }
+        for (int32_t k = try->first_catch; k >= 0; k = c->catches[k].next) {
+            const struct code_catch *cc = &c->catches[k];
+            if (cc->tag == CODE_CATCH_ALL || inst->tags[cc->tag] == tag) {
+                *level = try->level;
+                return cc;
+            }
+        }
+        t = try->parent;
+    }
+    return NULL;
+}
