@@ -386,6 +386,21 @@ static int check_import(zvm_runtime *rt, const wasm_module *w, uint32_t i, const
     return 0;
 }
 
+int zvm_tag_new(zvm_runtime *rt, const zvm_functype *type, zvm_tag **out, zvm_error *err)
+{
+    if (type->nresults) {
+        snprintf(err->msg, sizeof err->msg, "a tag's type must have no results (this one has %u)", type->nresults);
+        return -1;
+    }
+    const zvm_functype *t = wasm_runtime_intern_type(rt, type);
+    zvm_tag *tag = t ? rt_alloc(rt, OBJ_TAG, sizeof *tag) : NULL;
+    if (!tag)
+        return oom(err, "tag");
+    tag->type = t;
+    *out = tag;
+    return 0;
+}
+
 /* The module's own tags: new objects (an exception's tag is compared by identity), named for
  * messages by their first export. */
 static int make_tags(zvm_runtime *rt, zvm_instance *inst, zvm_error *err)

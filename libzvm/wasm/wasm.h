@@ -179,6 +179,10 @@ int zvm_memory_new(zvm_runtime *rt, uint32_t min_pages, uint64_t max_pages, zvm_
 int zvm_table_new(zvm_runtime *rt, uint8_t elemtype, uint32_t min, uint64_t max, zvm_val init, zvm_table **out,
                   zvm_error *err);
 int zvm_global_new(zvm_runtime *rt, uint8_t valtype, bool mutable_, zvm_val value, zvm_global **out, zvm_error *err);
+/* An exception tag whose payload is type's parameters (type must have no results), for a module
+ * that imports one.  Exceptions do not cross host functions: one that reaches a host frame ends
+ * that entry into the guest with ZVM_TRAP_UNCAUGHT_EXCEPTION. */
+int zvm_tag_new(zvm_runtime *rt, const zvm_functype *type, zvm_tag **out, zvm_error *err);
 
 /* ---- instances -------------------------------------------------------- */
 

@@ -70,6 +70,7 @@ static int make_import(zvm_runtime *rt, const zvm_import_desc *d, zvm_extern *ou
             return -1;
         return zvm_memory_new(rt, (uint32_t)d->min, d->max, &out->u.memory, &err);
     case ZVM_EXTERN_GLOBAL: return zvm_global_new(rt, d->valtype, d->mutable_, 0, &out->u.global, &err);
+    case ZVM_EXTERN_TAG: return zvm_tag_new(rt, &d->func, &out->u.tag, &err);
     }
     return -1;
 }

@@ -45,8 +45,8 @@
 (assert_malformed (module binary "\00\61\73\6d\01\00\00\00\01\04\01\60\00\00\03\02\01\00\0a\05\01\03\00\0b\01") "section size mismatch")
 ;; illegal opcode 0xff
 (assert_malformed (module binary "\00\61\73\6d\01\00\00\00\01\04\01\60\00\00\03\02\01\00\0a\05\01\03\00\ff\0b") "illegal opcode")
-;; illegal opcode 0x06 (try, a proposal)
-(assert_malformed (module binary "\00\61\73\6d\01\00\00\00\01\04\01\60\00\00\03\02\01\00\0a\07\01\05\00\06\40\0b\0b") "illegal opcode")
+;; illegal opcode 0x27 (assigned to nothing)
+(assert_malformed (module binary "\00\61\73\6d\01\00\00\00\01\04\01\60\00\00\03\02\01\00\0a\05\01\03\00\27\0b") "illegal opcode")
 ;; illegal prefixed opcode 0xfc 0x7f
 (assert_malformed (module binary "\00\61\73\6d\01\00\00\00\01\04\01\60\00\00\03\02\01\00\0a\09\01\07\00\41\00\fc\7f\1a\0b") "illegal opcode")
 ;; memory.size with a non-zero reserved byte

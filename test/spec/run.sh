@@ -22,7 +22,7 @@ for wast in "$@"; do
     n=$((n + 1))
     name=$(basename "$wast" .wast)
     rm -f "$out/$name".*
-    if ! wast2json --enable-tail-call "$wast" -o "$out/$name.json" > "$out/$name.wast2json.log" 2>&1; then
+    if ! wast2json --enable-tail-call --enable-exceptions "$wast" -o "$out/$name.json" > "$out/$name.wast2json.log" 2>&1; then
         echo "not ok $n - $name.wast: wast2json could not convert it"
         sed 's/^/# /' "$out/$name.wast2json.log" | head -20
         status=1

@@ -195,7 +195,7 @@ static void test_imports(void **state)
     assert_int_equal(m->nmemories, 1);
     assert_int_equal(m->memories[0].max, 2);
     wasm_module_free(m);
-    BAD("malformed import kind", HEADER, 0x02, 0x06, 0x01, 0x01, 'm', 0x01, 'f', 0x04);
+    BAD("malformed import kind", HEADER, 0x02, 0x06, 0x01, 0x01, 'm', 0x01, 'f', 0x05);
     BAD("malformed mutability", HEADER, 0x02, 0x08, 0x01, 0x01, 'm', 0x01, 'g', 0x03, 0x7f, 0x02);
     BAD("integer too large", HEADER, 0x05, 0x03, 0x01, 0x02, 0x00);
     BAD("integer representation too long", HEADER, 0x05, 0x04, 0x01, 0x81, 0x00, 0x00);
@@ -233,7 +233,7 @@ static void test_exports_start_refs(void **state)
     assert_false(m->declared_refs[0]);
     assert_true(m->declared_refs[1]);
     wasm_module_free(m);
-    BAD("malformed export kind", HEADER, 0x07, 0x05, 0x01, 0x01, 'e', 0x04, 0x00);
+    BAD("malformed export kind", HEADER, 0x07, 0x05, 0x01, 0x01, 'e', 0x05, 0x00);
     BAD("length out of bounds", HEADER, 0x07, 0x06, 0x02, 0x02, 'f', '1', 0x00, 0x00, 0x0a, 0x07);
 }
 
