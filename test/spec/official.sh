@@ -1,6 +1,6 @@
 #!/bin/sh
-# test/spec/official.sh DIR — runs the official WebAssembly testsuite's core scripts through
-# zvm-spec and prints per-file and total counts.  Not part of make check.
+# test/spec/official.sh [--exceptions] DIR — runs the official WebAssembly testsuite's core
+# scripts through zvm-spec and prints per-file and total counts.  Not part of make check.
 #
 # DIR is a checkout of https://github.com/WebAssembly/testsuite at a commit whose core files
 # wabt 1.0.32's wast2json reads; 3a04b2c (2022-11-09, the 2.0 era) is the one we use:
@@ -8,9 +8,23 @@
 # Runs DIR/*.wast (proposals/ is skipped).  simd_*.wast are skipped too, as the engine has no
 # SIMD yet; ZVM_SPEC_SIMD=1 includes them.  Converted files and one log per script go to
 # build/spec-official/; ZVM_SPEC_SHOW=N prints the first N failures of each file as well.
+#
+# --exceptions: DIR holds the exception-handling proposal's legacy tests (the form clang-19
+# emits, which the engine implements), converted with wast2json --enable-exceptions; we use
+# commit af287a73d8f3bf7ea216c10592f9e350b947c4f2 (2025-03-20) of the proposal's repository:
+#     git clone https://github.com/WebAssembly/exception-handling eh
+#     git -C eh checkout af287a73d8f3bf7ea216c10592f9e350b947c4f2
+#     sh test/spec/official.sh --exceptions eh/test/legacy/exceptions/core
+# (its test/core/tag.wast, the tag section alone, reads the same way; the rest of test/core is
+# WebAssembly 3.0's try_table/throw_ref, which the engine does not implement).
 set -u
+wast2json_flags=
+if [ "${1:-}" = --exceptions ]; then
+    wast2json_flags="--enable-tail-call --enable-exceptions"
+    shift
+fi
 if [ $# -ne 1 ] || [ ! -d "$1" ]; then
-    echo "usage: test/spec/official.sh TESTSUITE-DIR  (a checkout of github.com/WebAssembly/testsuite)" >&2
+    echo "usage: test/spec/official.sh [--exceptions] TESTSUITE-DIR  (a checkout of github.com/WebAssembly/testsuite)" >&2
     exit 2
 fi
 suite=$(cd "$1" && pwd)
@@ -31,7 +45,7 @@ for wast in "$suite"/*.wast; do
     case $name in simd_*) [ "${ZVM_SPEC_SIMD:-0}" = 1 ] || continue;; esac
     files=$((files + 1))
     rm -f "$out/$name".*
-    if ! wast2json "$wast" -o "$out/$name.json" > "$out/$name.log" 2>&1; then
+    if ! wast2json $wast2json_flags "$wast" -o "$out/$name.json" > "$out/$name.log" 2>&1; then
         printf '%-28s wast2json cannot read it (see %s)\n' "$name.wast" "$out/$name.log"
         broken=$((broken + 1))
         continue
