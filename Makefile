@@ -153,11 +153,18 @@ install -d $(DESTDIR)$(PREFIX)/share/zvm/images
 $(if $(IMAGES_BUILT),install -m 644 $(IMAGES_BUILT) $(DESTDIR)$(PREFIX)/share/zvm/images/,@echo "install: no image built yet (make images), none installed")
 endef
 
-install: all
+# zvm-cc's setjmp runtime, prebuilt for an installed zvm-cc (in-tree it builds its own, cached)
+$(B)/sdk/libzvm-setjmp.a: pkg/sdk/runtime/setjmp.c pkg/sdk/zvm-cc
+	@mkdir -p $(dir $@)
+	pkg/sdk/zvm-cc -O2 -c $< -o $(B)/sdk/setjmp.o
+	rm -f $@ && llvm-ar-19 rcs $@ $(B)/sdk/setjmp.o
+
+install: all $(B)/sdk/libzvm-setjmp.a
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
 	           $(DESTDIR)$(PREFIX)/include/zvm $(DESTDIR)$(PREFIX)/lib/zvm/sysroot/lib $(DESTDIR)$(PREFIX)/share/zvm
 	install -m 755 $(CMDS:%=$(B)/%) pkg/sdk/zvm-cc pkg/sdk/zvm-c++ $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 pkg/sdk/include/*.h $(DESTDIR)$(PREFIX)/include/zvm/
+	install -m 644 $(B)/sdk/libzvm-setjmp.a $(DESTDIR)$(PREFIX)/lib/zvm/
 	ln -sfn /usr/include/wasm32-wasi $(DESTDIR)$(PREFIX)/lib/zvm/sysroot/include
 	ln -sfn /usr/lib/wasm32-wasi $(DESTDIR)$(PREFIX)/lib/zvm/sysroot/lib/wasm32-wasi
 	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
