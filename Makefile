@@ -4,7 +4,7 @@
 #   make check      unit tests (cmocka, also under ASan+UBSan), spec tests, CLI tests (bats); last line "N passed, M failed"
 #   make bench      benchmarks (ratios against native code and node), printed as a table
 #   make fuzz       run the libFuzzer targets for a fixed time each
-#   make images     build guest images (build/images/python.tar)
+#   make images     build guest images (build/images/python.tar, lua.tar)
 #   make format     rewrite the C sources in the house style (.clang-format, clang-format-19)
 #   make format-check  list the C files that differ from the house style, and fail if any does
 #   make install PREFIX=/usr/local
@@ -141,6 +141,7 @@ format-check:
 
 images: all
 	@$(MAKE) -f pkg/images/python/Makefile
+	@$(MAKE) -f pkg/images/lua/Makefile
 
 # ZeroCloud (the Swift middleware) goes where Debian's python3, which runs Swift, finds packages.
 ZC_PYVER := $(shell /usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)

@@ -9,7 +9,7 @@ PKGS="build-essential pkg-config make git ca-certificates
  libc++-19-dev-wasm32 libc++abi-19-dev-wasm32 rustc libstd-rust-dev-wasm32 lld-14
  libarchive-dev libcurl4-openssl-dev libjansson-dev libyaml-dev libssl-dev zlib1g-dev
  libcmocka-dev bats man-db groff-base curl libedit-dev tmux
- python3 python3.11 dpkg-dev tcl pyflakes3
+ python3 python3.11 dpkg-dev tcl pyflakes3 lua5.4
  swift swift-proxy swift-account swift-container swift-object memcached python3-swiftclient
  keystone python3-keystonemiddleware uwsgi uwsgi-plugin-python3"
 
@@ -18,7 +18,7 @@ for p in $PKGS; do
     dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing="$missing $p"
 done
 
-# Debian source packages (python3.11, zlib, sqlite3 for the images) need a deb-src entry.
+# Debian source packages (python3.11, zlib, sqlite3, lua5.4 for the images) need a deb-src entry.
 need_src=0
 if ! grep -rqsE '^(deb-src|Types:.*deb-src)' /etc/apt/sources.list /etc/apt/sources.list.d/; then
     need_src=1
