@@ -54,7 +54,7 @@ def make_module(work, seed, rng):
         wat = os.path.join(work, f'{seed}.wat')
         with open(wat, 'w') as f:
             f.write(gen_stacky.Gen(seed).module())
-        p = run(['wat2wasm', '--enable-tail-call', wat, '-o', wasm])
+        p = run(['wat2wasm', '--enable-tail-call', '--enable-exceptions', wat, '-o', wasm])
         os.unlink(wat)
         return wasm if p is not None and p.returncode == 0 else None
     data = random.Random(seed).randbytes(rng.choice([512, 2048, 8192, 16384]))
@@ -115,7 +115,7 @@ def reduce_wat(out, name, engine, budget=300):
     def same(candidate):
         with open(test_wat, 'w') as f:
             f.write('\n'.join(candidate))
-        p = run(['wat2wasm', '--enable-tail-call', test_wat, '-o', test_wasm])
+        p = run(['wat2wasm', '--enable-tail-call', '--enable-exceptions', test_wat, '-o', test_wasm])
         return p is not None and p.returncode == 0 and verdict(engine, test_wasm) == want
 
     chunk = max(1, len(lines) // 2)

@@ -8,6 +8,8 @@ through shifted and added addresses, block results and multi-value.  This genera
 code directly, as flat WebAssembly text, keeping a typed image of the operand stack so every
 module validates; every value it can reach is made observable through the fuzzing-support log
 imports, the locals are logged at each function's end, and loops are bounded by counters.
+Exceptions too (the legacy proposal clang emits): try blocks with catch clauses, catch_all or
+delegate, throw of the module's tags, rethrow from clauses, and throws out of called functions.
 
   gen_stacky.py SEED > module.wat          (wat2wasm turns it into the module)
 """
@@ -40,6 +42,12 @@ for t in ('f32', 'f64'):
 LOADS = {'i32': ['i32.load', 'i32.load8_s', 'i32.load16_u'], 'i64': ['i64.load', 'i64.load32_s', 'i64.load8_u'],
          'f32': ['f32.load'], 'f64': ['f64.load']}
 STORES = {'i32': ['i32.store', 'i32.store8'], 'i64': ['i64.store', 'i64.store16'], 'f32': ['f32.store'], 'f64': ['f64.store']}
+# The module's exception tags: their payloads.
+TAGS = [[], ['i32'], ['i64', 'f32'], ['f64', 'i32', 'i32']]
+
+
+class CatchLabel(list):
+    """The label of a catch clause: a branch to it carries these types; a rethrow may name it."""
 
 
 class Func:
@@ -191,6 +199,10 @@ class Gen:
             self.memory_op(f, stack)
         elif k < 0.95:
             self.tail_call(f, stack)
+        elif k < 0.975 and self.depth < 4 and self.budget > 0:
+            self.try_block(f, stack, labels)
+        elif k < 0.985:
+            self.throw(f, stack, labels)
         else:
             self.push_value(f, stack, r.choice(NUM))
 
@@ -244,6 +256,56 @@ class Gen:
         self.depth -= 1
         self.emit('end')
         stack.extend(results)
+
+    def try_block(self, f, stack, labels):
+        """try with catch clauses (some tags, maybe catch_all), or delegate to a label outside, or
+        none (a plain block).  A clause starts with its tag's payload and ends with the try's
+        results; inside it a branch to its label carries them too, and rethrow may name it."""
+        r = self.r
+        nparams = r.randrange(0, min(len(stack), 2) + 1)
+        params = stack[len(stack) - nparams:]
+        del stack[len(stack) - nparams:]
+        results = [r.choice(NUM) for _ in range(r.choice([0, 1, 1, 2]))]
+        sig = ''.join(f' (param {p})' for p in params) + ''.join(f' (result {t})' for t in results)
+        self.emit(f'try{sig}')
+        self.depth += 1
+        inner = list(params)
+        self.body(f, inner, labels + [results], r.randrange(1, 8))
+        self.fit(f, inner, results)
+        ending = r.random()
+        if ending < 0.15:                        # delegate: to any label around the try, the function's too
+            self.depth -= 1
+            self.emit(f'delegate {r.randrange(len(labels))}')
+            stack.extend(results)
+            return
+        if ending < 0.9:
+            tags = r.sample(range(len(TAGS)), r.randrange(1, 3)) + (['all'] if r.random() < 0.4 else [])
+            if r.random() < 0.2:
+                tags = ['all']
+            for tag in tags:
+                self.depth -= 1
+                self.emit('catch_all' if tag == 'all' else f'catch $e{tag}')
+                self.depth += 1
+                inner = [] if tag == 'all' else list(TAGS[tag])
+                self.body(f, inner, labels + [CatchLabel(results)], r.randrange(1, 6))
+                self.fit(f, inner, results)
+        self.depth -= 1
+        self.emit('end')
+        stack.extend(results)
+
+    def throw(self, f, stack, labels):
+        """throw of a tag with its payload, or a rethrow of an enclosing clause's exception."""
+        r = self.r
+        clauses = [d for d in range(len(labels)) if isinstance(labels[len(labels) - 1 - d], CatchLabel)]
+        if clauses and r.random() < 0.4:
+            self.emit(f'rethrow {r.choice(clauses)}')
+        else:
+            tag = r.randrange(len(TAGS))
+            for t in TAGS[tag]:
+                self.push_value(f, stack, t)
+            self.emit(f'throw $e{tag}')
+        stack.clear()
+        stack.append('dead')
 
     def branch(self, f, stack, labels):
         r = self.r
@@ -380,6 +442,7 @@ class Gen:
             funcs.append(fn)
         imports = '\n'.join(f'  (import "fuzzing-support" "log-{t}" (func $log_{t} (param {t})))' for t in NUM)
         globals_ = '\n'.join(f'  (global $g_{t} (mut {t}) ({t}.const {CONST[t](self.r)}))' for t in NUM)
+        globals_ += '\n' + '\n'.join(f'  (tag $e{i}' + ''.join(f' (param {t})' for t in p) + ')' for i, p in enumerate(TAGS))
         n = len(funcs)
         table = f'  (table {n} funcref)\n  (elem (i32.const 0) ' + ' '.join(f'$f{i}' for i in range(n)) + ')'
         data = '  (data (i32.const 0) "' + ''.join(f'\\{self.r.randrange(256):02x}' for _ in range(64)) + '")'

@@ -52,7 +52,8 @@ function run(wasm, sigs, sink) {
     instance = new WebAssembly.Instance(new WebAssembly.Module(fs.readFileSync(wasm)), imports);
   } catch (e) {
     const what = e instanceof WebAssembly.CompileError ? 'invalid'
-      : e instanceof WebAssembly.RuntimeError ? 'start-trap' : 'link-error';
+      : e instanceof WebAssembly.RuntimeError ? 'start-trap'
+      : e instanceof WebAssembly.Exception ? 'start-exception' : 'link-error';
     if (sink) { sink(what + '\n'); return ''; }
     return what + '\n';
   }
@@ -67,6 +68,7 @@ function run(wasm, sigs, sink) {
       else push('result ' + [...r].map((v, i) => show(results[i], v)).join(' '));
     } catch (e) {
       if (e instanceof RangeError) push('exhausted');
+      else if (e instanceof WebAssembly.Exception) push('exception');
       else push('trap');
     }
   }

@@ -9,8 +9,9 @@
  *                                  (letters i I f F r e), for the V8 driver to pass zeros of the
  *                                  right types
  *
- * The log, one line each:  "invalid" | "link-error" | "start-trap" | "call NAME", then for each
- * call its "log TYPE VALUE" lines and "result V..." | "trap" | "exhausted".  i32 and i64 are
+ * The log, one line each:  "invalid" | "link-error" | "start-trap" | "start-exception" |
+ * "call NAME", then for each call its "log TYPE VALUE" lines and "result V..." | "trap" |
+ * "exception" (a wasm exception nobody caught) | "exhausted".  i32 and i64 are
  * signed decimal; f32 and f64 their bits in hex, or "nan" (NaN payloads are not deterministic
  * across engines: the spec lets them differ); references "null" or "ref".
  * A run is bounded: the runtime is interrupted after 10 s ("trap" then, and the log says
@@ -153,6 +154,8 @@ static void call_exports(zvm_runtime *rt, const zvm_module *m, zvm_instance *ins
                 printf("exhausted\n");
             else if (trap.kind == ZVM_TRAP_INTERRUPTED)
                 printf("trap\ntimeout\n");
+            else if (trap.kind == ZVM_TRAP_UNCAUGHT_EXCEPTION)
+                printf("exception\n");
             else
                 printf("trap\n");
         } else {
@@ -206,7 +209,9 @@ int main(int argc, char **argv)
     if (!imports || link_imports(g_rt, m, imports) != 0) {
         printf("link-error\n");
     } else if (zvm_instance_new(g_rt, m, imports, nimports, &inst, &trap, &err) != 0) {
-        printf(trap.kind != ZVM_TRAP_NONE ? "start-trap\n" : "link-error\n");
+        printf(trap.kind == ZVM_TRAP_UNCAUGHT_EXCEPTION ? "start-exception\n"
+               : trap.kind != ZVM_TRAP_NONE             ? "start-trap\n"
+                                                        : "link-error\n");
     } else if (signatures) {
         print_signatures(m, inst);
     } else {
