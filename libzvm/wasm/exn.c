@@ -79,9 +79,8 @@ int wasm_exn_throw(zvm_runtime *rt, const zvm_tag *tag, const uint64_t *payload,
     uint32_t n = tag->type->nparams;
     if (!grow((void **)&s->vals, &s->vals_cap, s->nvals + n, sizeof *s->vals, EXN_MAX_VALUES))
         return -1;
-    const uint64_t *src = payload ? payload : s->vals + s->recs[from].at;
     if (n)
-        memcpy(s->vals + s->nvals, src, n * sizeof *src);
+        memcpy(s->vals + s->nvals, payload ? payload : s->vals + s->recs[from].at, n * sizeof *s->vals);
     s->recs[s->nrecs++] = (struct exn_rec){ tag, s->nvals, n, IN_FLIGHT };
     s->nvals += n;
     return 0;
