@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "channel/channel.h"
 #include "digest/digest.h"
@@ -18,9 +19,11 @@
 #include "session/session.h"
 #include "wasm/wasm.h"
 
-/* Reads the program file whole.  Returns 0, or ZVM_EXIT_NOENT / ZVM_EXIT_IO / ZVM_EXIT_MEMORY
- * with err naming the path. */
-int session_read_program(const char *path, uint8_t **bytes, size_t *size, zvm_error *err);
+/* Reads the program file whole, with its identity (*id, from the descriptor read) and whether
+ * it stayed the same while it was read (*stable).  Returns 0, or ZVM_EXIT_NOENT / ZVM_EXIT_IO /
+ * ZVM_EXIT_MEMORY with err naming the path. */
+int session_read_program(const char *path, uint8_t **bytes, size_t *size, struct stat *id, bool *stable,
+                         zvm_error *err);
 
 /* The bytes of linear memory a loaded module asks for at instantiation (imported or defined
  * memory 0's minimum); 0 when it has no memory. */
@@ -58,7 +61,7 @@ bool session_timer_stop(session_timer *t);
 typedef struct session_snapshot_setup {
     const char *cache_dir;      /* the cache's top directory; NULL: snapshots off */
     uint64_t cache_bytes;       /* the most the snapshots may take; 0: the default (4 GiB) */
-    const char *program;        /* host path */
+    const struct stat *program; /* the program file's identity, as read */
     uint64_t memory;            /* the manifest's Memory */
     const zvm_nvram *nvram;
     zvm_channel **channels;     /* the session's, in the manifest's order */
@@ -90,6 +93,11 @@ typedef struct session_snapshot {
     } header;
     uint8_t *meta;
 } session_snapshot;
+
+/* Whether this build of the engine validated the program file of this identity before (the
+ * cache keeps an empty marker per identity), and recording that it did. */
+bool session_program_validated(const char *cache_dir, const struct stat *program);
+void session_program_mark_validated(const char *cache_dir, const struct stat *program);
 
 /* Computes the key and makes sure the cache directory is there and private; -1 with
  * ss->note saying why snapshots are off for this session. */

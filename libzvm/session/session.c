@@ -39,6 +39,8 @@ typedef struct session {
     bool past_due;             /* stage 6 began after the Timeout (the timer may not have fired yet) */
     session_snapshot snap;     /* the snapshot cache: one to resume, or where zvm_fork writes one */
     bool resume;               /* a snapshot was found: resume it instead of running _start */
+    struct stat program_id;    /* the program file's identity as it was read */
+    bool program_stable;       /* ... and it did not change while it was read */
 } session;
 
 /* What a network channel was waiting for when the session stopped ("" when none was). */
@@ -117,11 +119,17 @@ static int load_program(session *s)
     zvm_error err;
     uint8_t *bytes;
     size_t size;
-    int rc = session_read_program(s->m->program, &bytes, &size, &err);
+    int rc = session_read_program(s->m->program, &bytes, &size, &s->program_id, &s->program_stable, &err);
     if (rc)
         return failed(s, rc, "%s", err.msg);
-    rc = zvm_module_load(bytes, size, &s->module, &err);
+    /* A program this engine validated before, unchanged since, is not validated again. */
+    const char *cache = s->opt->no_snapshots || !s->program_stable ? NULL : s->opt->cache_dir;
+    bool known = session_program_validated(cache, &s->program_id);
+    rc = known ? zvm_module_load_validated(bytes, size, &s->module, &err)
+               : zvm_module_load(bytes, size, &s->module, &err);
     free(bytes);   /* the module keeps its own copy */
+    if (rc == 0 && !known)
+        session_program_mark_validated(cache, &s->program_id);
     if (rc != 0) {
         s->r->validator_state = 1;
         return failed(s, ZVM_EXIT_INVALID, "program %s is not valid WebAssembly: %s", s->m->program, err.msg);
@@ -404,8 +412,12 @@ static void find_snapshot(session *s)
     s->snap.fd = -1;
     if (s->opt->no_snapshots || s->opt->check_only)
         return;
+    if (!s->program_stable) {
+        trace(s, "snapshots off: the program changed while it was read");
+        return;
+    }
     session_snapshot_setup setup = {
-        .cache_dir = s->opt->cache_dir, .cache_bytes = s->opt->cache_bytes, .program = s->m->program,
+        .cache_dir = s->opt->cache_dir, .cache_bytes = s->opt->cache_bytes, .program = &s->program_id,
         .memory = s->m->memory, .nvram = &s->nvram, .channels = s->channels, .nchannels = s->m->nchannels,
     };
     if (session_snapshot_prepare(&s->snap, &setup) != 0) {

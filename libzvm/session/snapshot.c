@@ -90,19 +90,21 @@ static zvm_channel *channel_by_alias(const session_snapshot_setup *setup, const 
     return NULL;
 }
 
+/* This engine, and the program file by identity. */
+static void hash_engine_and_program(digest_sha256_ctx *s, const struct stat *program)
+{
+    hash_str(s, SNAP_MAGIC);
+    hash_str(s, zvm_version());
+    dl_iterate_phdr(build_id, s);
+    hash_identity(s, program);
+}
+
 static int compute_key(const session_snapshot_setup *setup, uint8_t key[DIGEST_SHA256_SIZE], char *why, size_t size)
 {
     digest_sha256_ctx s;
-    digest_sha256_init(&s);
-    hash_str(&s, SNAP_MAGIC);
-    hash_str(&s, zvm_version());
-    dl_iterate_phdr(build_id, &s);
     struct stat st;
-    if (stat(setup->program, &st) != 0) {
-        snprintf(why, size, "cannot stat the program");
-        return -1;
-    }
-    hash_identity(&s, &st);
+    digest_sha256_init(&s);
+    hash_engine_and_program(&s, setup->program);
     uint64_t numbers[3] = { setup->memory, (uint64_t)setup->nvram->time_seconds, setup->nvram->random_seed };
     digest_sha256_update(&s, numbers, sizeof numbers);
     for (size_t i = 0; i < setup->nvram->nfstab; i++) {
@@ -165,6 +167,45 @@ static int private_dir(const char *path, char *why, size_t size)
         return -1;
     }
     return 0;
+}
+
+/* ---- programs known to be valid ---- */
+
+/* <cache>/validated/<hex of engine and program identity>; false when there is no cache. */
+static bool validated_marker(const char *cache_dir, const struct stat *program, char *path, size_t size)
+{
+    digest_sha256_ctx s;
+    uint8_t d[DIGEST_SHA256_SIZE];
+    char hex[2 * DIGEST_SHA256_SIZE + 1];
+    if (!cache_dir || !cache_dir[0])
+        return false;
+    digest_sha256_init(&s);
+    hash_str(&s, "validated");
+    hash_engine_and_program(&s, program);
+    digest_sha256_final(&s, d);
+    digest_hex(d, sizeof d, hex);
+    return snprintf(path, size, "%s/validated/%s", cache_dir, hex) < (int)size;
+}
+
+bool session_program_validated(const char *cache_dir, const struct stat *program)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    return validated_marker(cache_dir, program, path, sizeof path) && stat(path, &st) == 0 &&
+           S_ISREG(st.st_mode) && st.st_uid == geteuid();
+}
+
+void session_program_mark_validated(const char *cache_dir, const struct stat *program)
+{
+    char path[PATH_MAX], dir[PATH_MAX], why[PATH_MAX + 100];
+    if (!validated_marker(cache_dir, program, path, sizeof path))
+        return;
+    snprintf(dir, sizeof dir, "%s/validated", cache_dir);
+    if (private_dir(cache_dir, why, sizeof why) != 0 || private_dir(dir, why, sizeof why) != 0)
+        return;
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        close(fd);
 }
 
 int session_snapshot_prepare(session_snapshot *ss, const session_snapshot_setup *setup)
