@@ -287,8 +287,8 @@ int zvm_guest_check(zvm_guest *g, const uint8_t *blob, size_t size, zvm_error *e
     if (bytes_get32(&in) != GUEST_STATE_MAGIC)
         return differs(err, "not a guest state");
     uint32_t deps = bytes_get32(&in);
-    static const char *names[] = { "the arguments", "the environment", "the list of channels",
-                                   "the channels' sizes" };
+    static const char *names[] = { "the arguments differ", "the environment differs", "the list of channels differs",
+                                   "the channels' sizes differ" };
     for (int dep = DEP_ARGS, k = 0; dep <= DEP_CHANNEL_SIZES; dep <<= 1, k++) {
         if (!(deps & dep))
             continue;
@@ -296,7 +296,7 @@ int zvm_guest_check(zvm_guest *g, const uint8_t *blob, size_t size, zvm_error *e
         const uint8_t *saved = bytes_take(&in, sizeof v);
         dep_value(g, dep, v);
         if (saved && memcmp(saved, v, sizeof v) != 0) {
-            snprintf(err->msg, sizeof err->msg, "%s differ from what the guest read before zvm_fork", names[k]);
+            snprintf(err->msg, sizeof err->msg, "%s from what the guest read before zvm_fork", names[k]);
             return 1;
         }
     }

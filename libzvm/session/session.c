@@ -396,10 +396,11 @@ static int32_t on_fork(void *user, zvm_guest *g, zvm_call *call)
 {
     session *s = user;
     char why[PATH_MAX + 300];
+    int rc = s->snap.enabled ? session_snapshot_save(&s->snap, g, call, why, sizeof why) : 1;
     if (!s->snap.enabled)
         note(s, 1, "zvm_fork: no snapshot saved: %s", s->snap.note);
-    else if (session_snapshot_save(&s->snap, g, call, why, sizeof why) != 0)
-        note(s, 1, "zvm_fork: no snapshot saved: %s", why);
+    else if (rc != 0)   /* the cache failing is a warning; the guest's own doing, a note */
+        note(s, rc < 0 ? 0 : 1, "zvm_fork: no snapshot saved: %s%s", why, rc < 0 ? "; running on without" : "");
     else
         note(s, 1, "zvm_fork: snapshot saved: %s", s->snap.path);
     return 0;
@@ -421,7 +422,10 @@ static void find_snapshot(session *s)
         .memory = s->m->memory, .nvram = &s->nvram, .channels = s->channels, .nchannels = s->m->nchannels,
     };
     if (session_snapshot_prepare(&s->snap, &setup) != 0) {
-        trace(s, "%s", s->snap.note);
+        if (s->snap.warn)
+            note(s, 0, "snapshot cache unusable, no snapshots this session: %s", s->snap.note);
+        else
+            trace(s, "%s", s->snap.note);
         return;
     }
     zvm_guest_on_fork(s->guest, on_fork, s);

@@ -222,8 +222,10 @@ int session_snapshot_prepare(session_snapshot *ss, const session_snapshot_setup 
         return -1;
     digest_hex(ss->key, sizeof ss->key, key_hex);
     snprintf(top, sizeof top, "%s", setup->cache_dir);
-    if (private_dir(top, ss->note, sizeof ss->note) != 0)
+    if (private_dir(top, ss->note, sizeof ss->note) != 0) {
+        ss->warn = true;
         return -1;
+    }
     snprintf(ss->top, sizeof ss->top, "%s/snapshots", setup->cache_dir);
     if (snprintf(ss->dir, sizeof ss->dir, "%s/%s", ss->top, key_hex) >= (int)sizeof ss->dir) {
         snprintf(ss->note, sizeof ss->note, "snapshots off: cache path too long");
@@ -482,7 +484,7 @@ int session_snapshot_save(session_snapshot *ss, zvm_guest *g, zvm_call *call, ch
         zvm_call_save_state(call, &engine, &engine_size, &err) != 0) {
         snprintf(why, size, "%s", err.msg);
         free(guest);
-        return -1;
+        return 1;
     }
     uint64_t mem_size = 0;
     const uint8_t *mem = zvm_call_memory(call, &mem_size);
