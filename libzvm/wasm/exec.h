@@ -3,9 +3,9 @@
  * running call.  Private to libzvm/wasm (translate.c, interp.c, instance.c, memory.c).
  *
  * The shape (docs/Interpreter.md tells the why):
- *   - every defined function is translated once into an array of 64-bit cells; an instruction is
- *     a handler pointer followed by its operands: slot byte offsets (relative to the frame
- *     pointer), immediates and branch distances;
+ *   - every defined function is translated once, on its first call, into an array of 64-bit
+ *     cells; an instruction is a handler pointer followed by its operands: slot byte offsets
+ *     (relative to the frame pointer), immediates and branch distances;
  *   - a frame is a window of 64-bit slots on the runtime's value stack: parameters, then
  *     locals, then the operand stack.  A call's arguments are already in place at the top of
  *     the caller's operand stack: they become the callee's first slots, and its results come
@@ -36,16 +36,6 @@ typedef union cell {
     int32_t i32[2];
 } cell;
 
-/* A translated function. */
-struct code_func {
-    const cell *entry;
-    uint32_t func_index;                 /* in the module's index space */
-    uint32_t nparams, nlocals, nresults;
-    uint32_t frame_slots;                /* params + locals + deepest operand stack */
-    uint32_t first_cell;                 /* entry - code->cells */
-    uint32_t first_try, ntries;          /* its try blocks in code->tries */
-};
-
 /* Where each instruction came from: cell index → byte offset in the module file. */
 struct code_pos {
     uint32_t cell;
@@ -53,15 +43,15 @@ struct code_pos {
 };
 
 /* A try block (exception handling, docs/Interpreter.md "Exceptions"): the cells of its body, and
- * where an exception thrown there goes.  A function's tries are contiguous in code.tries, in the
- * order of their `try` (so sorted by start), from code_func.first_try. */
+ * where an exception thrown there goes.  A function's tries are in code_func.tries, in the order
+ * of their `try` (so sorted by start); cells count from the function's first. */
 struct code_try {
     uint32_t start, end;                 /* cells [start, end) of the body (not its catch clauses) */
     int32_t parent;                      /* the innermost try whose body holds this try, -1 if none */
     int32_t delegate;                    /* try..delegate: the try its exceptions go to (-1: the caller);
                                           * CODE_NO_DELEGATE for a try with catch clauses (or none) */
     uint32_t level;                      /* tries enclosing this one (bodies or clauses) in the function */
-    int32_t first_catch;                 /* its clauses in order, a list in code.catches; -1 if none */
+    int32_t first_catch;                 /* its clauses in order, a list in code_func.catches; -1 if none */
 };
 #define CODE_NO_DELEGATE (-2)
 #define CODE_CATCH_ALL UINT32_MAX
@@ -72,30 +62,43 @@ struct code_catch {
     int32_t next;                        /* the try's next clause, -1 after the last */
 };
 
-/* The translation of a module (wasm_module.code). */
-struct code {
-    cell *cells;
-    size_t ncells;
-    struct code_func *funcs;             /* one per defined function, in cell order */
-    uint32_t nfuncs;
+/* A function of the module and, once it was first called, its translation.  Until then entry
+ * points at lazy, a one-instruction program [translate][this] that translates the function
+ * and continues in it: a session pays only for the functions it runs (docs/Interpreter.md,
+ * "Lazy translation"). */
+struct code_func {
+    const cell *entry;                   /* cells, or lazy until translated */
+    uint32_t func_index;                 /* in the module's index space */
+    uint32_t nparams, nlocals, nresults;
+    uint32_t frame_slots;                /* params + locals + deepest operand stack; 0 until translated */
+    uint32_t body_offset;                /* of its body in the module file */
+    cell *cells;                         /* the translation (NULL until then) */
+    uint32_t ncells;
+    uint32_t npos;
     struct code_pos *pos;                /* sorted by cell */
-    size_t npos;
-    struct code_try *tries;              /* exception handling: every try block */
-    uint32_t ntries;
+    struct code_try *tries;              /* exception handling: its try blocks (NULL if none) */
+    uint32_t ntries, ncatches;
     struct code_catch *catches;
-    uint32_t ncatches;
+    cell lazy[2];
 };
 
+/* The translation of a module (wasm_module.code). */
+struct code {
+    struct code_func *funcs;             /* one per defined function, in index order */
+    uint32_t nfuncs;
+};
+
+/* Prepares m->code: every function waits for its first call to be translated. */
 int wasm_translate_module(wasm_module *m, zvm_error *err);
+/* Translates one function now (if it was not yet); 0, or -1 with err set. */
+int wasm_translate_function(const wasm_module *m, struct code_func *cf, zvm_error *err);
 #ifdef ZVM_CHECK_TRANSLATION
 /* verify.c: checks the translation of one function (docs/Interpreter.md, "Invariants"). */
 int wasm_verify_function(const wasm_module *m, const struct code_func *cf, const cell *code, uint32_t ncells, char *msg,
                          size_t msg_size);
 #endif
-/* locate.c: maps an instruction pointer back to its function and file offset (for traps). */
-void wasm_code_locate(const struct code *c, const cell *ip, uint32_t *func_index, uint32_t *offset);
-/* locate.c: the translated function whose code holds ip, or NULL. */
-const struct code_func *wasm_code_func_at(const struct code *c, const cell *ip);
+/* locate.c: the translated function ip is in (NULL if none), and the file offset of its instruction. */
+const struct code_func *wasm_code_locate(const struct code *c, const cell *ip, uint32_t *func_index, uint32_t *offset);
 
 /* ---- runtime objects -------------------------------------------------- */
 
@@ -166,6 +169,7 @@ struct zvm_instance {
     uint32_t *elem_sizes;                /* 0 once dropped */
     zvm_val **elem_items;                /* evaluated element segments */
     bool *data_dropped;
+    struct resume_point *resume;         /* a restored call stack waiting for zvm_instance_resume */
 };
 
 struct frame {
@@ -225,12 +229,27 @@ uint64_t wasm_exn_catch(zvm_runtime *rt, struct exn_key k, uint64_t *payload);
 /* The outermost entry into the guest ended: nothing is in flight or caught any more. */
 void wasm_exn_reset(zvm_runtime *rt);
 void wasm_exn_free(zvm_runtime *rt);
-/* The clause of function code cf (in code c) that catches an exception of tag (as inst names
- * tags) thrown at cell `at`, or NULL; *level gets its try's level. */
-const struct code_catch *wasm_exn_find_catch(const struct code *c, const struct code_func *cf, uint32_t at,
-                                             const zvm_instance *inst, const zvm_tag *tag, uint32_t *level);
+/* The clause of translated function cf that catches an exception of tag (as inst names tags)
+ * thrown at its cell `at`, or NULL; *level gets its try's level. */
+const struct code_catch *wasm_exn_find_catch(const struct code_func *cf, uint32_t at, const zvm_instance *inst,
+                                             const zvm_tag *tag, uint32_t *level);
+
+/* What a host function sees of its call (wasm.h: zvm_call). */
+struct zvm_call {
+    struct exec *x;                      /* NULL when the host called the host function directly */
+    zvm_trap *trap;
+    zvm_instance *inst;
+    zvm_func *callee;                    /* the host function */
+    const cell *resume;                  /* where the guest goes on when it returns */
+    uint64_t *fp;                        /* in this frame */
+    uint64_t *args;                      /* where its arguments are and its results go */
+};
 
 /* interp.c */
+/* An entry into inst's code on rt, not yet running. */
+void wasm_exec_init(struct exec *x, zvm_runtime *rt, zvm_instance *inst, zvm_trap *trap);
+/* Runs from ip in frame fp until the outermost frame returns (0) or a trap (-1, x->trap located). */
+int wasm_exec_run(struct exec *x, const cell *ip, uint64_t *fp);
 int wasm_exec_call(zvm_runtime *rt, zvm_func *f, const zvm_val *args, zvm_val *results, zvm_trap *trap);
 void wasm_exec_set_trap(zvm_trap *trap, enum zvm_trap_kind kind);
 
@@ -240,7 +259,7 @@ struct handlers {
         call_import, call_indirect, select, global_get, global_set, table_get, table_set, memory_size, memory_grow,
         ref_func, memory_init, data_drop, memory_copy, memory_fill, table_init, elem_drop, table_copy, table_grow,
         table_size, table_fill, i64_eqz, lea, zero_locals, return_call, return_call_import, return_call_indirect,
-        try_, catch_, throw_, rethrow;
+        translate, try_, catch_, throw_, rethrow;
 };
 extern const struct handlers wasm_handlers;
 
@@ -276,6 +295,9 @@ static inline zvm_func *wasm_runtime_func_of_ref(const zvm_runtime *rt, uint64_t
 {
     return ref - 1 < rt->nfunc_refs ? rt->func_refs[ref - 1] : NULL;
 }
+/* suspend.c */
+struct resume_point;
+void wasm_resume_point_free(struct resume_point *p);
 /* table.c */
 #define WASM_TABLE_LIMIT 10000000u /* elements one table may hold: a guest cannot make us allocate more */
 int wasm_table_grow_by(zvm_table *t, uint32_t delta, zvm_val init);

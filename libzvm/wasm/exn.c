@@ -138,33 +138,33 @@ void wasm_exn_free(zvm_runtime *rt)
 /* The innermost try of cf whose body holds cell `at`, or -1.  Tries are sorted by start: the
  * last one starting at or before `at` either holds it or lies inside (by its parents) the
  * innermost one that does. */
-static int32_t innermost_try(const struct code *c, const struct code_func *cf, uint32_t at)
+static int32_t innermost_try(const struct code_func *cf, uint32_t at)
 {
-    uint32_t lo = cf->first_try, hi = cf->first_try + cf->ntries;
+    uint32_t lo = 0, hi = cf->ntries;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (c->tries[mid].start <= at)
+        if (cf->tries[mid].start <= at)
             lo = mid + 1;
         else
             hi = mid;
     }
     int32_t t = (int32_t)lo - 1;
-    while (t >= (int32_t)cf->first_try && !(c->tries[t].start <= at && at < c->tries[t].end))
-        t = c->tries[t].parent;
-    return t >= (int32_t)cf->first_try ? t : -1;
+    while (t >= 0 && !(cf->tries[t].start <= at && at < cf->tries[t].end))
+        t = cf->tries[t].parent;
+    return t;
 }
 
-const struct code_catch *wasm_exn_find_catch(const struct code *c, const struct code_func *cf, uint32_t at,
-                                             const zvm_instance *inst, const zvm_tag *tag, uint32_t *level)
+const struct code_catch *wasm_exn_find_catch(const struct code_func *cf, uint32_t at, const zvm_instance *inst,
+                                             const zvm_tag *tag, uint32_t *level)
 {
-    for (int32_t t = innermost_try(c, cf, at); t >= 0;) {
-        const struct code_try *try = &c->tries[t];
+    for (int32_t t = innermost_try(cf, at); t >= 0;) {
+        const struct code_try *try = &cf->tries[t];
         if (try->delegate != CODE_NO_DELEGATE) {
             t = try->delegate;
             continue;
         }
-        for (int32_t k = try->first_catch; k >= 0; k = c->catches[k].next) {
-            const struct code_catch *cc = &c->catches[k];
+        for (int32_t k = try->first_catch; k >= 0; k = cf->catches[k].next) {
+            const struct code_catch *cc = &cf->catches[k];
             if (cc->tag == CODE_CATCH_ALL || inst->tags[cc->tag] == tag) {
                 *level = try->level;
                 return cc;

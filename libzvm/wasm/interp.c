@@ -450,16 +450,11 @@ static inline void enter_instance(struct exec *x, zvm_instance *inst)
     x->memory = inst->memory;
 }
 
-struct zvm_call {
-    struct exec *x;                      /* NULL when the host called the host function directly */
-    zvm_trap *trap;
-    zvm_instance *inst;
-};
 
 /* Runs a host function with its arguments at args (the top of the caller's operand stack) and
  * puts its results there.  The runtime's free stack starts past them, for host code that calls
- * back into the guest. */
-static int call_host(struct exec *x, zvm_func *f, uint64_t *args, const cell *ip)
+ * back into the guest.  The guest goes on at resume in frame fp (what a snapshot records). */
+static int call_host(struct exec *x, zvm_func *f, uint64_t *args, const cell *ip, const cell *resume, uint64_t *fp)
 {
     zvm_runtime *rt = x->rt;
     uint32_t np = f->type->nparams, nr = f->type->nresults;
@@ -472,7 +467,7 @@ static int call_host(struct exec *x, zvm_func *f, uint64_t *args, const cell *ip
     struct frame *saved_frame = rt->frame_free;
     rt->stack_free = args + (np > nr ? np : nr);
     rt->frame_free = x->frame;
-    struct zvm_call call = { x, x->trap, x->inst };
+    struct zvm_call call = { x, x->trap, x->inst, f, resume, fp, args };
     x->trap->kind = ZVM_TRAP_NONE;
     int rc = f->host(&call, f->user, args, res);
     rt->stack_free = saved_free;
@@ -516,7 +511,7 @@ static inline const cell *invoke(struct exec *x, zvm_func *f, const cell *ip, co
 {
     uint64_t *nfp = *fpp;                /* the caller passes the callee's frame here */
     if (f->host) {
-        if (call_host(x, f, nfp, ip))
+        if (call_host(x, f, nfp, ip, ret, fp))
             return NULL;
         *fpp = NULL;                     /* tells the caller: continue at ret in the same frame */
         return ret;
@@ -627,7 +622,7 @@ static inline const cell *tail_invoke(struct exec *x, zvm_func *f, const cell *i
                                       uint8_t **memp)
 {
     if (f->host) {
-        if (call_host(x, f, args, ip))
+        if (call_host(x, f, args, ip, ret_cell, fp))
             return NULL;
         memmove(fp, args, f->type->nresults * sizeof *fp);
         return ret_cell;
@@ -671,6 +666,23 @@ HANDLER(h_return_call_indirect)
     const cell *next = tail_invoke(x, f, ip, fp, (uint64_t *)((char *)fp + ip[2].u32[1]), &mem);
     if (!next) return 1;
     ip = next;
+    DISPATCH();
+}
+
+/* translate [h][code_func*]: the entry of a function not yet translated (exec.h, code_func).
+ * Translates it and goes on in it; the callers checked the stack against frame_slots while it
+ * was 0, so the check is repeated with the real size. */
+HANDLER(h_translate)
+{
+    struct code_func *cf = (struct code_func *)ip[1].ptr;
+    zvm_error err;
+    if (wasm_translate_function(x->inst->module->w, cf, &err) != 0) {
+        snprintf(x->trap->msg, sizeof x->trap->msg, "%s", err.msg);
+        TRAP(ZVM_TRAP_HOST);
+    }
+    if (UNLIKELY(fp + cf->frame_slots > x->stack_end))
+        TRAP(ZVM_TRAP_STACK_EXHAUSTED);
+    ip = cf->entry;
     DISPATCH();
 }
 
@@ -823,10 +835,11 @@ static const cell *unwind(struct exec *x, const cell *ip, uint64_t **fpp, uint8_
     uint64_t *fp = *fpp;
     const struct code_catch *cc;
     uint32_t level = 0;
+    const struct code_func *cf;
     for (;;) {
-        const struct code *code = inst->module->w->code;
-        const struct code_func *cf = wasm_code_func_at(code, at);
-        if (cf && (cc = wasm_exn_find_catch(code, cf, (uint32_t)(at - code->cells), inst, tag, &level)))
+        uint32_t func_index, offset;
+        cf = wasm_code_locate(inst->module->w->code, at, &func_index, &offset);
+        if (cf && cf->ntries && (cc = wasm_exn_find_catch(cf, (uint32_t)(at - cf->cells), inst, tag, &level)))
             break;
         if (fr == x->frame_base) {
             uncaught(x, ip, tag);
@@ -843,8 +856,7 @@ static const cell *unwind(struct exec *x, const cell *ip, uint64_t **fpp, uint8_
         *memp = memory_base(x);
     }
     *fpp = fp;
-    const struct code *code = inst->module->w->code;
-    const cell *pad = code->cells + cc->pad;     /* [catch][hidden|n][rel|tag] */
+    const cell *pad = cf->cells + cc->pad;       /* [catch][hidden|n][rel|tag] */
     struct exn_key k = { x->rt->nesting, (uint32_t)(fr - x->rt->frames), level };
     uint64_t *hidden = (uint64_t *)((char *)fp + pad[1].u32[0]);
     *hidden = wasm_exn_catch(x->rt, k, hidden + 1);
@@ -898,8 +910,8 @@ const struct handlers wasm_handlers = {
     .table_copy = h_table_copy, .table_grow = h_table_grow, .table_size = h_table_size,
     .table_fill = h_table_fill, .i64_eqz = h_i64_eqz, .lea = h_lea, .zero_locals = h_zero_locals,
     .return_call = h_return_call, .return_call_import = h_return_call_import,
-    .return_call_indirect = h_return_call_indirect, .try_ = h_try, .catch_ = h_catch, .throw_ = h_throw,
-    .rethrow = h_rethrow,
+    .return_call_indirect = h_return_call_indirect, .translate = h_translate, .try_ = h_try, .catch_ = h_catch,
+    .throw_ = h_throw, .rethrow = h_rethrow,
 };
 
 /* ---- host-facing pieces ---- */
@@ -952,12 +964,53 @@ static void locate(zvm_trap *trap, zvm_instance *inst, const cell *ip)
 
 #define MAX_NESTING 100
 
+void wasm_exec_init(struct exec *x, zvm_runtime *rt, zvm_instance *inst, zvm_trap *trap)
+{
+    *x = (struct exec){
+        .rt = rt, .frame = rt->frame_free, .frame_base = rt->frame_free, .frame_end = rt->frames_end,
+        .stack_end = rt->stack_end, .interrupted = &rt->interrupted, .trap = trap,
+    };
+    enter_instance(x, inst);
+}
+
+int wasm_exec_run(struct exec *x, const cell *ip, uint64_t *fp)
+{
+    zvm_runtime *rt = x->rt;
+    zvm_trap *trap = x->trap;
+    int rc;
+    if (atomic_load_explicit(&rt->interrupted, memory_order_relaxed)) {
+        rc = trap_at(x, ip, ZVM_TRAP_INTERRUPTED);
+    } else {
+        sigjmp_buf jb;
+        struct exec *outer = wasm_memory_guard_exec;
+        x->jmp = &jb;
+        wasm_memory_guard_thread();
+        wasm_memory_guard_exec = x;
+        rt->nesting++;
+        if (sigsetjmp(jb, 0) == 0)
+            rc = ip->h(ip, fp, memory_base(x), x);
+        else
+            rc = 1;                      /* the fault handler set trap->kind */
+        rt->nesting--;
+        wasm_memory_guard_exec = outer;
+    }
+    if (rt->nesting == 0)
+        wasm_exn_reset(rt);              /* nothing is in flight or caught any more */
+    if (rc) {
+        if (trap->kind != ZVM_TRAP_HOST && trap->kind != ZVM_TRAP_EXIT && trap->kind != ZVM_TRAP_UNCAUGHT_EXCEPTION)
+            wasm_exec_set_trap(trap, trap->kind);
+        locate(trap, x->inst, x->fault_ip);
+        return -1;
+    }
+    return 0;
+}
+
 int wasm_exec_call(zvm_runtime *rt, zvm_func *f, const zvm_val *args, zvm_val *results, zvm_trap *trap)
 {
     memset(trap, 0, sizeof *trap);
     trap->func_index = UINT32_MAX;
     if (f->host) {
-        struct zvm_call call = { NULL, trap, NULL };
+        struct zvm_call call = { .trap = trap };
         zvm_val small[8], *res = f->type->nresults <= 8 ? small : calloc(f->type->nresults, sizeof *res);
         if (!res) {
             trap->kind = ZVM_TRAP_HOST;
@@ -987,36 +1040,10 @@ int wasm_exec_call(zvm_runtime *rt, zvm_func *f, const zvm_val *args, zvm_val *r
     if (cf->nparams)
         memcpy(fp, args, cf->nparams * sizeof *args);
 
-    struct exec x = {
-        .rt = rt, .frame = rt->frame_free, .frame_base = rt->frame_free, .frame_end = rt->frames_end,
-        .stack_end = rt->stack_end, .interrupted = &rt->interrupted, .trap = trap,
-    };
-    enter_instance(&x, f->inst);
-    int rc;
-    if (atomic_load_explicit(&rt->interrupted, memory_order_relaxed)) {
-        rc = trap_at(&x, cf->entry, ZVM_TRAP_INTERRUPTED);
-    } else {
-        sigjmp_buf jb;
-        struct exec *outer = wasm_memory_guard_exec;
-        x.jmp = &jb;
-        wasm_memory_guard_thread();
-        wasm_memory_guard_exec = &x;
-        rt->nesting++;
-        if (sigsetjmp(jb, 0) == 0)
-            rc = cf->entry->h(cf->entry, fp, memory_base(&x), &x);
-        else
-            rc = 1;                      /* the fault handler set trap->kind */
-        rt->nesting--;
-        wasm_memory_guard_exec = outer;
-    }
-    if (rt->nesting == 0)
-        wasm_exn_reset(rt);              /* nothing is in flight or caught any more */
-    if (rc) {
-        if (trap->kind != ZVM_TRAP_HOST && trap->kind != ZVM_TRAP_EXIT && trap->kind != ZVM_TRAP_UNCAUGHT_EXCEPTION)
-            wasm_exec_set_trap(trap, trap->kind);
-        locate(trap, x.inst, x.fault_ip);
+    struct exec x;
+    wasm_exec_init(&x, rt, f->inst, trap);
+    if (wasm_exec_run(&x, cf->entry, fp) != 0)
         return -1;
-    }
     if (cf->nresults)
         memcpy(results, fp, cf->nresults * sizeof *results);
     return 0;
