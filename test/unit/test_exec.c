@@ -1,6 +1,6 @@
 /* test_exec.c — the interpreter through the public API: host calls, traps and where they
  * happened, interruption, call depth, multi-value, call_indirect, calls across instances.
- * Fixtures: test/fixtures/x_exec.wat, x_spin_start.wat, x_callee.wat, x_caller.wat. */
+ * Fixtures: test/fixtures/x_exec.wat, x_spin_start.wat, x_callee.wat, x_caller.wat, x_exceptions.wat. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -352,6 +352,55 @@ static void test_host_calls_back(void **state)
     zvm_runtime_free(rt);
 }
 
+/* The host makes a tag (zvm_tag_new) and the guest catches it by identity; an exception does not
+ * cross a host function (the guest's catch_all does not see it: the host gets a trap); an
+ * exception nobody catches ends the call with ZVM_TRAP_UNCAUGHT_EXCEPTION, named and located. */
+static void test_exceptions_and_the_host(void **state)
+{
+    zvm_runtime *rt;
+    zvm_error err;
+    zvm_trap trap;
+    assert_int_equal(zvm_runtime_new(NULL, &rt, &err), 0);
+    zvm_module *m = load("x_exceptions", NULL);
+    static const uint8_t i[] = { ZVM_I32 };
+    zvm_functype t_tag = { 1, 0, i, NULL }, t_cb = { 1, 1, i, i }, t_bad = { 1, 1, i, i };
+    zvm_tag *bad;
+    assert_int_equal(zvm_tag_new(rt, &t_bad, &bad, &err), -1);       /* a tag's type has no results */
+    assert_non_null(strstr(err.msg, "no results"));
+    zvm_extern imp[2] = { { .kind = ZVM_EXTERN_TAG }, { .kind = ZVM_EXTERN_FUNC } };
+    assert_int_equal(zvm_tag_new(rt, &t_tag, &imp[0].u.tag, &err), 0);
+    struct reenter r = { rt, NULL };
+    assert_int_equal(zvm_func_new_host(rt, &t_cb, host_reenter, &r, &imp[1].u.func, &err), 0);
+    zvm_import_desc d;
+    zvm_module_import(m, 0, &d);
+    assert_int_equal(d.kind, ZVM_EXTERN_TAG);
+    assert_int_equal(d.func.nparams, 1);
+    zvm_instance *inst;
+    assert_int_equal(zvm_instance_new(rt, m, imp, 2, &inst, &trap, &err), 0);
+    r.target = export_func(inst, "throw_host_tag");
+    zvm_val args[1] = { 5 }, res[1];
+    assert_int_equal(zvm_func_call(rt, export_func(inst, "catch_host_tag"), args, res, &trap), 0);
+    assert_int_equal(res[0], 1005);
+    /* through the host: its callback ends with the uncaught exception, the host fails the call */
+    assert_int_equal(zvm_func_call(rt, export_func(inst, "through_host"), args, res, &trap), -1);
+    assert_int_equal(trap.kind, ZVM_TRAP_HOST);
+    assert_non_null(strstr(trap.msg, "callback: uncaught exception (tag 0)"));
+    /* uncaught: the tag's export name, the function and offset of the throw */
+    assert_int_equal(zvm_func_call(rt, export_func(inst, "throw_own"), NULL, NULL, &trap), -1);
+    assert_int_equal(trap.kind, ZVM_TRAP_UNCAUGHT_EXCEPTION);
+    assert_string_equal(trap.msg, "uncaught exception (tag \"own\")");
+    assert_int_equal(trap.func_index, 2);                  /* after the imported cb */
+    assert_true(trap.offset > 0);
+    zvm_extern e;
+    assert_true(zvm_instance_export(inst, "own", &e));
+    assert_int_equal(e.kind, ZVM_EXTERN_TAG);
+    /* the runtime still works after all that */
+    assert_int_equal(zvm_func_call(rt, export_func(inst, "catch_host_tag"), args, res, &trap), 0);
+    assert_int_equal(res[0], 1005);
+    zvm_module_free(m);
+    zvm_runtime_free(rt);
+}
+
 /* A funcref is a number the runtime checks, never an address (issue 12): a number that names no
  * function, put in a table by whatever means, traps at call_indirect instead of being jumped to,
  * and the references the guest sees are small numbers, not host pointers. */
@@ -408,6 +457,7 @@ int main(void)
         cmocka_unit_test(test_cross_instance),
         cmocka_unit_test(test_link_errors),
         cmocka_unit_test(test_host_calls_back),
+        cmocka_unit_test(test_exceptions_and_the_host),
         cmocka_unit_test(test_references_are_checked_numbers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
