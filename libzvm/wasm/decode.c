@@ -32,10 +32,9 @@ enum {
 static int section_rank(uint8_t id)
 {
     static const int rank[] = {
-        [SEC_TYPE] = 1,     [SEC_IMPORT] = 2,  [SEC_FUNCTION] = 3,   [SEC_TABLE] = 4,
-        [SEC_MEMORY] = 5,   [SEC_TAG] = 6,     [SEC_GLOBAL] = 7,     [SEC_EXPORT] = 8,
-        [SEC_START] = 9,    [SEC_ELEMENT] = 10, [SEC_DATACOUNT] = 11, [SEC_CODE] = 12,
-        [SEC_DATA] = 13,
+        [SEC_TYPE] = 1,       [SEC_IMPORT] = 2, [SEC_FUNCTION] = 3, [SEC_TABLE] = 4, [SEC_MEMORY] = 5,
+        [SEC_TAG] = 6,        [SEC_GLOBAL] = 7, [SEC_EXPORT] = 8,   [SEC_START] = 9, [SEC_ELEMENT] = 10,
+        [SEC_DATACOUNT] = 11, [SEC_CODE] = 12,  [SEC_DATA] = 13,
     };
     return rank[id];
 }

@@ -48,8 +48,8 @@ struct code_pos {
 struct code_try {
     uint32_t start, end;                 /* cells [start, end) of the body (not its catch clauses) */
     int32_t parent;                      /* the innermost try whose body holds this try, -1 if none */
-    int32_t delegate;                    /* try..delegate: the try its exceptions go to (-1: the caller);
-                                          * CODE_NO_DELEGATE for a try with catch clauses (or none) */
+    /* try..delegate: the try its exceptions go to (-1: the caller); CODE_NO_DELEGATE otherwise */
+    int32_t delegate;
     uint32_t level;                      /* tries enclosing this one (bodies or clauses) in the function */
     int32_t first_catch;                 /* its clauses in order, a list in code_func.catches; -1 if none */
 };

@@ -22,9 +22,9 @@ enum wasm_feature {
 /* The proposal one-byte opcode op belongs to if it is not enabled, else 0. */
 static inline uint32_t wasm_feature_missing(uint8_t op)
 {
-    uint32_t needs = op == 0x12 || op == 0x13                          ? WASM_FEATURE_TAIL_CALL
+    uint32_t needs = op == 0x12 || op == 0x13                                 ? WASM_FEATURE_TAIL_CALL
                      : (op >= 0x06 && op <= 0x09) || op == 0x18 || op == 0x19 ? WASM_FEATURE_EXCEPTIONS
-                                                                               : 0;
+                                                                              : 0;
     return needs & ~(uint32_t)WASM_FEATURES_ENABLED;
 }
 

@@ -758,11 +758,26 @@ static const compile_fn COMPILE[256 + WASM_FC_COUNT] = {
 
 /* ---- for translate_eh.c ---- */
 
-uint32_t wasm_tr_imm_u32(struct tr *t) { return imm_u32(t); }
-void wasm_tr_imm_blocktype(struct tr *t, uint32_t *np, uint32_t *nr) { imm_blocktype(t, np, nr); }
-void wasm_tr_push_ctrl(struct tr *t, uint8_t kind, uint32_t np, uint32_t nr) { push_ctrl(t, kind, np, nr); }
-void wasm_tr_enter_dead_code(struct tr *t) { enter_dead_code(t); }
-void wasm_tr_compile_end(struct tr *t, uint32_t op) { compile_end(t, op); }
+uint32_t wasm_tr_imm_u32(struct tr *t)
+{
+    return imm_u32(t);
+}
+void wasm_tr_imm_blocktype(struct tr *t, uint32_t *np, uint32_t *nr)
+{
+    imm_blocktype(t, np, nr);
+}
+void wasm_tr_push_ctrl(struct tr *t, uint8_t kind, uint32_t np, uint32_t nr)
+{
+    push_ctrl(t, kind, np, nr);
+}
+void wasm_tr_enter_dead_code(struct tr *t)
+{
+    enter_dead_code(t);
+}
+void wasm_tr_compile_end(struct tr *t, uint32_t op)
+{
+    compile_end(t, op);
+}
 
 /* ---- one function ---- */
 
