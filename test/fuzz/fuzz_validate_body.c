@@ -3,8 +3,8 @@
  *
  * Mutating whole modules mostly breaks section sizes, so the body validator sees little.
  * Here the input is one function's locals and code, which we wrap in a fixed module with
- * something of everything (types for multi-value, imports, two tables, a memory, mutable and
- * immutable globals, passive, declarative and active segments, a data count), so that every
+ * something of everything (types for multi-value, imports, two tables, a memory, two exception
+ * tags, mutable and immutable globals, passive, declarative and active segments, a data count), so that every
  * mutation reaches validate_code.c.  The first input byte picks the function's type.
  *
  * Built with -DFUZZ_WRAP_MAIN it is instead a tool that writes the wrapped module of each file
@@ -63,11 +63,12 @@ static uint8_t *wrap(const uint8_t *data, size_t size, size_t *out_size)
         size--;
     }
     put(&o, header, sizeof header);
-    SECTION(&o, 1, 0x05, 0x60, 0x00, 0x00,                              /* 0: [] -> [] */
+    SECTION(&o, 1, 0x06, 0x60, 0x00, 0x00,                              /* 0: [] -> [] */
                        0x60, 0x02, 0x7f, 0x7f, 0x01, 0x7f,              /* 1: [i32 i32] -> [i32] */
                        0x60, 0x01, 0x7f, 0x02, 0x7f, 0x7f,              /* 2: [i32] -> [i32 i32] */
                        0x60, 0x03, 0x7e, 0x7d, 0x7c, 0x01, 0x7c,        /* 3: [i64 f32 f64] -> [f64] */
-                       0x60, 0x02, 0x70, 0x6f, 0x01, 0x6f);             /* 4: [funcref externref] -> [externref] */
+                       0x60, 0x02, 0x70, 0x6f, 0x01, 0x6f,              /* 4: [funcref externref] -> [externref] */
+                       0x60, 0x01, 0x7f, 0x00);                         /* 5: [i32] -> [], a tag's */
     SECTION(&o, 2, 0x03, 0x01, 'e', 0x01, 'f', 0x00, 0x01,             /* function 0 */
                        0x01, 'e', 0x01, 'g', 0x03, 0x7f, 0x00,          /* global 0: i32 */
                        0x01, 'e', 0x01, 'm', 0x03, 0x7e, 0x01);         /* global 1: mut i64 */
@@ -77,6 +78,7 @@ static uint8_t *wrap(const uint8_t *data, size_t size, size_t *out_size)
     }
     SECTION(&o, 4, 0x02, 0x70, 0x01, 0x02, 0x0a, 0x6f, 0x00, 0x01);
     SECTION(&o, 5, 0x01, 0x01, 0x01, 0x02);
+    SECTION(&o, 13, 0x02, 0x00, 0x00, 0x00, 0x05);                      /* tags: 0 [], 1 [i32] (exceptions) */
     SECTION(&o, 6, 0x02, 0x7d, 0x01, 0x43, 0, 0, 0x80, 0x3f, 0x0b,     /* global 2: mut f32 */
                        0x70, 0x00, 0xd0, 0x70, 0x0b);                   /* global 3: funcref */
     SECTION(&o, 7, 0x01, 0x01, 'e', 0x00, 0x02);                        /* export function 2 */
