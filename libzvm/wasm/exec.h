@@ -86,6 +86,8 @@ struct code_func {
 struct code {
     struct code_func *funcs;             /* one per defined function, in index order */
     uint32_t nfuncs;
+    struct code_func **eh_funcs;         /* the translated ones that have a try block (exn.c) */
+    uint32_t neh_funcs, eh_funcs_cap;
 };
 
 /* Prepares m->code: every function waits for its first call to be translated. */
@@ -226,6 +228,11 @@ bool wasm_exn_valid(const zvm_runtime *rt, uint64_t index);
 /* The exception in flight is caught by the clause of key k: exceptions caught by clauses that
  * have ended are dropped; its payload goes to payload[], and its record index is returned. */
 uint64_t wasm_exn_catch(zvm_runtime *rt, struct exn_key k, uint64_t *payload);
+/* Function cf (translated, with try blocks) joins the functions an exception may stop in:
+ * 0, or -1 if out of memory. */
+int wasm_exn_note_function(struct code *c, struct code_func *cf);
+/* The function with try blocks whose code holds ip, or NULL: unwinding looks at no other. */
+const struct code_func *wasm_exn_func_at(const struct code *c, const cell *ip);
 /* The outermost entry into the guest ended: nothing is in flight or caught any more. */
 void wasm_exn_reset(zvm_runtime *rt);
 void wasm_exn_free(zvm_runtime *rt);

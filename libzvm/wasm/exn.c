@@ -135,6 +135,28 @@ void wasm_exn_free(zvm_runtime *rt)
     }
 }
 
+int wasm_exn_note_function(struct code *c, struct code_func *cf)
+{
+    size_t cap = c->eh_funcs_cap;
+    if (!grow((void **)&c->eh_funcs, &cap, (size_t)c->neh_funcs + 1, sizeof *c->eh_funcs, UINT32_MAX))
+        return -1;
+    c->eh_funcs_cap = (uint32_t)cap;
+    c->eh_funcs[c->neh_funcs++] = cf;
+    return 0;
+}
+
+/* Few functions have try blocks (in C, only those that call setjmp): a scan of them is cheaper
+ * than finding every frame's function among all of the module's. */
+const struct code_func *wasm_exn_func_at(const struct code *c, const cell *ip)
+{
+    for (uint32_t i = 0; i < c->neh_funcs; i++) {
+        const struct code_func *cf = c->eh_funcs[i];
+        if (cf->cells && ip >= cf->cells && ip < cf->cells + cf->ncells)
+            return cf;
+    }
+    return NULL;
+}
+
 /* The innermost try of cf whose body holds cell `at`, or -1.  Tries are sorted by start: the
  * last one starting at or before `at` either holds it or lies inside (by its parents) the
  * innermost one that does. */

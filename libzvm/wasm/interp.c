@@ -837,9 +837,8 @@ static const cell *unwind(struct exec *x, const cell *ip, uint64_t **fpp, uint8_
     uint32_t level = 0;
     const struct code_func *cf;
     for (;;) {
-        uint32_t func_index, offset;
-        cf = wasm_code_locate(inst->module->w->code, at, &func_index, &offset);
-        if (cf && cf->ntries && (cc = wasm_exn_find_catch(cf, (uint32_t)(at - cf->cells), inst, tag, &level)))
+        cf = wasm_exn_func_at(inst->module->w->code, at);
+        if (cf && (cc = wasm_exn_find_catch(cf, (uint32_t)(at - cf->cells), inst, tag, &level)))
             break;
         if (fr == x->frame_base) {
             uncaught(x, ip, tag);

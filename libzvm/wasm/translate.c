@@ -910,6 +910,11 @@ int wasm_translate_function(const wasm_module *m, struct code_func *cf, zvm_erro
         return -1;
     }
 #endif
+    if (t.ntries && wasm_exn_note_function(t.code, cf) != 0) {
+        snprintf(err->msg, sizeof err->msg, "out of memory translating function %u", cf->func_index);
+        free_work(&t);
+        return -1;
+    }
     /* the buffers were sized for the worst case: give the rest back */
     cell *cells = realloc(t.cells, t.ncells * sizeof(cell));
     struct code_pos *pos = realloc(t.pos, (t.npos ? t.npos : 1) * sizeof(struct code_pos));
@@ -944,6 +949,7 @@ static void code_free(void *p)
         free(c->funcs[f].catches);
     }
     free(c->funcs);
+    free(c->eh_funcs);
     free(c);
 }
 
