@@ -418,8 +418,13 @@ static void find_snapshot(session *s)
         return;
     }
     session_snapshot_setup setup = {
-        .cache_dir = s->opt->cache_dir, .cache_bytes = s->opt->cache_bytes, .program = &s->program_id,
-        .memory = s->m->memory, .nvram = &s->nvram, .channels = s->channels, .nchannels = s->m->nchannels,
+        .cache_dir = s->opt->cache_dir,
+        .cache_bytes = s->opt->cache_bytes,
+        .program = &s->program_id,
+        .memory = s->m->memory,
+        .nvram = &s->nvram,
+        .channels = s->channels,
+        .nchannels = s->m->nchannels,
     };
     if (session_snapshot_prepare(&s->snap, &setup) != 0) {
         if (s->snap.warn)
@@ -561,8 +566,8 @@ static int start_guest(session *s, zvm_extern *imports, uint32_t nimports)
         return failed(s, ZVM_EXIT_INVALID, "program %s cannot be instantiated: %s", s->m->program, err.msg);
     }
     if (!zvm_instance_export(inst, "_start", &start) || start.kind != ZVM_EXTERN_FUNC)
-        return failed(s, ZVM_EXIT_INVALID,
-                      "program %s exports no _start function; build it as a WASI command (zvm-cc)", s->m->program);
+        return failed(s, ZVM_EXIT_INVALID, "program %s exports no _start function; build it as a WASI command (zvm-cc)",
+                      s->m->program);
     zvm_guest_bind(s->guest, inst);
     trace(s, "call _start");
     zvm_val no_values[1] = { 0 };   /* _start takes and returns nothing */

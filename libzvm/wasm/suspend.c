@@ -380,8 +380,8 @@ int zvm_memory_map_file(zvm_memory *mem, int fd, uint64_t offset, uint64_t bytes
     if (bytes < mem->size)
         return refuse(err, "saved memory smaller than the memory's minimum");
     /* Copy-on-write over the file: restoring costs the page faults of what the guest touches. */
-    if (bytes && mmap(mem->base, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, (off_t)offset) ==
-                     MAP_FAILED) {
+    if (bytes &&
+        mmap(mem->base, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, (off_t)offset) == MAP_FAILED) {
         snprintf(err->msg, sizeof err->msg, "cannot map the saved memory");
         /* the reservation's part may be unmapped now: make it inaccessible again */
         mmap(mem->base, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
