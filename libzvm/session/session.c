@@ -548,7 +548,7 @@ static int resume_guest(session *s, zvm_extern *imports, uint32_t nimports, bool
     trace(s, "resume %s", s->snap.path);
     zvm_val forked[1] = { 1 };
     zvm_trap trap;
-    return guest_ran(s, zvm_instance_resume(inst, forked, &trap), &trap, "_start (resumed)");
+    return guest_ran(s, zvm_instance_resume(inst, forked, NULL, &trap), &trap, "_start (resumed)");
 }
 
 /* Stage 5, cold: instantiate (start function included) and run _start. */

@@ -138,7 +138,7 @@ static int resume(struct saver *s, const uint8_t *state, size_t size, int32_t re
     if (rc == 0) {
         zvm_val r = (uint32_t)result;
         zvm_trap trap;
-        assert_int_equal(zvm_instance_resume(w.inst, &r, &trap), 0);
+        assert_int_equal(zvm_instance_resume(w.inst, &r, NULL, &trap), 0);
         *out = result_of(&w);
     } else if (msg) {
         snprintf(msg, 512, "%s", err.msg);
