@@ -125,9 +125,7 @@ static int load_program(session *s)
     /* A program this engine validated before, unchanged since, is not validated again. */
     const char *cache = s->opt->no_snapshots || !s->program_stable ? NULL : s->opt->cache_dir;
     bool known = session_program_validated(cache, &s->program_id);
-    rc = known ? zvm_module_load_validated(bytes, size, &s->module, &err)
-               : zvm_module_load(bytes, size, &s->module, &err);
-    free(bytes);   /* the module keeps its own copy */
+    rc = zvm_module_load_with(bytes, size, ZVM_LOAD_TAKE_BYTES | (known ? ZVM_LOAD_VALIDATED : 0), &s->module, &err);
     if (rc == 0 && !known)
         session_program_mark_validated(cache, &s->program_id);
     if (rc != 0) {

@@ -34,15 +34,35 @@ __attribute__((import_module("zvm"), import_name("zvm_fork"))) int zvm_fork(void
  * it runs the command; _PyInterpreterState_SetConfig updates sys from them).  Every other
  * field was used during initialisation. */
 static const char *const run_time_fields[] = {
-    "argv", "orig_argv", "run_command", "run_module", "run_filename", "parse_argv", "inspect",
-    "interactive", "quiet", "safe_path", "optimization_level", "write_bytecode", "skip_source_first_line",
+    "argv",
+    "orig_argv",
+    "run_command",
+    "run_module",
+    "run_filename",
+    "parse_argv",
+    "inspect",
+    "interactive",
+    "quiet",
+    "safe_path",
+    "optimization_level",
+    "write_bytecode",
+    "skip_source_first_line",
     /* computed by getpath from the fields compared (home, pythonpath_env, program_name...), which
      * PyConfig_Read leaves to _PyInterpreterState_SetConfig: equal inputs, equal paths */
-    "executable", "base_executable", "prefix", "base_prefix", "exec_prefix", "base_exec_prefix",
-    "module_search_paths", "module_search_paths_set", "stdlib_dir", "platlibdir",
+    "executable",
+    "base_executable",
+    "prefix",
+    "base_prefix",
+    "exec_prefix",
+    "base_exec_prefix",
+    "module_search_paths",
+    "module_search_paths_set",
+    "stdlib_dir",
+    "platlibdir",
     /* derived from the environment and the locale, which a running CPython has set: the
      * environment is compared (and is a dependency of the snapshot itself) */
-    "filesystem_encoding", "stdio_encoding",
+    "filesystem_encoding",
+    "stdio_encoding",
 };
 
 /* Whether want differs from the running configuration only in run-time fields. */
