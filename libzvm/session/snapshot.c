@@ -259,18 +259,30 @@ static uint64_t memory_checksum(const uint8_t *mem, uint64_t size)
     return sum;
 }
 
-static bool read_at(int fd, void *buf, size_t size, off_t offset)
+/* All of size bytes read (or written) at offset, through EINTR and short transfers. */
+static bool transfer_at(int fd, void *buf, size_t size, off_t offset, bool writing)
 {
-    size_t got = 0;
-    while (got < size) {
-        ssize_t n = pread(fd, (char *)buf + got, size - got, offset + (off_t)got);
+    size_t done = 0;
+    while (done < size) {
+        ssize_t n = writing ? pwrite(fd, (char *)buf + done, size - done, offset + (off_t)done)
+                            : pread(fd, (char *)buf + done, size - done, offset + (off_t)done);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             return false;
-        got += (size_t)n;
+        done += (size_t)n;
     }
     return true;
+}
+
+static bool read_at(int fd, void *buf, size_t size, off_t offset)
+{
+    return transfer_at(fd, buf, size, offset, false);
+}
+
+static bool write_at(int fd, const void *buf, size_t size, off_t offset)
+{
+    return transfer_at(fd, (void *)buf, size, offset, true);
 }
 
 /* Opens and verifies one candidate; 0 and ss filled when it is whole and the guest's inputs
@@ -387,20 +399,6 @@ void session_snapshot_close(session_snapshot *ss)
 }
 
 /* ---- writing ---- */
-
-static bool write_at(int fd, const void *buf, size_t size, off_t offset)
-{
-    size_t done = 0;
-    while (done < size) {
-        ssize_t n = pwrite(fd, (const char *)buf + done, size - done, offset + (off_t)done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        done += (size_t)n;
-    }
-    return true;
-}
 
 /* Writes memory's non-zero pages; zero pages stay holes. */
 static bool write_memory(int fd, const uint8_t *mem, uint64_t size, off_t offset)

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "../tools/read_file.h"
 #include "digest/digest.h"
 #include "wasm/wasm.h"
 
@@ -19,15 +20,8 @@ static uint8_t *read_fixture(const char *name, size_t *size)
 {
     char path[256];
     snprintf(path, sizeof path, "build/fixtures/%s.wasm", name);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc((size_t)n);
-    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *size = (size_t)n;
+    uint8_t *b = read_file(path, size);
+    assert_non_null(b);
     return b;
 }
 
