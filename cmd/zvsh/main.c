@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -374,11 +375,14 @@ static int extract_cached(const char *image, const char *member, const char *cac
 {
     struct stat st;
     if (stat(cached, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid()) {
+        utimensat(AT_FDCWD, cached, NULL, 0);    /* recently used: the cache's bound evicts it last */
         *program = strdup(cached);
         return 1;
     }
+    /* written under a hidden name (eviction passes those by), then renamed into place */
     char tmp[PATH_MAX + 16];
-    snprintf(tmp, sizeof tmp, "%s.%d", cached, (int)getpid());
+    const char *base = strrchr(cached, '/');
+    snprintf(tmp, sizeof tmp, "%.*s/.%s.%d", (int)(base - cached), cached, base + 1, (int)getpid());
     int r = zvsh_extract_member(image, member, tmp, err, size);
     if (r == 1 && rename(tmp, cached) != 0)
         r = 0;                            /* the cache did not take it: extract as before */

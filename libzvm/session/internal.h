@@ -71,6 +71,7 @@ typedef struct session_snapshot_setup {
 typedef struct session_snapshot {
     bool enabled;
     uint8_t key[DIGEST_SHA256_SIZE];
+    char cache[PATH_MAX];       /* the cache directory */
     char top[PATH_MAX];         /* <cache>/snapshots */
     char dir[PATH_MAX + 80];    /* <cache>/snapshots/<key> */
     uint64_t cache_bytes;

@@ -229,6 +229,7 @@ int session_snapshot_prepare(session_snapshot *ss, const session_snapshot_setup 
         ss->warn = true;
         return -1;
     }
+    snprintf(ss->cache, sizeof ss->cache, "%s", setup->cache_dir);
     snprintf(ss->top, sizeof ss->top, "%s/snapshots", setup->cache_dir);
     if (snprintf(ss->dir, sizeof ss->dir, "%s/%s", ss->top, key_hex) >= (int)sizeof ss->dir) {
         snprintf(ss->note, sizeof ss->note, "snapshots off: cache path too long");
@@ -421,60 +422,75 @@ static bool write_memory(int fd, const uint8_t *mem, uint64_t size, off_t offset
 
 struct cached_file {
     char path[PATH_MAX + 512];
-    time_t used;
+    struct timespec used;                /* its mtime: written, or last used */
     off_t bytes;
 };
 
 static int by_use(const void *a, const void *b)
 {
-    const struct cached_file *x = a, *y = b;
-    return x->used < y->used ? -1 : x->used > y->used;
+    const struct timespec *x = &((const struct cached_file *)a)->used, *y = &((const struct cached_file *)b)->used;
+    if (x->tv_sec != y->tv_sec)
+        return x->tv_sec < y->tv_sec ? -1 : 1;
+    return x->tv_nsec < y->tv_nsec ? -1 : x->tv_nsec > y->tv_nsec;
 }
 
-/* Keeps the cache under its bound: removes the least recently used snapshots. */
+struct cached_files {
+    struct cached_file *files;
+    size_t n, cap;
+    uint64_t total;
+};
+
+/* Adds the files of dir (not the hidden ones: files being written). */
+static void collect(struct cached_files *c, const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        struct stat st;
+        if (e->d_name[0] == '.')
+            continue;
+        if (c->n == c->cap) {
+            struct cached_file *more = realloc(c->files, (c->cap ? c->cap * 2 : 64) * sizeof *more);
+            if (!more)
+                break;
+            c->files = more;
+            c->cap = c->cap ? c->cap * 2 : 64;
+        }
+        struct cached_file *f = &c->files[c->n];
+        snprintf(f->path, sizeof f->path, "%s/%s", dir, e->d_name);
+        if (lstat(f->path, &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        f->used = st.st_mtim;
+        f->bytes = st.st_blocks * 512;
+        c->total += (uint64_t)f->bytes;
+        c->n++;
+    }
+    if (d)
+        closedir(d);
+}
+
+/* Keeps the cache under its bound: removes the least recently used snapshots and extracted
+ * programs (a use touches a file), oldest first. */
 static void evict(const session_snapshot *ss)
 {
+    struct cached_files c = { 0 };
+    char dir[PATH_MAX + 256];
     DIR *top = opendir(ss->top);
-    if (!top)
-        return;
-    struct cached_file *files = NULL;
-    size_t n = 0, cap = 0;
-    uint64_t total = 0;
     struct dirent *k;
-    while ((k = readdir(top))) {
-        if (k->d_name[0] == '.')
-            continue;
-        char dir[PATH_MAX + 256];
-        snprintf(dir, sizeof dir, "%s/%s", ss->top, k->d_name);
-        DIR *d = opendir(dir);
-        struct dirent *e;
-        while (d && (e = readdir(d))) {
-            struct stat st;
-            if (e->d_name[0] == '.' || n == SIZE_MAX / 2)
-                continue;
-            if (n == cap) {
-                struct cached_file *more = realloc(files, (cap = cap ? cap * 2 : 64) * sizeof *files);
-                if (!more)
-                    break;
-                files = more;
-            }
-            snprintf(files[n].path, sizeof files[n].path, "%s/%s", dir, e->d_name);
-            if (stat(files[n].path, &st) != 0)
-                continue;
-            files[n].used = st.st_mtime;
-            files[n].bytes = st.st_blocks * 512;
-            total += (uint64_t)files[n].bytes;
-            n++;
+    while (top && (k = readdir(top)))
+        if (k->d_name[0] != '.') {
+            snprintf(dir, sizeof dir, "%s/%s", ss->top, k->d_name);
+            collect(&c, dir);
         }
-        if (d)
-            closedir(d);
-    }
-    closedir(top);
-    qsort(files, n, sizeof *files, by_use);
-    for (size_t i = 0; i < n && total > ss->cache_bytes; i++)
-        if (unlink(files[i].path) == 0)
-            total -= (uint64_t)files[i].bytes;
-    free(files);
+    if (top)
+        closedir(top);
+    snprintf(dir, sizeof dir, "%s/programs", ss->cache);
+    collect(&c, dir);
+    qsort(c.files, c.n, sizeof *c.files, by_use);
+    for (size_t i = 0; i < c.n && c.total > ss->cache_bytes; i++)
+        if (unlink(c.files[i].path) == 0)
+            c.total -= (uint64_t)c.files[i].bytes;
+    free(c.files);
 }
 
 int session_snapshot_save(session_snapshot *ss, zvm_guest *g, zvm_call *call, char *why, size_t size)

@@ -178,7 +178,8 @@ const zvm_functype *wasm_runtime_intern_type(zvm_runtime *rt, const zvm_functype
 int zvm_module_load_with(uint8_t *bytes, size_t size, unsigned flags, zvm_module **out, zvm_error *err)
 {
     wasm_module *w;
-    if ((flags & ZVM_LOAD_TAKE_BYTES ? wasm_decode_owned(bytes, size, &w, err) : wasm_decode(bytes, size, &w, err)) != 0)
+    if ((flags & ZVM_LOAD_TAKE_BYTES ? wasm_decode_owned(bytes, size, &w, err) : wasm_decode(bytes, size, &w, err)) !=
+        0)
         return -1;
     if ((!(flags & ZVM_LOAD_VALIDATED) && wasm_validate(w, err) != 0) || wasm_translate_module(w, err) != 0) {
         wasm_module_free(w);

@@ -263,3 +263,19 @@ name=FORK_MODE, value=grow'
     session c --no-snapshot
     [ "$(daemon c)" = 0 ]
 }
+
+@test "snapshot: the cache keeps under --cache-size, the least recently used going first" {
+    fork_manifest "$ARGS" "$FSTAB" '[env]
+name=FORK_MODE, value=one'
+    session a --cache-size 100000000
+    first=$(find "$cache/snapshots" -name '*.snap')
+    bytes=$(du -k "$first" | cut -f1)
+    fork_manifest "$ARGS" "$FSTAB" '[env]
+name=FORK_MODE, value=two'
+    # room for one snapshot and a half: saving the second removes the first
+    session b --cache-size $((bytes * 1024 * 3 / 2))
+    [ "$(snapshots)" = 1 ]
+    [ ! -e "$first" ]
+    session c --cache-size $((bytes * 1024 * 3 / 2))
+    [ "$(daemon c)" = 1 ]
+}
