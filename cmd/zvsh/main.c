@@ -375,7 +375,8 @@ static int extract_cached(const char *image, const char *member, const char *cac
 {
     struct stat st;
     if (stat(cached, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid()) {
-        utimensat(AT_FDCWD, cached, NULL, 0);    /* recently used: the cache's bound evicts it last */
+        /* not touched to mark it used: that would change its ctime, so its identity, so every
+         * snapshot's key (the cache's bound goes by when it was extracted) */
         *program = strdup(cached);
         return 1;
     }

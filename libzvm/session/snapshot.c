@@ -248,14 +248,37 @@ static uint64_t header_checksum(const struct snap_header *h)
 
 /* The checksum of memory: of each 4 KiB page that is not all zero, with its index, combined so
  * that a hole and a page of zeros count the same (holes are how zero pages are stored). */
-static uint64_t memory_checksum(const uint8_t *mem, uint64_t size)
+static uint64_t page_term(const uint8_t *page, uint64_t index)
 {
     static const uint8_t zero[SNAP_PAGE_CHECK];
-    uint64_t sum = 0, zero_sum = digest_checksum64(zero, sizeof zero, 0);
-    for (uint64_t at = 0; at < size; at += SNAP_PAGE_CHECK) {
-        uint64_t c = digest_checksum64(mem + at, SNAP_PAGE_CHECK, 0);
-        if (c != zero_sum || memcmp(mem + at, zero, SNAP_PAGE_CHECK) != 0)
-            sum += digest_checksum64(&c, sizeof c, at / SNAP_PAGE_CHECK + 1);
+    uint64_t c = digest_checksum64(page, SNAP_PAGE_CHECK, 0);
+    if (c == digest_checksum64(zero, sizeof zero, 0) && memcmp(page, zero, SNAP_PAGE_CHECK) == 0)
+        return 0;
+    return digest_checksum64(&c, sizeof c, index + 1);
+}
+
+static uint64_t memory_checksum(const uint8_t *mem, uint64_t size)
+{
+    uint64_t sum = 0;
+    for (uint64_t at = 0; at < size; at += SNAP_PAGE_CHECK)
+        sum += page_term(mem + at, at / SNAP_PAGE_CHECK);
+    return sum;
+}
+
+/* The same over memory mapped from fd at offset: only the file's data extents are read (holes
+ * are zero pages, which count nothing), so restoring touches no page the file does not hold. */
+static uint64_t mapped_memory_checksum(const uint8_t *mem, uint64_t size, int fd, uint64_t offset)
+{
+    uint64_t sum = 0;
+    for (uint64_t at = 0; at < size;) {
+        off_t data = lseek(fd, (off_t)(offset + at), SEEK_DATA);
+        if (data < 0)
+            break;                       /* no data after at: the rest is holes */
+        off_t hole = lseek(fd, data, SEEK_HOLE);
+        uint64_t from = ((uint64_t)data - offset) / SNAP_PAGE_CHECK * SNAP_PAGE_CHECK;
+        uint64_t to = hole < 0 ? size : (uint64_t)hole - offset;
+        for (at = from; at < size && at < to; at += SNAP_PAGE_CHECK)
+            sum += page_term(mem + at, at / SNAP_PAGE_CHECK);
     }
     return sum;
 }
@@ -382,7 +405,7 @@ int session_snapshot_map_memory(session_snapshot *ss, zvm_memory *mem, zvm_error
         return -1;
     uint64_t size;
     const uint8_t *base = zvm_memory_data(mem, &size);
-    if (memory_checksum(base, size) != ss->header.memory_checksum) {
+    if (mapped_memory_checksum(base, size, ss->fd, ss->header.memory_offset) != ss->header.memory_checksum) {
         snprintf(err->msg, sizeof err->msg, "snapshot %s: its memory is damaged", ss->path);
         unlink(ss->path);
         return -1;
@@ -469,8 +492,9 @@ static void collect(struct cached_files *c, const char *dir)
         closedir(d);
 }
 
-/* Keeps the cache under its bound: removes the least recently used snapshots and extracted
- * programs (a use touches a file), oldest first. */
+/* Keeps the cache under its bound: removes the least recently used snapshots (a use touches
+ * one) and the programs zvsh extracted, by when they were extracted (a program is never
+ * touched: that would change its identity, which the snapshots' keys hold). */
 static void evict(const session_snapshot *ss)
 {
     struct cached_files c = { 0 };
