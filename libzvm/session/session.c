@@ -124,10 +124,10 @@ static int load_program(session *s)
         return failed(s, rc, "%s", err.msg);
     /* A program this engine validated before, unchanged since, is not validated again. */
     const char *cache = s->opt->no_snapshots || !s->program_stable ? NULL : s->opt->cache_dir;
-    bool known = session_program_validated(cache, &s->program_id);
+    bool known = cache && zvm_cache_has_mark(cache, "validated", &s->program_id);
     rc = zvm_module_load_with(bytes, size, ZVM_LOAD_TAKE_BYTES | (known ? ZVM_LOAD_VALIDATED : 0), &s->module, &err);
-    if (rc == 0 && !known)
-        session_program_mark_validated(cache, &s->program_id);
+    if (rc == 0 && !known && cache)
+        zvm_cache_mark(cache, "validated", &s->program_id);
     if (rc != 0) {
         s->r->validator_state = 1;
         return failed(s, ZVM_EXIT_INVALID, "program %s is not valid WebAssembly: %s", s->m->program, err.msg);

@@ -21,7 +21,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <link.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,41 +44,6 @@
 
 /* ---- the key ---- */
 
-/* The build of the running program (its ELF build id), so a snapshot is only ever read by the
- * engine that wrote it: frames name cells of its translation. */
-static int build_id(struct dl_phdr_info *info, size_t size, void *user)
-{
-    digest_sha256_ctx *s = user;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_NOTE)
-            continue;
-        const uint8_t *p = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr), *end = p + ph->p_memsz;
-        while (p + sizeof(ElfW(Nhdr)) <= end) {
-            const ElfW(Nhdr) *n = (const ElfW(Nhdr) *)p;
-            const uint8_t *desc = p + sizeof *n + ((n->n_namesz + 3) & ~3u);
-            if (n->n_type == NT_GNU_BUILD_ID && desc + n->n_descsz <= end) {
-                digest_sha256_update(s, desc, n->n_descsz);
-                return 1;
-            }
-            p = desc + ((n->n_descsz + 3) & ~3u);
-        }
-    }
-    return 1;                            /* the first object is the program itself */
-}
-
-/* A file by identity: replaced or changed, its ctime changes (nobody can set a ctime). */
-static void hash_identity(digest_sha256_ctx *s, const struct stat *st)
-{
-    uint64_t v[6] = { st->st_dev,
-                      st->st_ino,
-                      (uint64_t)st->st_size,
-                      (uint64_t)st->st_mtim.tv_sec,
-                      (uint64_t)st->st_mtim.tv_nsec,
-                      (uint64_t)st->st_ctim.tv_sec * 1000000000u + st->st_ctim.tv_nsec };
-    digest_sha256_update(s, v, sizeof v);
-}
-
 static void hash_str(digest_sha256_ctx *s, const char *str)
 {
     digest_sha256_update(s, str ? str : "", str ? strlen(str) + 1 : 1);
@@ -93,21 +57,14 @@ static zvm_channel *channel_by_alias(const session_snapshot_setup *setup, const 
     return NULL;
 }
 
-/* This engine, and the program file by identity. */
-static void hash_engine_and_program(digest_sha256_ctx *s, const struct stat *program)
-{
-    hash_str(s, SNAP_MAGIC);
-    hash_str(s, zvm_version());
-    dl_iterate_phdr(build_id, s);
-    hash_identity(s, program);
-}
-
 static int compute_key(const session_snapshot_setup *setup, uint8_t key[DIGEST_SHA256_SIZE], char *why, size_t size)
 {
     digest_sha256_ctx s;
     struct stat st;
     digest_sha256_init(&s);
-    hash_engine_and_program(&s, setup->program);
+    hash_str(&s, SNAP_MAGIC);
+    session_cache_hash_engine(&s);
+    session_cache_hash_identity(&s, setup->program);
     uint64_t numbers[3] = { setup->memory, (uint64_t)setup->nvram->time_seconds, setup->nvram->random_seed };
     digest_sha256_update(&s, numbers, sizeof numbers);
     for (size_t i = 0; i < setup->nvram->nfstab; i++) {
@@ -120,95 +77,10 @@ static int compute_key(const session_snapshot_setup *setup, uint8_t key[DIGEST_S
             snprintf(why, size, "image %s is not a regular file", fe->channel);
             return -1;
         }
-        hash_identity(&s, &st);
+        session_cache_hash_identity(&s, &st);
     }
     digest_sha256_final(&s, key);
     return 0;
-}
-
-/* ---- the cache directory ---- */
-
-const char *zvm_default_cache_dir(char *buf, size_t size)
-{
-    const char *dir = getenv("ZVM_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    if (dir && dir[0])
-        snprintf(buf, size, "%s", dir);
-    else if (xdg && xdg[0] == '/')
-        snprintf(buf, size, "%s/zvm", xdg);
-    else if (home && home[0] == '/')
-        snprintf(buf, size, "%s/.cache/zvm", home);
-    else
-        return NULL;
-    return buf;
-}
-
-/* mkdir -p with 0700 for what we make; an existing cache directory must be ours and private,
- * or another user could plant snapshots in it. */
-static int private_dir(const char *path, char *why, size_t size)
-{
-    char buf[PATH_MAX];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-            break;
-        *p = '/';
-    }
-    if (mkdir(buf, 0700) != 0 && errno != EEXIST) {
-        snprintf(why, size, "cannot make %s: %s", path, strerror(errno));
-        return -1;
-    }
-    struct stat st;
-    if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        snprintf(why, size, "%s is not a directory", path);
-        return -1;
-    }
-    if (st.st_uid != geteuid() || (st.st_mode & 077)) {
-        snprintf(why, size, "%s is not private (owned by us, mode 0700)", path);
-        return -1;
-    }
-    return 0;
-}
-
-/* ---- programs known to be valid ---- */
-
-/* <cache>/validated/<hex of engine and program identity>; false when there is no cache. */
-static bool validated_marker(const char *cache_dir, const struct stat *program, char *path, size_t size)
-{
-    digest_sha256_ctx s;
-    uint8_t d[DIGEST_SHA256_SIZE];
-    char hex[2 * DIGEST_SHA256_SIZE + 1];
-    if (!cache_dir || !cache_dir[0])
-        return false;
-    digest_sha256_init(&s);
-    hash_str(&s, "validated");
-    hash_engine_and_program(&s, program);
-    digest_sha256_final(&s, d);
-    digest_hex(d, sizeof d, hex);
-    return snprintf(path, size, "%s/validated/%s", cache_dir, hex) < (int)size;
-}
-
-bool session_program_validated(const char *cache_dir, const struct stat *program)
-{
-    char path[PATH_MAX];
-    struct stat st;
-    return validated_marker(cache_dir, program, path, sizeof path) && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-           st.st_uid == geteuid();
-}
-
-void session_program_mark_validated(const char *cache_dir, const struct stat *program)
-{
-    char path[PATH_MAX], dir[PATH_MAX], why[PATH_MAX + 100];
-    if (!validated_marker(cache_dir, program, path, sizeof path))
-        return;
-    snprintf(dir, sizeof dir, "%s/validated", cache_dir);
-    if (private_dir(cache_dir, why, sizeof why) != 0 || private_dir(dir, why, sizeof why) != 0)
-        return;
-    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-    if (fd >= 0)
-        close(fd);
 }
 
 int session_snapshot_prepare(session_snapshot *ss, const session_snapshot_setup *setup)
@@ -225,7 +97,7 @@ int session_snapshot_prepare(session_snapshot *ss, const session_snapshot_setup 
         return -1;
     digest_hex(ss->key, sizeof ss->key, key_hex);
     snprintf(top, sizeof top, "%s", setup->cache_dir);
-    if (private_dir(top, ss->note, sizeof ss->note) != 0) {
+    if (session_private_dir(top, ss->note, sizeof ss->note) != 0) {
         ss->warn = true;
         return -1;
     }
@@ -552,7 +424,7 @@ int session_snapshot_save(session_snapshot *ss, zvm_guest *g, zvm_call *call, ch
     snprintf(tmp, sizeof tmp, "%s/.tmp.XXXXXX", ss->dir);
     snprintf(final, sizeof final, "%s/%s.snap", ss->dir, name);
     int fd = -1, rc = -1;
-    if (private_dir(ss->top, why, size) != 0 || private_dir(ss->dir, why, size) != 0) {
+    if (session_private_dir(ss->top, why, size) != 0 || session_private_dir(ss->dir, why, size) != 0) {
         /* why says */
     } else if ((fd = mkstemp(tmp)) < 0) {
         snprintf(why, size, "cannot create a file in %s: %s", ss->dir, strerror(errno));
