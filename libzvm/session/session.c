@@ -362,6 +362,30 @@ static int read_nvram(session *s)
 }
 
 /* Stage 4: the runtime and the guest's file system (images mounted, /dev/<alias> made). */
+/* Per channel: where the cache keeps the index of the image it holds (a regular file the
+ * nvram mounts), or NULL.  NULL when there is no cache.  Freed with free_image_index. */
+static char **image_index_paths(session *s)
+{
+    const char *cache = s->opt->no_snapshots ? NULL : s->opt->cache_dir;
+    char **paths = cache ? calloc(s->m->nchannels + 1, sizeof *paths) : NULL;
+    for (size_t i = 0; paths && i < s->nvram.nfstab; i++)
+        for (size_t k = 0; k < s->m->nchannels; k++) {
+            struct stat st;
+            zvm_channel *ch = s->channels[k];
+            if (ch && !paths[k] && strcmp(zvm_channel_alias(ch), s->nvram.fstab[i].channel) == 0 &&
+                fstat(zvm_channel_fd(ch), &st) == 0 && S_ISREG(st.st_mode))
+                paths[k] = zvm_cache_path(cache, "index", &st, NULL, true, NULL);
+        }
+    return paths;
+}
+
+static void free_image_index(char **paths, size_t n)
+{
+    for (size_t i = 0; paths && i < n; i++)
+        free(paths[i]);
+    free(paths);
+}
+
 static int make_guest(session *s)
 {
     zvm_error err;
@@ -375,10 +399,11 @@ static int make_guest(session *s)
         .nvram = &s->nvram,
         .memory_limit = s->m->memory,
         .trace = s->opt->trace,
+        .image_index = image_index_paths(s),
     };
-    if (zvm_guest_new(&gcfg, &s->guest, &err) != 0)
-        return failed(s, ZVM_EXIT_IO, "%s", err.msg);
-    return 0;
+    int rc = zvm_guest_new(&gcfg, &s->guest, &err);
+    free_image_index((char **)gcfg.image_index, s->m->nchannels);
+    return rc != 0 ? failed(s, ZVM_EXIT_IO, "%s", err.msg) : 0;
 }
 
 /* ---- snapshots (docs/Snapshots.md) ---- */
