@@ -125,8 +125,14 @@ static void hash_list(digest_sha256_ctx *s, char **list, size_t n)
 static void hash_channel(digest_sha256_ctx *s, const guest_channel *c, bool with_size)
 {
     const char *alias = zvm_channel_alias(c->ch);
-    int64_t v[8] = { c->index, c->filetype, c->seekable, zvm_channel_type(c->ch), zvm_channel_readable(c->ch),
-                     zvm_channel_writable(c->ch), with_size ? zvm_channel_size(c->ch) : -1, 0 };
+    int64_t v[8] = { c->index,
+                     c->filetype,
+                     c->seekable,
+                     zvm_channel_type(c->ch),
+                     zvm_channel_readable(c->ch),
+                     zvm_channel_writable(c->ch),
+                     with_size ? zvm_channel_size(c->ch) : -1,
+                     0 };
     digest_sha256_update(s, alias, strlen(alias) + 1);
     digest_sha256_update(s, v, sizeof v);
     for (int i = 0; i < 4; i++) {
