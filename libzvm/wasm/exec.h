@@ -222,7 +222,7 @@ struct exn_key {                         /* whose catch clause holds a caught ex
 };
 /* A new exception in flight (thrown, or rethrown from record `from` when tag is NULL):
  * 0, or -1 if out of memory. */
-int wasm_exn_throw(zvm_runtime *rt, const zvm_tag *tag, const uint64_t *payload, uint64_t from);
+int wasm_exn_throw(zvm_runtime *rt, const zvm_tag *tag, const void *payload, uint64_t from);
 /* The exception in flight: its tag. */
 const zvm_tag *wasm_exn_tag(const zvm_runtime *rt);
 /* Is record `index` a caught exception (what a rethrow may name)? */
@@ -235,6 +235,12 @@ uint64_t wasm_exn_catch(zvm_runtime *rt, struct exn_key k, uint64_t *payload);
 int wasm_exn_note_function(struct code *c, struct code_func *cf);
 /* The function with try blocks whose code holds ip, or NULL: unwinding looks at no other. */
 const struct code_func *wasm_exn_func_at(const struct code *c, const cell *ip);
+/* Snapshots (suspend.c): the caught exceptions of the entry into the guest being saved (tags as
+ * positions in inst), and back (checked against inst; installed into the store with install). */
+struct bytes_out;
+struct bytes_in;
+int wasm_exn_save(const zvm_runtime *rt, const zvm_instance *inst, struct bytes_out *o);
+int wasm_exn_restore(zvm_runtime *rt, const zvm_instance *inst, struct bytes_in *in, bool install);
 /* The outermost entry into the guest ended: nothing is in flight or caught any more. */
 void wasm_exn_reset(zvm_runtime *rt);
 void wasm_exn_free(zvm_runtime *rt);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "wasm/exec.h"
 
 struct exn_rec {
@@ -63,7 +64,7 @@ static bool grow(void **p, size_t *cap, size_t need, size_t size, size_t limit)
     return true;
 }
 
-int wasm_exn_throw(zvm_runtime *rt, const zvm_tag *tag, const uint64_t *payload, uint64_t from)
+int wasm_exn_throw(zvm_runtime *rt, const zvm_tag *tag, const void *payload, uint64_t from)
 {
     struct exn_store *s = rt->exns;
     if (!s && !(s = rt->exns = calloc(1, sizeof *s)))
@@ -195,4 +196,60 @@ const struct code_catch *wasm_exn_find_catch(const struct code_func *cf, uint32_
         t = try->parent;
     }
     return NULL;
+}
+
+/* ---- snapshots (suspend.c): the exceptions the saved guest's clauses hold ---- */
+
+/* The caught exceptions of the entry into the guest that is being saved: the records of
+ * nesting 1, a prefix of the store (deeper entries and exceptions in flight sort after them).
+ * A tag is written as its position in inst's tags.  0, or -1 if a tag is not inst's. */
+int wasm_exn_save(const zvm_runtime *rt, const zvm_instance *inst, bytes_out *o)
+{
+    const struct exn_store *s = rt->exns;
+    const wasm_module *w = inst->module->w;
+    uint32_t n = 0;
+    while (s && n < s->nrecs && s->recs[n].key.nesting == 1)
+        n++;
+    bytes_put32(o, n);
+    for (uint32_t i = 0; i < n; i++) {
+        const struct exn_rec *r = &s->recs[i];
+        uint32_t tag = 0;
+        while (tag < w->ntags && inst->tags[tag] != r->tag)
+            tag++;
+        if (tag == w->ntags)
+            return -1;
+        bytes_put32(o, tag);
+        bytes_put32(o, r->key.depth);
+        bytes_put32(o, r->key.level);
+        bytes_put(o, s->vals + r->at, r->n * sizeof *s->vals);
+    }
+    return 0;
+}
+
+/* Reads what wasm_exn_save wrote, checking every tag and length against inst; with install,
+ * the records also become the runtime's store (as caught by entry 1: zvm_instance_resume runs
+ * the guest as the outermost entry).  0, or -1 on a damaged state (or out of memory). */
+int wasm_exn_restore(zvm_runtime *rt, const zvm_instance *inst, bytes_in *in, bool install)
+{
+    const wasm_module *w = inst->module->w;
+    uint32_t n = bytes_get32(in);
+    if (in->bad || n > EXN_MAX_RECORDS)
+        return -1;
+    if (install)
+        wasm_exn_reset(rt);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t tag = bytes_get32(in);
+        struct exn_key k = { 1, bytes_get32(in), bytes_get32(in) };
+        if (in->bad || tag >= w->ntags || k.depth > rt->cfg.max_call_depth)
+            return -1;
+        const uint8_t *payload = bytes_take(in, (size_t)inst->tags[tag]->type->nparams * sizeof(uint64_t));
+        if (!payload)
+            return -1;
+        if (!install)
+            continue;
+        if (wasm_exn_throw(rt, inst->tags[tag], payload, 0) != 0)
+            return -1;
+        rt->exns->recs[rt->exns->nrecs - 1].key = k;
+    }
+    return 0;
 }

@@ -108,6 +108,11 @@ int zvm_call_save_state(zvm_call *call, uint8_t **state, size_t *size, zvm_error
     for (uint32_t i = 0; i < w->ndatas; i++)
         bytes_put32(&o, inst->data_dropped[i]);
     bytes_put64(&o, inst->memory ? inst->memory->size : 0);
+    /* the exceptions the guest's catch clauses hold (exn.c) */
+    if (wasm_exn_save(rt, inst, &o) != 0) {
+        free(o.p);
+        return refuse(err, "a caught exception's tag is not the instance's");
+    }
     /* the call stack: the callers' frames, then where the host call returns to */
     uint64_t *base = x->frame > x->frame_base ? x->frame_base[0].fp : call->fp;
     uint32_t nframes = (uint32_t)(x->frame - x->frame_base);
@@ -301,6 +306,8 @@ static int check_frames(zvm_instance *inst, struct saved_frame *f, uint32_t n, u
 
 /* A checked call stack, waiting to run. */
 struct resume_point {
+    uint8_t *exns;                               /* the caught exceptions, as saved (wasm_exn_save) */
+    size_t exns_size;
     uint32_t nframes;                            /* callers; frames[nframes] is where the host call returns */
     struct saved_frame *frames;
     uint32_t args;                               /* slot of the host call's arguments and results */
@@ -314,6 +321,7 @@ void wasm_resume_point_free(struct resume_point *p)
         return;
     free(p->frames);
     free(p->slots);
+    free(p->exns);
     free(p);
 }
 
@@ -325,6 +333,10 @@ int zvm_instance_restore(zvm_instance *inst, const uint8_t *state, size_t size, 
         return refuse(err, "the instance was restored already");
     if (restore_objects(inst, &in, err) != 0)
         return -1;
+    size_t exns_at = in.at;                      /* checked now, installed when the guest resumes */
+    if (wasm_exn_restore(rt, inst, &in, false) != 0)
+        return bad_state(err, "the caught exceptions");
+    size_t exns_size = in.at - exns_at;
     uint32_t n = bytes_get32(&in);
     if (in.bad || n > rt->cfg.max_call_depth)
         return bad_state(err, "too many frames");
@@ -334,6 +346,12 @@ int zvm_instance_restore(zvm_instance *inst, const uint8_t *state, size_t size, 
         return refuse(err, "out of memory resuming");
     }
     p->nframes = n;
+    if (!(p->exns = malloc(exns_size ? exns_size : 1))) {
+        wasm_resume_point_free(p);
+        return refuse(err, "out of memory resuming");
+    }
+    memcpy(p->exns, state + exns_at, exns_size);
+    p->exns_size = exns_size;
     for (uint32_t i = 0; i <= n; i++) {
         p->frames[i].func = bytes_get32(&in);
         p->frames[i].at = bytes_get32(&in);
@@ -378,6 +396,13 @@ int zvm_instance_resume(zvm_instance *inst, const zvm_val *results, zvm_val *out
     const zvm_func *host = inst->funcs[call_before(&code->funcs[f[n].func], f[n].at)[1].u32[0]];
     if (host->type->nresults)
         memcpy(base + p->args, results, host->type->nresults * sizeof *results);
+    bytes_in exns = { p->exns, p->exns_size, 0, false };
+    if (wasm_exn_restore(rt, inst, &exns, true) != 0) {
+        wasm_resume_point_free(p);
+        trap->kind = ZVM_TRAP_HOST;
+        snprintf(trap->msg, sizeof trap->msg, "out of memory restoring the guest's caught exceptions");
+        return -1;
+    }
     struct exec x;
     wasm_exec_init(&x, rt, inst, trap);
     for (uint32_t i = 0; i < n; i++) {

@@ -185,6 +185,19 @@ static void test_a_frame_after_a_tail_call_resumes(void **state)
     close(s.fd);
 }
 
+/* Saved inside a catch clause that rethrows after the resume: the caught exception comes along. */
+static void test_a_caught_exception_resumes(void **state)
+{
+    struct saver s = { .result = 5 };
+    uint32_t cold, warm = 0;
+    save_in(&s, "run_catch", 7, &cold);
+    assert_int_equal(cold, 1007);
+    assert_int_equal(resume(&s, s.state, s.size, 5, &warm, NULL), 0);
+    assert_int_equal(warm, cold);
+    free(s.state);
+    close(s.fd);
+}
+
 static void test_damaged_states_are_refused(void **state)
 {
     struct saver s = { .result = 1 };
@@ -278,6 +291,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_resume_gives_the_result_of_running_on),
         cmocka_unit_test(test_a_frame_after_a_tail_call_resumes),
+        cmocka_unit_test(test_a_caught_exception_resumes),
         cmocka_unit_test(test_damaged_states_are_refused),
         cmocka_unit_test(test_a_tail_call_cannot_be_saved),
         cmocka_unit_test(test_sha256_vectors),
