@@ -34,7 +34,8 @@ def private_dir(path):
     """Makes path (0700, parents too) unless it exists; raises ValueError saying why it cannot be
     the cache: not a directory, not owned by this server's user, or open to others."""
     try:
-        os.makedirs(path, mode=0o700, exist_ok=True)
+        if not os.path.lexists(path):
+            os.makedirs(path, mode=0o700, exist_ok=True)
         st = os.stat(path)
     except OSError as e:
         raise ValueError('cannot make %s: %s' % (path, e.strerror or e))
@@ -107,6 +108,7 @@ class ZvmCache:
         try:
             if not os.path.exists(path):
                 try:
+                    os.chmod(source, 0o600)
                     os.rename(source, path)
                     self.trim(keep=path)
                 except OSError:
