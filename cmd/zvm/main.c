@@ -75,12 +75,9 @@ static void report_to_syslog(const zvm_report *r, const char *manifest)
 int main(int argc, char **argv)
 {
     static const struct option long_options[] = {
-        { "help", no_argument, NULL, 'h' },
-        { "version", no_argument, NULL, 'V' },
-        { "cache", required_argument, NULL, 'C' },
-        { "cache-size", required_argument, NULL, 'Z' },
-        { "no-snapshot", no_argument, NULL, 'N' },
-        { NULL, 0, NULL, 0 },
+        { "help", no_argument, NULL, 'h' },        { "version", no_argument, NULL, 'V' },
+        { "cache", required_argument, NULL, 'C' }, { "cache-size", required_argument, NULL, 'Z' },
+        { "no-snapshot", no_argument, NULL, 'N' }, { NULL, 0, NULL, 0 },
     };
     zvm_session_options opt = { .log = stderr };
     int to_syslog = 0, c;

@@ -126,8 +126,7 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
         const char *eq = strchr(name, '=');
         snprintf(key, sizeof key, "%.*s", eq ? (int)(eq - name) : (int)strlen(name), name);
         bool takes_value = strcmp(key, "image") == 0 || strcmp(key, "save-dir") == 0 || strcmp(key, "verbosity") == 0 ||
-                           strcmp(key, "timeout") == 0 || strcmp(key, "memory") == 0 ||
-                           strcmp(key, "cache") == 0;
+                           strcmp(key, "timeout") == 0 || strcmp(key, "memory") == 0 || strcmp(key, "cache") == 0;
         if (takes_value) {
             if (eq)
                 value = eq + 1;
@@ -351,8 +350,12 @@ static char *cached_member(const char *cache, const char *path, const char *memb
     struct stat d;
     if (stat(dir, &d) != 0 || !S_ISDIR(d.st_mode) || d.st_uid != geteuid() || (d.st_mode & 077))
         return NULL;
-    uint64_t id[6] = { st.st_dev, st.st_ino, (uint64_t)st.st_size, (uint64_t)st.st_mtim.tv_sec,
-                       (uint64_t)st.st_mtim.tv_nsec, (uint64_t)st.st_ctim.tv_sec * 1000000000u + st.st_ctim.tv_nsec };
+    uint64_t id[6] = { st.st_dev,
+                       st.st_ino,
+                       (uint64_t)st.st_size,
+                       (uint64_t)st.st_mtim.tv_sec,
+                       (uint64_t)st.st_mtim.tv_nsec,
+                       (uint64_t)st.st_ctim.tv_sec * 1000000000u + st.st_ctim.tv_nsec };
     digest_sha256_ctx s;
     uint8_t key[DIGEST_SHA256_SIZE];
     digest_sha256_init(&s);
@@ -493,8 +496,11 @@ static int stopped(struct run *r, int sig, bool during_session)
 /* Runs manifest.1 in dir, with a line editor on the terminal when stdin is one. */
 static int run_session(const struct cli *cli, const char *dir, const volatile sig_atomic_t *stop, zvm_report *report)
 {
-    zvm_session_options opt = { .verbosity = cli->verbosity, .log = stderr, .stop = stop,
-                                .cache_dir = cli->cache_dir, .no_snapshots = cli->no_snapshot };
+    zvm_session_options opt = { .verbosity = cli->verbosity,
+                                .log = stderr,
+                                .stop = stop,
+                                .cache_dir = cli->cache_dir,
+                                .no_snapshots = cli->no_snapshot };
     if (cli->trace && !(opt.trace = fopen("zvsh.trace.log", "w")))
         fprintf(stderr, "zvsh: cannot write zvsh.trace.log (%s); running without a trace\n", strerror(errno));
     char path[PATH_MAX];

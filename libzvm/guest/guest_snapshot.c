@@ -125,8 +125,14 @@ static void hash_list(digest_sha256_ctx *s, char **list, size_t n)
 static void hash_channel(digest_sha256_ctx *s, const guest_channel *c, bool with_size)
 {
     const char *alias = zvm_channel_alias(c->ch);
-    int64_t v[8] = { c->index, c->filetype, c->seekable, zvm_channel_type(c->ch), zvm_channel_readable(c->ch),
-                     zvm_channel_writable(c->ch), with_size ? zvm_channel_size(c->ch) : -1, 0 };
+    int64_t v[8] = { c->index,
+                     c->filetype,
+                     c->seekable,
+                     zvm_channel_type(c->ch),
+                     zvm_channel_readable(c->ch),
+                     zvm_channel_writable(c->ch),
+                     with_size ? zvm_channel_size(c->ch) : -1,
+                     0 };
     digest_sha256_update(s, alias, strlen(alias) + 1);
     digest_sha256_update(s, v, sizeof v);
     for (int i = 0; i < 4; i++) {
@@ -287,8 +293,8 @@ int zvm_guest_check(zvm_guest *g, const uint8_t *blob, size_t size, zvm_error *e
     if (bytes_get32(&in) != GUEST_STATE_MAGIC)
         return differs(err, "not a guest state");
     uint32_t deps = bytes_get32(&in);
-    static const char *names[] = { "the arguments", "the environment", "the list of channels",
-                                   "the channels' sizes" };
+    static const char *names[] = { "the arguments differ", "the environment differs", "the list of channels differs",
+                                   "the channels' sizes differ" };
     for (int dep = DEP_ARGS, k = 0; dep <= DEP_CHANNEL_SIZES; dep <<= 1, k++) {
         if (!(deps & dep))
             continue;
@@ -296,7 +302,7 @@ int zvm_guest_check(zvm_guest *g, const uint8_t *blob, size_t size, zvm_error *e
         const uint8_t *saved = bytes_take(&in, sizeof v);
         dep_value(g, dep, v);
         if (saved && memcmp(saved, v, sizeof v) != 0) {
-            snprintf(err->msg, sizeof err->msg, "%s differ from what the guest read before zvm_fork", names[k]);
+            snprintf(err->msg, sizeof err->msg, "%s from what the guest read before zvm_fork", names[k]);
             return 1;
         }
     }

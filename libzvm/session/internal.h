@@ -74,7 +74,8 @@ typedef struct session_snapshot {
     char top[PATH_MAX];         /* <cache>/snapshots */
     char dir[PATH_MAX + 80];    /* <cache>/snapshots/<key> */
     uint64_t cache_bytes;
-    char note[PATH_MAX + 200];  /* why snapshots are off, for -v */
+    char note[PATH_MAX + 200];  /* why snapshots are off */
+    bool warn;                  /* ... and a user should hear it (a cache given but unusable) */
     /* the snapshot found (session_snapshot_find) or written (session_snapshot_save) */
     char path[PATH_MAX + 200];
     int fd;
@@ -111,7 +112,8 @@ const uint8_t *session_snapshot_guest_state(const session_snapshot *ss, size_t *
 /* Maps the found snapshot's memory into mem (copy-on-write) and verifies it. */
 int session_snapshot_map_memory(session_snapshot *ss, zvm_memory *mem, zvm_error *err);
 void session_snapshot_close(session_snapshot *ss);
-/* From inside zvm_fork(): writes this guest's snapshot; -1 with why when it cannot. */
+/* From inside zvm_fork(): writes this guest's snapshot; 0, or why it did not: 1 when the guest's
+ * state cannot be saved (it read a channel...), -1 when the cache could not take it. */
 int session_snapshot_save(session_snapshot *ss, zvm_guest *g, zvm_call *call, char *why, size_t size);
 
 /* Fills the etag and accounting lines from the channels (before they are closed; NULL ones,

@@ -23,8 +23,7 @@ static bool same_identity(const struct stat *a, const struct stat *b)
            a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
-int session_read_program(const char *path, uint8_t **bytes, size_t *size, struct stat *id, bool *stable,
-                         zvm_error *err)
+int session_read_program(const char *path, uint8_t **bytes, size_t *size, struct stat *id, bool *stable, zvm_error *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {

@@ -396,10 +396,11 @@ static int32_t on_fork(void *user, zvm_guest *g, zvm_call *call)
 {
     session *s = user;
     char why[PATH_MAX + 300];
+    int rc = s->snap.enabled ? session_snapshot_save(&s->snap, g, call, why, sizeof why) : 1;
     if (!s->snap.enabled)
         note(s, 1, "zvm_fork: no snapshot saved: %s", s->snap.note);
-    else if (session_snapshot_save(&s->snap, g, call, why, sizeof why) != 0)
-        note(s, 1, "zvm_fork: no snapshot saved: %s", why);
+    else if (rc != 0)   /* the cache failing is a warning; the guest's own doing, a note */
+        note(s, rc < 0 ? 0 : 1, "zvm_fork: no snapshot saved: %s%s", why, rc < 0 ? "; running on without" : "");
     else
         note(s, 1, "zvm_fork: snapshot saved: %s", s->snap.path);
     return 0;
@@ -417,11 +418,19 @@ static void find_snapshot(session *s)
         return;
     }
     session_snapshot_setup setup = {
-        .cache_dir = s->opt->cache_dir, .cache_bytes = s->opt->cache_bytes, .program = &s->program_id,
-        .memory = s->m->memory, .nvram = &s->nvram, .channels = s->channels, .nchannels = s->m->nchannels,
+        .cache_dir = s->opt->cache_dir,
+        .cache_bytes = s->opt->cache_bytes,
+        .program = &s->program_id,
+        .memory = s->m->memory,
+        .nvram = &s->nvram,
+        .channels = s->channels,
+        .nchannels = s->m->nchannels,
     };
     if (session_snapshot_prepare(&s->snap, &setup) != 0) {
-        trace(s, "%s", s->snap.note);
+        if (s->snap.warn)
+            note(s, 0, "snapshot cache unusable, no snapshots this session: %s", s->snap.note);
+        else
+            trace(s, "%s", s->snap.note);
         return;
     }
     zvm_guest_on_fork(s->guest, on_fork, s);
@@ -539,7 +548,7 @@ static int resume_guest(session *s, zvm_extern *imports, uint32_t nimports, bool
     trace(s, "resume %s", s->snap.path);
     zvm_val forked[1] = { 1 };
     zvm_trap trap;
-    return guest_ran(s, zvm_instance_resume(inst, forked, &trap), &trap, "_start (resumed)");
+    return guest_ran(s, zvm_instance_resume(inst, forked, NULL, &trap), &trap, "_start (resumed)");
 }
 
 /* Stage 5, cold: instantiate (start function included) and run _start. */
@@ -557,8 +566,8 @@ static int start_guest(session *s, zvm_extern *imports, uint32_t nimports)
         return failed(s, ZVM_EXIT_INVALID, "program %s cannot be instantiated: %s", s->m->program, err.msg);
     }
     if (!zvm_instance_export(inst, "_start", &start) || start.kind != ZVM_EXTERN_FUNC)
-        return failed(s, ZVM_EXIT_INVALID,
-                      "program %s exports no _start function; build it as a WASI command (zvm-cc)", s->m->program);
+        return failed(s, ZVM_EXIT_INVALID, "program %s exports no _start function; build it as a WASI command (zvm-cc)",
+                      s->m->program);
     zvm_guest_bind(s->guest, inst);
     trace(s, "call _start");
     zvm_val no_values[1] = { 0 };   /* _start takes and returns nothing */

@@ -43,7 +43,6 @@
 #define SNAP_MAX_META (256u << 20)
 #define SNAP_DEFAULT_CACHE_BYTES (4ull << 30)
 
-
 /* ---- the key ---- */
 
 /* The build of the running program (its ELF build id), so a snapshot is only ever read by the
@@ -72,8 +71,12 @@ static int build_id(struct dl_phdr_info *info, size_t size, void *user)
 /* A file by identity: replaced or changed, its ctime changes (nobody can set a ctime). */
 static void hash_identity(digest_sha256_ctx *s, const struct stat *st)
 {
-    uint64_t v[6] = { st->st_dev, st->st_ino, (uint64_t)st->st_size, (uint64_t)st->st_mtim.tv_sec,
-                      (uint64_t)st->st_mtim.tv_nsec, (uint64_t)st->st_ctim.tv_sec * 1000000000u + st->st_ctim.tv_nsec };
+    uint64_t v[6] = { st->st_dev,
+                      st->st_ino,
+                      (uint64_t)st->st_size,
+                      (uint64_t)st->st_mtim.tv_sec,
+                      (uint64_t)st->st_mtim.tv_nsec,
+                      (uint64_t)st->st_ctim.tv_sec * 1000000000u + st->st_ctim.tv_nsec };
     digest_sha256_update(s, v, sizeof v);
 }
 
@@ -191,8 +194,8 @@ bool session_program_validated(const char *cache_dir, const struct stat *program
 {
     char path[PATH_MAX];
     struct stat st;
-    return validated_marker(cache_dir, program, path, sizeof path) && stat(path, &st) == 0 &&
-           S_ISREG(st.st_mode) && st.st_uid == geteuid();
+    return validated_marker(cache_dir, program, path, sizeof path) && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+           st.st_uid == geteuid();
 }
 
 void session_program_mark_validated(const char *cache_dir, const struct stat *program)
@@ -222,8 +225,10 @@ int session_snapshot_prepare(session_snapshot *ss, const session_snapshot_setup 
         return -1;
     digest_hex(ss->key, sizeof ss->key, key_hex);
     snprintf(top, sizeof top, "%s", setup->cache_dir);
-    if (private_dir(top, ss->note, sizeof ss->note) != 0)
+    if (private_dir(top, ss->note, sizeof ss->note) != 0) {
+        ss->warn = true;
         return -1;
+    }
     snprintf(ss->top, sizeof ss->top, "%s/snapshots", setup->cache_dir);
     if (snprintf(ss->dir, sizeof ss->dir, "%s/%s", ss->top, key_hex) >= (int)sizeof ss->dir) {
         snprintf(ss->note, sizeof ss->note, "snapshots off: cache path too long");
@@ -288,7 +293,8 @@ static int try_candidate(session_snapshot *ss, const char *path, zvm_guest *g, c
                h.memory_offset + h.memory_size > h.file_size || h.meta_size > SNAP_MAX_META ||
                h.engine_size > h.meta_size || h.memory_offset % SNAP_PAGE || h.memory_size % SNAP_PAGE) {
         snprintf(why, size, "truncated or damaged (sizes)");
-    } else if (!(meta = malloc(h.meta_size ? h.meta_size : 1)) || !read_at(fd, meta, h.meta_size, (off_t)h.meta_offset)) {
+    } else if (!(meta = malloc(h.meta_size ? h.meta_size : 1)) ||
+               !read_at(fd, meta, h.meta_size, (off_t)h.meta_offset)) {
         snprintf(why, size, "cannot read its metadata");
     } else {
         uint8_t d[DIGEST_SHA256_SIZE];
@@ -482,7 +488,7 @@ int session_snapshot_save(session_snapshot *ss, zvm_guest *g, zvm_call *call, ch
         zvm_call_save_state(call, &engine, &engine_size, &err) != 0) {
         snprintf(why, size, "%s", err.msg);
         free(guest);
-        return -1;
+        return 1;
     }
     uint64_t mem_size = 0;
     const uint8_t *mem = zvm_call_memory(call, &mem_size);

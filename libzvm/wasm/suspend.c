@@ -337,7 +337,7 @@ int zvm_instance_restore(zvm_instance *inst, const uint8_t *state, size_t size, 
     return 0;
 }
 
-int zvm_instance_resume(zvm_instance *inst, const zvm_val *results, zvm_trap *trap)
+int zvm_instance_resume(zvm_instance *inst, const zvm_val *results, zvm_val *outer_results, zvm_trap *trap)
 {
     zvm_runtime *rt = inst->rt;
     struct resume_point *p = inst->resume;
@@ -367,8 +367,13 @@ int zvm_instance_resume(zvm_instance *inst, const zvm_val *results, zvm_trap *tr
     x.frame += n;
     const cell *ip = code->funcs[f[n].func].cells + f[n].at;
     uint64_t *fp = base + f[n].fp;
+    uint32_t nresults = code->funcs[f[0].func].nresults;   /* of the outermost function */
     wasm_resume_point_free(p);
-    return wasm_exec_run(&x, ip, fp);
+    if (wasm_exec_run(&x, ip, fp) != 0)
+        return -1;
+    if (outer_results && nresults)
+        memcpy(outer_results, base, nresults * sizeof *outer_results);
+    return 0;
 }
 
 /* ---- linear memory from a file ---- */
@@ -380,8 +385,8 @@ int zvm_memory_map_file(zvm_memory *mem, int fd, uint64_t offset, uint64_t bytes
     if (bytes < mem->size)
         return refuse(err, "saved memory smaller than the memory's minimum");
     /* Copy-on-write over the file: restoring costs the page faults of what the guest touches. */
-    if (bytes && mmap(mem->base, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, (off_t)offset) ==
-                     MAP_FAILED) {
+    if (bytes &&
+        mmap(mem->base, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, (off_t)offset) == MAP_FAILED) {
         snprintf(err->msg, sizeof err->msg, "cannot map the saved memory");
         /* the reservation's part may be unmapped now: make it inaccessible again */
         mmap(mem->base, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);

@@ -229,8 +229,9 @@ int zvm_memory_map_file(zvm_memory *mem, int fd, uint64_t offset, uint64_t bytes
  * with err when the state does not fit. */
 int zvm_instance_restore(zvm_instance *inst, const uint8_t *state, size_t size, zvm_error *err);
 /* Runs a restored instance on from where its state was saved, the host function it was in
- * returning results.  Returns like zvm_func_call when the outermost function returns. */
-int zvm_instance_resume(zvm_instance *inst, const zvm_val *results, zvm_trap *trap);
+ * returning results.  Returns like zvm_func_call when the outermost function returns, with its
+ * results in outer_results (may be NULL when it has none). */
+int zvm_instance_resume(zvm_instance *inst, const zvm_val *results, zvm_val *outer_results, zvm_trap *trap);
 zvm_val zvm_global_get(const zvm_global *g);
 void zvm_global_set(zvm_global *g, zvm_val v);
 

@@ -36,6 +36,13 @@ __attribute__((import_module("zvm"), import_name("zvm_fork"))) int zvm_fork(void
 static const char *const run_time_fields[] = {
     "argv", "orig_argv", "run_command", "run_module", "run_filename", "parse_argv", "inspect",
     "interactive", "quiet", "safe_path", "optimization_level", "write_bytecode", "skip_source_first_line",
+    /* computed by getpath from the fields compared (home, pythonpath_env, program_name...), which
+     * PyConfig_Read leaves to _PyInterpreterState_SetConfig: equal inputs, equal paths */
+    "executable", "base_executable", "prefix", "base_prefix", "exec_prefix", "base_exec_prefix",
+    "module_search_paths", "module_search_paths_set", "stdlib_dir", "platlibdir",
+    /* derived from the environment and the locale, which a running CPython has set: the
+     * environment is compared (and is a dependency of the snapshot itself) */
+    "filesystem_encoding", "stdio_encoding",
 };
 
 /* Whether want differs from the running configuration only in run-time fields. */
@@ -50,6 +57,15 @@ static int same_initialisation(const PyConfig *want)
         }
         PyErr_Clear();
         same = PyObject_RichCompareBool(a, b, Py_EQ) == 1;
+        if (!same && getenv("ZVM_PYTHON_DEBUG")) {   /* which fields made it start over */
+            PyObject *key, *value;
+            Py_ssize_t pos = 0;
+            while (PyDict_Next(a, &pos, &key, &value)) {
+                PyObject *other = PyDict_GetItem(b, key);
+                if (!other || PyObject_RichCompareBool(value, other, Py_EQ) != 1)
+                    fprintf(stderr, "python: %s differs from the snapshot's configuration\n", PyUnicode_AsUTF8(key));
+            }
+        }
     }
     PyErr_Clear();
     Py_XDECREF(a);
