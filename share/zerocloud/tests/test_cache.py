@@ -95,3 +95,40 @@ class CacheTest(unittest.TestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+class ServerCacheTest(unittest.TestCase):
+    """The object server's configuration of the cache, and what it passes to zvm."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+
+    def tearDown(self):
+        shutil.rmtree(self.dir)
+
+    def server(self, **conf):
+        from zerocloud.objectquery import ObjectQueryMiddleware
+        conf.setdefault('devices', self.dir)
+        conf.setdefault('mount_check', 'false')
+        conf.setdefault('log_name', 'test')
+        return ObjectQueryMiddleware(None, conf)
+
+    def test_the_default_is_under_recon_cache_path(self):
+        server = self.server(recon_cache_path=self.dir)
+        root = os.path.join(self.dir, 'zvm')
+        self.assertEqual(server.cache.root, root)
+        self.assertEqual(server.cache_options(), ['--cache', root, '--cache-size', '4294967296'])
+
+    def test_configured_off_and_sized(self):
+        root = os.path.join(self.dir, 'c')
+        server = self.server(zerovm_cache=root, zerovm_snapshots='no', zerovm_cache_size='1000')
+        self.assertEqual(server.cache_options(), ['--cache', root, '--cache-size', '1000',
+                                                  '--no-snapshot'])
+
+    def test_a_cache_open_to_others_is_not_used(self):
+        shared = os.path.join(self.dir, 'shared')
+        os.mkdir(shared)
+        os.chmod(shared, 0o755)
+        server = self.server(zerovm_cache=shared)
+        self.assertIsNone(server.cache)
+        self.assertEqual(server.cache_options(), ['--no-snapshot'])

@@ -250,8 +250,14 @@ class ObjectQueryMiddleware:
                               '%s; set zerovm_cache in the [filter:zerovm] section' % e)
             return None
 
-    def hold(self, session_dir, fd):
-        """A path zvm opens for a cache entry the session holds open until it ends."""
+    def keep(self, session_dir, method, kind, key, arg):
+        """A cache entry (self.cache.open or adopt), held open by the session until it ends: the
+        path zvm opens it by."""
+        try:
+            fd = method(kind, key, arg)
+        except OSError as e:
+            raise http_error(500, 'zerocloud: cannot keep a %s in the zvm cache %s: %s'
+                             % (kind[:-1], self.cache.root, e.strerror or e))
         self.held.setdefault(session_dir, Held()).fds.append(fd)
         return '/proc/%d/fd/%d' % (os.getpid(), fd)
 
@@ -407,8 +413,8 @@ class ObjectQueryMiddleware:
                 raise http_error(400, 'zerocloud: the program was not sent')
             if self.cache is None:
                 return path
-            fd = self.cache.adopt('programs', ('sent', file_digest(path)), path)
-            return self.hold(session_dir, fd)
+            return self.keep(session_dir, self.cache.adopt, 'programs', ('sent', file_digest(path)),
+                             path)
         if source == 'sysimage':
             image = prog.get('image')
             if image not in self.sysimages:
@@ -435,13 +441,9 @@ class ObjectQueryMiddleware:
             with open(target, 'wb') as f:
                 extract(f)
             return target
-        try:
-            # a program already kept is not looked for again: reading a large image's index
-            # (python.tar's thousands of members) costs more than the rest of the session
-            fd = self.cache.open('programs', key + (name,), extract)
-        except OSError as e:
-            raise http_error(500, 'zerocloud: the zvm cache %s: %s' % (self.cache.root, e))
-        return self.hold(session_dir, fd)
+        # a program already kept is not looked for again: reading a large image's index
+        # (python.tar's thousands of members) costs more than the rest of the session
+        return self.keep(session_dir, self.cache.open, 'programs', key + (name,), extract)
 
     def extract_program(self, tar_path, name, what, f):
         """Copies the program's member of an image (a regular file no larger than
@@ -488,8 +490,8 @@ class ObjectQueryMiddleware:
         held.image = plain
         if self.cache is not None:
             held.image_digest = file_digest(plain)
-            held.image = self.hold(session_dir, self.cache.adopt('images', (held.image_digest,),
-                                                                 plain))
+            held.image = self.keep(session_dir, self.cache.adopt, 'images', (held.image_digest,),
+                                   plain)
         return held.image
 
     def network_channel(self, ch, device, listeners):
