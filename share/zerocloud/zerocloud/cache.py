@@ -17,7 +17,9 @@ Every key is computed here, from content this server read or from a file it was 
 nothing in a request names an entry, so a job cannot plant a program, an image or a snapshot for
 another.  Entries are written to a temporary name and renamed into place, never changed after; the
 directory is the server's own, 0700 (zvm refuses anything else).  The programs and images are
-bounded by a size: past it the least recently used go first.  A session holds each entry it uses
+bounded by a size: past it the least recently used go first (zvm bounds its snapshots and the
+programs the same way when it writes a snapshot; names starting with '.' are files being written,
+which neither counts).  A session holds each entry it uses
 open (zvm opens it as /proc/<server>/fd/<n>), so an entry removed meanwhile stays readable to it.
 """
 

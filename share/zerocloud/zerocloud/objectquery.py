@@ -44,8 +44,9 @@ Configuration ([filter:zerovm] in object-server.conf, 2014 names):
                                          (default recon_cache_path: /var/cache/swift)
   zerovm_snapshots = yes                 no: sessions neither resume nor write snapshots
                                          (zvm --no-snapshot); programs are still kept
-  zerovm_cache_size = 4294967296         the most bytes of snapshots (zvm --cache-size), and
-                                         separately of the programs and images kept
+  zerovm_cache_size = 4294967296         bound of the cache: zvm keeps snapshots and programs
+                                         under it (zvm --cache-size), this server programs and
+                                         images (the least recently used go first)
 """
 
 import gzip
