@@ -25,11 +25,12 @@ static char *next_field(char **s)
     return start;
 }
 
-enum { NCOL = 14, MAXROWS = 1024 };
+enum { NCOL = 15, MAXROWS = 1024 };
 
 static const char *const columns[NCOL] = {
-    "Node",       "Status",     "Retcode",    "NodeT",        "SysT",          "UserT",         "DiskReads",
-    "DiskBytesR", "DiskWrites", "DiskBytesW", "NetworkReads", "NetworkBytesR", "NetworkWrites", "NetworkBytesW",
+    "Node",         "Status",        "Retcode",       "NodeT",         "SysT",
+    "UserT",        "DiskReads",     "DiskBytesR",    "DiskWrites",    "DiskBytesW",
+    "NetworkReads", "NetworkBytesR", "NetworkWrites", "NetworkBytesW", "Cached",
 };
 
 static void print_row(FILE *out, const char *const *cells, const size_t *width)
@@ -41,7 +42,8 @@ static void print_row(FILE *out, const char *const *cells, const size_t *width)
 
 /* ZeroCloud names each node in X-Nexe-System, X-Nexe-Status and X-Nexe-Retcode (comma separated,
  * one per node), and X-Nexe-Cdr-Line holds "<total time>, <node time>, <10 accounting numbers>,
- * <node time>, <10 numbers>, ..." — the numbers being zvm's accounting line. */
+ * <node time>, <10 numbers>, ..." — the numbers being zvm's accounting line.  X-Nexe-Cached, when
+ * the cluster sends it, says per node whether it resumed a snapshot (the last column). */
 char *zvm_nexe_summary(const zvm_http_response *resp)
 {
     const char *hdr[4] = {
@@ -52,9 +54,11 @@ char *zvm_nexe_summary(const zvm_http_response *resp)
     };
     if (!hdr[0] || !hdr[1] || !hdr[2] || !hdr[3])
         return NULL;
-    char *copy[4], *cur[4];
+    const char *cached = zvm_http_header(resp, "X-Nexe-Cached");
+    char *copy[5], *cur[5];
     for (int i = 0; i < 4; i++)
         cur[i] = copy[i] = strdup(hdr[i]);
+    cur[4] = copy[4] = cached ? strdup(cached) : NULL;
     const char *(*cells)[NCOL] = calloc(MAXROWS, sizeof *cells);
     char *text = NULL;
     size_t text_size = 0;
@@ -72,11 +76,13 @@ char *zvm_nexe_summary(const zvm_http_response *resp)
             cells[rows][1] = status ? status : "";
             cells[rows][2] = rc ? rc : "";
             cells[rows][3] = time ? time : "";
+            const char *resumed = next_field(&cur[4]);
             char *tok = acct ? strtok_r(acct, " ", &save) : NULL;
-            for (size_t c = 4; c < NCOL; c++) {
+            for (size_t c = 4; c < NCOL - 1; c++) {
                 cells[rows][c] = tok ? tok : "";
                 tok = tok ? strtok_r(NULL, " ", &save) : NULL;
             }
+            cells[rows][NCOL - 1] = resumed ? resumed : "";
             for (size_t c = 0; c < NCOL; c++)
                 if (strlen(cells[rows][c]) > width[c])
                     width[c] = strlen(cells[rows][c]);
@@ -89,7 +95,7 @@ char *zvm_nexe_summary(const zvm_http_response *resp)
         fclose(out);
     }
     free(cells);
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 5; i++)
         free(copy[i]);
     return text;
 }

@@ -138,8 +138,9 @@ static int load_program(session *s)
         return failed(s, ZVM_EXIT_INVALID, "program %s is not valid WebAssembly: %s", s->m->program, err.msg);
     }
     s->r->validator_state = s->opt->skip_validation ? 2 : 0;
-    trace(s, "program %s: %zu bytes, valid%s", s->m->program, size,
-          known ? " (validated before: the cache knows this file)" : "");
+    if (known)
+        trace(s, "program %s: validated before (the cache knows this file)", s->m->program);
+    trace(s, "program %s: %zu bytes, valid", s->m->program, size);
     uint64_t initial = session_initial_memory(s->module);
     if (initial > s->m->memory)
         return failed(s, ZVM_EXIT_MEMORY, "program %s needs %llu bytes of memory at start; Memory allows %llu",

@@ -293,12 +293,14 @@ JOB
 JOB
     zc_post / application/json "$tmp/job" > "$tmp/log" 2>&1 &
     post=$!
-    # the spinning node's zvm runs in a session directory of its object server's device
+    # the spinning node's zvm runs in a session directory of its object server's device (its
+    # manifest is zvm's last argument, after the cache options)
     victim=""
     for _ in $(seq 1 100); do
-        for pid in $(pgrep -f "^$PWD/build/zvm $ZVM_CLUSTER_DIR/srv/obj" || true); do
-            if grep -q '^args = spin spin$' "$(dirname "$(tr '\0' ' ' < /proc/$pid/cmdline | cut -d' ' -f2)")/nvram" 2> /dev/null; then
-                victim=$(tr '\0' ' ' < /proc/$pid/cmdline | sed 's|.*/srv/obj\([0-9]*\)/.*|\1|')
+        for pid in $(pgrep -f "^$PWD/build/zvm .*$ZVM_CLUSTER_DIR/srv/obj" || true); do
+            manifest=$(tr '\0' '\n' < /proc/$pid/cmdline | tail -1)
+            if grep -q '^args = spin spin$' "$(dirname "$manifest")/nvram" 2> /dev/null; then
+                victim=$(echo "$manifest" | sed 's|.*/srv/obj\([0-9]*\)/.*|\1|')
             fi
         done
         [ -n "$victim" ] && break

@@ -6,6 +6,8 @@
 # ZC_TIMEOUT (default 3) is the session timeout of this cluster; ZC_MAXPOOL (4) and ZC_MAXQUEUE
 # (100) its cap on sessions running and waiting; ZC_KEYSTONE=1 adds Keystone and its proxy;
 # ZC_OBJECT_SERVERS=N (with ZC_REPLICAS) makes the object tier N servers (test/cluster/README).
+# The object servers' zvm cache is ZC_CACHE (default $ZC_TMP/zvm-cache, never the user's own);
+# ZC_SNAPSHOTS=no turns snapshots off.
 # The tools image holds z_interp as /interp and z_mapreduce as /mr.
 zc_start_cluster() {
     cd "$BATS_TEST_DIRNAME/../.."
@@ -39,6 +41,8 @@ zerovm_maxpool = ${ZC_MAXPOOL:-4}
 zerovm_maxqueue = ${ZC_MAXQUEUE:-100}
 zerovm_maxpool_connected = ${ZC_MAXPOOL_CONNECTED:-100}
 zerovm_maxnexemem = 268435456
+zerovm_cache = ${ZC_CACHE:-$ZC_TMP/zvm-cache}
+zerovm_snapshots = ${ZC_SNAPSHOTS:-yes}
 EOF
     ZVM_PROXY_CONF_EXTRA=$ZC_TMP/proxy.conf ZVM_OBJECT_CONF_EXTRA=$ZC_TMP/object.conf \
     ZVM_OBJECT_PIPELINE="healthcheck zerovm object-server" \

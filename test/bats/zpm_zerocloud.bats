@@ -18,6 +18,7 @@ EOF
 paste.filter_factory = zerocloud.objectquery:filter_factory
 zerovm_path = $top/build/zvm
 zerovm_sysimage_devices = python $image
+zerovm_cache = $ZPM_ZC_TMP/zvm-cache
 EOF
     cluster_env=$(ZVM_PROXY_CONF_EXTRA=$ZPM_ZC_TMP/proxy.conf ZVM_OBJECT_CONF_EXTRA=$ZPM_ZC_TMP/object.conf \
         ZVM_OBJECT_PIPELINE="healthcheck zerovm object-server" \

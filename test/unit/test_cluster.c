@@ -106,18 +106,23 @@ static void test_nexe_summary_is_one_row_per_node(void **state)
         "X-Nexe-Status: ok,timeout",
         "X-Nexe-Retcode: 0,1",
         "X-Nexe-Cdr-Line: 1.250, 0.50, 0.01 0.20 3 100 2 50 0 0 0 0, 0.70, 0.02 0.30 4 200 1 10 0 0 0 0",
+        "X-Nexe-Cached: true,false",
     };
-    zvm_http_response r = { .status = 200, .headers = headers, .header_count = 4 };
+    zvm_http_response r = { .status = 200, .headers = headers, .header_count = 5 };
     char *table = zvm_nexe_summary(&r);
     assert_non_null(table);
     assert_string_equal(table,
                         "Node   Status   Retcode  NodeT  SysT  UserT  DiskReads  DiskBytesR  DiskWrites  DiskBytesW  "
-                        "NetworkReads  NetworkBytesR  NetworkWrites  NetworkBytesW\n"
+                        "NetworkReads  NetworkBytesR  NetworkWrites  NetworkBytesW  Cached\n"
                         "map-1  ok       0        0.50   0.01  0.20   3          100         2           50          "
-                        "0             0              0              0\n"
+                        "0             0              0              0              true\n"
                         "map-2  timeout  1        0.70   0.02  0.30   4          200         1           10          "
-                        "0             0              0              0\n"
+                        "0             0              0              0              false\n"
                         "Total time: 1.250\n");
+    free(table);
+    r.header_count = 4;                                              /* a cluster without the header */
+    table = zvm_nexe_summary(&r);
+    assert_non_null(strstr(table, "NetworkBytesW  Cached\nmap-1"));
     free(table);
     r.header_count = 3;                                              /* no Cdr-Line: no table */
     assert_null(zvm_nexe_summary(&r));

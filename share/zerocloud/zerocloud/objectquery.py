@@ -38,6 +38,15 @@ Configuration ([filter:zerovm] in object-server.conf, 2014 names):
   zerovm_maxqueue = 100                  sessions waiting for a slot; beyond that: 503
   zerovm_maxpool_connected = 100         nodes of connected jobs running at once (no queue)
   zerovm_channel_bind_ip = <bind_ip>     the address network channels listen on
+  zerovm_cache = <recon_cache_path>/zvm  zvm's cache (zvm --cache): snapshots, and the programs and
+                                         images they depend on (zerocloud.cache); made 0700, and
+                                         not used unless owned by this server's user and private
+                                         (default recon_cache_path: /var/cache/swift)
+  zerovm_snapshots = yes                 no: sessions neither resume nor write snapshots
+                                         (zvm --no-snapshot); programs are still kept
+  zerovm_cache_size = 4294967296         bound of the cache: zvm keeps snapshots and programs
+                                         under it (zvm --cache-size), this server programs and
+                                         images (the least recently used go first)
 """
 
 import gzip
@@ -61,6 +70,7 @@ from swift.common.utils import config_true_value, get_logger
 from swift.obj.diskfile import DiskFileRouter
 
 from zerocloud import EXECUTE_HEADER
+from zerocloud.cache import ZvmCache, file_digest, identity
 from zerocloud.session import (Channel, RANDOM_READ, RANDOM_WRITE, SEQ_SEQ, Report,
                                build_manifest, build_nvram, outcome, parse_report)
 from zerocloud.tarstream import BLOCK, copy_stream, end, file_chunks, member, read_members
@@ -86,12 +96,14 @@ def http_error(status, message):
 
 
 class SessionBody:
-    """The answer's tar stream; removes the session directory when done, whatever happens."""
+    """The answer's tar stream; ends the session (end(session_dir): its directory and the cache
+    entries it held) when done, whatever happens."""
 
-    def __init__(self, result, outputs, session_dir):
+    def __init__(self, result, outputs, session_dir, end):
         self.result = json.dumps(result).encode('utf-8')
         self.outputs = outputs               # [(member name, host path)]
         self.session_dir = session_dir
+        self.end = end
         self.length = 2 * BLOCK + BLOCK + -(-len(self.result) // BLOCK) * BLOCK
         self.sizes = []
         for _name, path in outputs:
@@ -110,7 +122,7 @@ class SessionBody:
 
     def close(self):
         if self.session_dir:
-            shutil.rmtree(self.session_dir, ignore_errors=True)
+            self.end(self.session_dir)
             self.session_dir = None
 
 
@@ -171,7 +183,7 @@ class ConnectedBody:
             result = self.server.result(self.plan, exit_code, out, err, killed,
                                         time.time() - started)
             self.release()
-            rest = SessionBody(result, self.outputs, self.session_dir)
+            rest = SessionBody(result, self.outputs, self.session_dir, self.server.end_session)
             self.session_dir = None             # rest removes it
             yield from rest
         finally:
@@ -188,42 +200,17 @@ class ConnectedBody:
             sock.close()
         self.listeners = {}
         if self.session_dir:
-            shutil.rmtree(self.session_dir, ignore_errors=True)
+            self.server.end_session(self.session_dir)
             self.session_dir = None
 
 
-class ProgramCache:
-    """Programs taken from system images, extracted once and shared by every session.
+class Held:
+    """What one session holds: the cache entries it keeps open, its image (path, digest)."""
 
-    Extracting python from python.tar costs tens of milliseconds and blocks the server; a system
-    image changes only when the operator replaces it.  So each (image file, its mtime and size,
-    member) is extracted once into an anonymous in-memory file (memfd), which zvm opens as
-    /proc/<this server>/fd/<n>: nothing on disk, nothing to clean up.  Entries are never evicted
-    (a session may be about to open one); past `limit` entries programs are extracted per session.
-    """
-
-    def __init__(self, limit=16):
-        self.limit = limit
-        self.fds = {}
-        self.usable = hasattr(os, 'memfd_create') and os.path.isdir('/proc/self/fd')
-
-    def path(self, key):
-        fd = self.fds.get(key)
-        return '/proc/%d/fd/%d' % (os.getpid(), fd) if fd is not None else None
-
-    def add(self, key, source):
-        """Copies file-like `source` into a new entry; its path, or None when the cache is full."""
-        if not self.usable or len(self.fds) >= self.limit:
-            return None
-        fd = os.memfd_create('zerocloud-program', os.MFD_CLOEXEC)
-        try:
-            with os.fdopen(os.dup(fd), 'wb') as f:
-                copy_stream(source, f)
-        except BaseException:
-            os.close(fd)
-            raise
-        self.fds[key] = fd
-        return self.path(key)
+    def __init__(self):
+        self.fds = []
+        self.image = None
+        self.image_digest = None
 
 
 class ObjectQueryMiddleware:
@@ -248,7 +235,38 @@ class ObjectQueryMiddleware:
         self.connected_slots = Semaphore(max(1, int(conf.get('zerovm_maxpool_connected', 100))))
         self.channel_bind_ip = conf.get('zerovm_channel_bind_ip', conf.get('bind_ip', '0.0.0.0'))
         self.df_router = DiskFileRouter(conf, self.logger)
-        self.programs = ProgramCache()
+        self.snapshots = config_true_value(conf.get('zerovm_snapshots', 'yes'))
+        self.cache_size = int(conf.get('zerovm_cache_size', 4294967296))
+        self.cache = self.open_cache(conf.get('zerovm_cache') or os.path.join(
+            conf.get('recon_cache_path', '/var/cache/swift'), 'zvm'))
+        self.held = {}          # session directory -> its Held
+
+    def open_cache(self, root):
+        """The cache, or None (logged) when the directory cannot be ours and private: sessions
+        then run cold, each extracting its program."""
+        try:
+            return ZvmCache(os.path.abspath(root), self.cache_size)
+        except (ValueError, OSError) as e:
+            self.logger.error('zerocloud: no zvm cache, so no snapshots (sessions start cold): '
+                              '%s; set zerovm_cache in the [filter:zerovm] section' % e)
+            return None
+
+    def keep(self, session_dir, method, kind, key, arg):
+        """A cache entry (self.cache.open or adopt), held open by the session until it ends: the
+        path zvm opens it by."""
+        try:
+            fd = method(kind, key, arg)
+        except OSError as e:
+            raise http_error(500, 'zerocloud: cannot keep a %s in the zvm cache %s: %s'
+                             % (kind[:-1], self.cache.root, e.strerror or e))
+        self.held.setdefault(session_dir, Held()).fds.append(fd)
+        return '/proc/%d/fd/%d' % (os.getpid(), fd)
+
+    def end_session(self, session_dir):
+        """Removes the session's directory and lets go of the cache entries it held."""
+        for fd in self.held.pop(session_dir, Held()).fds:
+            os.close(fd)
+        shutil.rmtree(session_dir, ignore_errors=True)
 
     def __call__(self, env, start_response):
         if 'HTTP_' + EXECUTE_HEADER.upper().replace('-', '_') not in env:
@@ -288,9 +306,9 @@ class ObjectQueryMiddleware:
             if any(ch.get('network') for ch in plan['channels']):
                 return self.start_connected(req, plan, session_dir, local)
             result, outputs = self.run(plan, session_dir, local)
-            body = SessionBody(result, outputs, session_dir)
+            body = SessionBody(result, outputs, session_dir, self.end_session)
         except BaseException:
-            shutil.rmtree(session_dir, ignore_errors=True)
+            self.end_session(session_dir)
             raise
         return Response(app_iter=body, content_length=body.length,
                         content_type='application/x-tar', request=req)
@@ -385,38 +403,52 @@ class ObjectQueryMiddleware:
     # --- the session -------------------------------------------------------------------------
 
     def program(self, plan, session_dir):
-        """The host path of the node's .wasm, extracted from an image when it lives in one."""
+        """The host path of the node's .wasm, extracted from an image when it lives in one; kept
+        in the cache (zerocloud.cache) so that its file identity, which snapshots depend on,
+        stays the same from one session to the next."""
         prog = plan.get('program') or {}
         source = prog.get('from')
         if source == 'member':
             path = os.path.join(session_dir, 'program')
             if not os.path.isfile(path):
                 raise http_error(400, 'zerocloud: the program was not sent')
-            return path
+            if self.cache is None:
+                return path
+            return self.keep(session_dir, self.cache.adopt, 'programs', ('sent', file_digest(path)),
+                             path)
         if source == 'sysimage':
             image = prog.get('image')
             if image not in self.sysimages:
                 raise http_error(400, 'unknown system image "%s" (this server has: %s)'
                                  % (image, ', '.join(sorted(self.sysimages)) or 'none'))
             tar_path, what = self.sysimages[image], 'system image "%s"' % image
+            try:
+                key = ('sysimage', identity(os.stat(tar_path)))
+            except OSError as e:
+                raise http_error(500, 'system image "%s" is missing on this server (%s: %s); '
+                                 'check zerovm_sysimage_devices' % (image, tar_path,
+                                                                     os.strerror(e.errno)))
         elif source == 'image':
             tar_path, what = self.image_tar(session_dir), 'the job\'s image'
+            key = ('image', self.held[session_dir].image_digest if self.cache else None)
         else:
             raise http_error(400, 'zerocloud: the plan names no program')
         name = str(prog.get('member', '')).lstrip('/')
-        target = os.path.join(session_dir, 'program')
-        key = None
-        if source == 'sysimage':
-            try:
-                st = os.stat(tar_path)
-            except OSError as e:
-                raise http_error(500, 'system image "%s" is missing on this server (%s: %s); '
-                                 'check zerovm_sysimage_devices' % (prog.get('image'), tar_path,
-                                                                     os.strerror(e.errno)))
-            key = (tar_path, st.st_mtime_ns, st.st_size, name)
-            cached = self.programs.path(key)
-            if cached:
-                return cached
+
+        def extract(f):
+            self.extract_program(tar_path, name, what, f)
+        if self.cache is None:
+            target = os.path.join(session_dir, 'program')
+            with open(target, 'wb') as f:
+                extract(f)
+            return target
+        # a program already kept is not looked for again: reading a large image's index
+        # (python.tar's thousands of members) costs more than the rest of the session
+        return self.keep(session_dir, self.cache.open, 'programs', key + (name,), extract)
+
+    def extract_program(self, tar_path, name, what, f):
+        """Copies the program's member of an image (a regular file no larger than
+        zerovm_maxnexe) to file object f."""
         try:
             with tarfile.open(tar_path, 'r:') as tar:
                 info = None
@@ -431,36 +463,37 @@ class ObjectQueryMiddleware:
                 if info.size > self.maxnexe:
                     raise http_error(413, 'program "%s" in %s is %d bytes; at most %d'
                                      % (name, what, info.size, self.maxnexe))
-                if key is not None:
-                    cached = self.programs.add(key, tar.extractfile(info))
-                    if cached:
-                        return cached
-                with open(target, 'wb') as f:
-                    copy_stream(tar.extractfile(info), f)
+                copy_stream(tar.extractfile(info), f)
         except (tarfile.TarError, OSError) as e:
             raise http_error(400, '%s is not a readable tar: %s' % (what, e))
-        return target
 
     def image_tar(self, session_dir):
-        """The job's image as a plain tar (zvm indexes tars in place): gunzips a .zapp."""
-        plain = os.path.join(session_dir, 'image.tar')
-        if os.path.exists(plain):
-            return plain
+        """The job's image as a plain tar (zvm indexes tars in place): gunzips a .zapp.  Kept in
+        the cache by its content digest (so a snapshot of a job that mounts it can match)."""
+        held = self.held.setdefault(session_dir, Held())
+        if held.image:
+            return held.image
         raw = os.path.join(session_dir, 'in.image')
         if not os.path.isfile(raw):
             raise http_error(400, 'zerocloud: the job\'s image was not sent')
         with open(raw, 'rb') as f:
             gzipped = f.read(2) == b'\x1f\x8b'
+        plain = os.path.join(session_dir, 'image.tar')
         if not gzipped:
             os.rename(raw, plain)
-            return plain
-        try:
-            with gzip.open(raw, 'rb') as src, open(plain, 'wb') as dst:
-                copy_stream(src, dst, limit=self.maxinput)
-        except (OSError, EOFError) as e:
-            raise http_error(400, 'the job\'s image is not a valid gzip/tar: %s' % e)
-        os.unlink(raw)
-        return plain
+        else:
+            try:
+                with gzip.open(raw, 'rb') as src, open(plain, 'wb') as dst:
+                    copy_stream(src, dst, limit=self.maxinput)
+            except (OSError, EOFError) as e:
+                raise http_error(400, 'the job\'s image is not a valid gzip/tar: %s' % e)
+            os.unlink(raw)
+        held.image = plain
+        if self.cache is not None:
+            held.image_digest = file_digest(plain)
+            held.image = self.keep(session_dir, self.cache.adopt, 'images', (held.image_digest,),
+                                   plain)
+        return held.image
 
     def network_channel(self, ch, device, listeners):
         """A connected job's channel: listen for in/<src> (on a socket bound here, passed to zvm),
@@ -613,12 +646,21 @@ class ObjectQueryMiddleware:
         finally:
             self.slots.release()
 
+    def cache_options(self):
+        """zvm's options for the cache: with none usable, no snapshots at all (zvm would fall
+        back on its default cache, in this server's home)."""
+        if self.cache is None:
+            return ['--no-snapshot']
+        return ['--cache', self.cache.root, '--cache-size', str(self.cache_size)] + \
+            ([] if self.snapshots else ['--no-snapshot'])
+
     def run_zvm(self, manifest_path, session_dir, listeners=None):
         """zvm on the manifest, with the listening sockets passed down; (exit code, stdout,
         stderr, killed by us).  The sockets stay open here until zvm ends (see refuse_late)."""
         fds = tuple(sock.fileno() for sock in (listeners or {}).values())
         try:
-            proc = subprocess.Popen([self.zerovm_path, manifest_path], cwd=session_dir,
+            proc = subprocess.Popen([self.zerovm_path] + self.cache_options() + [manifest_path],
+                                    cwd=session_dir,
                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, close_fds=True, pass_fds=fds)
         except OSError as e:

@@ -719,6 +719,9 @@ class ProxyQueryMiddleware:
                                     for r in results),
             'X-Nexe-Validation': ','.join(str(r.report.validation) if r.report else '-'
                                           for r in results),
+            # 2014's daemon mode, today a resumed snapshot (report line 2): per node
+            'X-Nexe-Cached': ','.join(('true' if r.report.daemon else 'false') if r.report else '-'
+                                      for r in results),
             'X-Nexe-Cdr-Line': ', '.join(['%.3f' % total] + [
                 '%.3f, %s' % (r.elapsed, r.report.cdr if r.report else '0 0 0 0 0 0 0 0 0 0')
                 for r in results]),
