@@ -27,7 +27,7 @@
 #include "bytes.h"
 #include "wasm/exec.h"
 
-#define STATE_MAGIC 0x31534d56u           /* "VMS1" */
+#define STATE_MAGIC 0x32534d56u           /* "VMS2": since the caught exceptions are in it */
 
 /* ---- the numbering of functions ---- */
 
