@@ -36,7 +36,7 @@ int zvm_dynlib_load(zvm_dynlib *lib, zvm_error *err)
     pthread_mutex_unlock(&load_lock);
     if (state > 0)
         return 0;
-    snprintf(err->msg, sizeof err->msg, "cannot load %s (needed for %s): %s; install Debian's %s package",
-             lib->soname, lib->needed_for, lib->why, lib->package);
+    snprintf(err->msg, sizeof err->msg, "cannot load %s (needed for %s): %s; install Debian's %s package", lib->soname,
+             lib->needed_for, lib->why, lib->package);
     return -1;
 }

@@ -45,7 +45,7 @@ int zvm_dynlib_load(zvm_dynlib *lib, zvm_error *err);
  *   ZVM_DYNLIB_SYMS(edit_syms, edit, EDIT_FUNCTIONS);  static const zvm_dynlib_sym edit_syms[] = { ... } */
 #define ZVM_DYNLIB_MEMBER_(t, name) __typeof__(name) *name;
 #define ZVM_DYNLIB_TABLE(tag, LIST) \
-    struct tag {                    \
+    struct tag { \
         LIST(ZVM_DYNLIB_MEMBER_, _) \
     }
 #define ZVM_DYNLIB_SYM_(table, name) { #name, (void **)&(table).name },

@@ -37,11 +37,13 @@ int zpm_zapp_file_read(const char *path, zpm_zapp_file *out, char *err, size_t e
     zvm_archive.archive_read_support_filter_gzip(a);
     zvm_archive.archive_read_support_format_raw(a);
     struct archive_entry *e;
-    if (zvm_archive.archive_read_open_filename(a, path, 65536) != ARCHIVE_OK || zvm_archive.archive_read_next_header(a, &e) != ARCHIVE_OK ||
-        zvm_archive.archive_filter_count(a) < 2 || slurp(a, &out->tar, &out->tar_size) != 0) {
+    if (zvm_archive.archive_read_open_filename(a, path, 65536) != ARCHIVE_OK ||
+        zvm_archive.archive_read_next_header(a, &e) != ARCHIVE_OK || zvm_archive.archive_filter_count(a) < 2 ||
+        slurp(a, &out->tar, &out->tar_size) != 0) {
         snprintf(err, errsize, "%s is not a .zapp (a gzipped tar made by 'zpm bundle'): %s", path,
-                 zvm_archive.archive_filter_count(a) < 2 && zvm_archive.archive_errno(a) == 0 ? "not gzip-compressed"
-                                                                      : zvm_archive.archive_error_string(a));
+                 zvm_archive.archive_filter_count(a) < 2 && zvm_archive.archive_errno(a) == 0
+                     ? "not gzip-compressed"
+                     : zvm_archive.archive_error_string(a));
         zvm_archive.archive_read_free(a);
         zpm_zapp_file_free(out);
         return -1;

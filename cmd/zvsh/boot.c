@@ -57,7 +57,8 @@ static struct archive *open_image(const char *image_path, char *err, size_t errs
     zvm_archive.archive_read_support_format_tar(a);
     zvm_archive.archive_read_support_format_gnutar(a);
     if (zvm_archive.archive_read_open_filename(a, image_path, 1 << 16) != ARCHIVE_OK) {
-        snprintf(err, errsize, "image %s is not a readable tar archive: %s", image_path, zvm_archive.archive_error_string(a));
+        snprintf(err, errsize, "image %s is not a readable tar archive: %s", image_path,
+                 zvm_archive.archive_error_string(a));
         zvm_archive.archive_read_free(a);
         return NULL;
     }
@@ -77,7 +78,8 @@ int zvsh_check_image(const char *image_path, char *err, size_t errsize)
         snprintf(err, errsize,
                  "image %s is not a complete tar archive: %s (after %d member headers); check the file, "
                  "or make it again with tar",
-                 image_path, zvm_archive.archive_error_string(a) ? zvm_archive.archive_error_string(a) : "unreadable", n);
+                 image_path, zvm_archive.archive_error_string(a) ? zvm_archive.archive_error_string(a) : "unreadable",
+                 n);
     zvm_archive.archive_read_free(a);
     return r == ARCHIVE_EOF ? 0 : -1;
 }
@@ -92,13 +94,15 @@ int zvsh_extract_member(const char *image_path, const char *name, const char *ou
     struct archive_entry *e;
     int r;
     while ((r = zvm_archive.archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-        if (zvm_archive.archive_entry_filetype(e) == AE_IFREG && strcmp(strip_prefix(zvm_archive.archive_entry_pathname(e)), want) == 0) {
+        if (zvm_archive.archive_entry_filetype(e) == AE_IFREG &&
+            strcmp(strip_prefix(zvm_archive.archive_entry_pathname(e)), want) == 0) {
             rc = copy_data(a, out_path, err, errsize);
             break;
         }
     }
     if (r != ARCHIVE_OK && r != ARCHIVE_EOF) {
-        snprintf(err, errsize, "image %s is not a readable tar archive: %s", image_path, zvm_archive.archive_error_string(a));
+        snprintf(err, errsize, "image %s is not a readable tar archive: %s", image_path,
+                 zvm_archive.archive_error_string(a));
         rc = -1;
     }
     zvm_archive.archive_read_free(a);

@@ -21,9 +21,18 @@
 
 /* libedit, loaded only when a session gets the editor (dynlib.h): a zvsh whose stdin is a pipe
  * or a file never maps it, nor libtinfo, libbsd and libmd behind it. */
-#define EDIT_FUNCTIONS(X, t)                                                                                           \
-    X(t, el_init) X(t, el_end) X(t, el_set) X(t, el_get) X(t, el_gets) X(t, el_source) X(t, history_init)              \
-    X(t, history_end) X(t, history)
+/* clang-format off */
+#define EDIT_FUNCTIONS(X, t) \
+    X(t, el_init) \
+    X(t, el_end) \
+    X(t, el_set) \
+    X(t, el_get) \
+    X(t, el_gets) \
+    X(t, el_source) \
+    X(t, history_init) \
+    X(t, history_end) \
+    X(t, history)
+/* clang-format on */
 ZVM_DYNLIB_TABLE(edit_api, EDIT_FUNCTIONS);
 static struct edit_api edit;
 ZVM_DYNLIB_SYMS(edit_syms, edit, EDIT_FUNCTIONS);

@@ -8,15 +8,17 @@
 
 /* The four round functions, in the forms with fewer operations (same values as RFC 1321's). */
 #define F(x, y, z) ((z) ^ ((x) & ((y) ^ (z))))
-#define G(x, y, z) ((y) ^ ((z) & ((x) ^ (y))))
+#define G(x, y, z) (((x) & (z)) + ((y) & ~(z)))   /* the bits are disjoint: + is | and adds in parallel */
 #define H(x, y, z) ((x) ^ (y) ^ (z))
 #define I(x, y, z) ((y) ^ ((x) | ~(z)))
 
-#define STEP(f, a, b, c, d, x, t, s)         \
-    do {                                     \
-        (a) += f((b), (c), (d)) + (x) + (t); \
-        (a) = ((a) << (s)) | ((a) >> (32 - (s)));  \
-        (a) += (b);                          \
+/* a + x + t does not wait for f: adding it first keeps it off the chain of dependent steps. */
+#define STEP(f, a, b, c, d, x, t, s) \
+    do { \
+        (a) += (x) + (t); \
+        (a) += f((b), (c), (d)); \
+        (a) = ((a) << (s)) | ((a) >> (32 - (s))); \
+        (a) += (b); \
     } while (0)
 
 static uint32_t load_le32(const uint8_t *p)

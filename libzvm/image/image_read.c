@@ -196,7 +196,8 @@ static int is_compressed(const uint8_t *base, uint64_t size, char *why, size_t w
         r = zvm_archive.archive_read_next_header(a, &e);
     int result;
     if (r < ARCHIVE_WARN && r != ARCHIVE_EOF) {
-        snprintf(why, whylen, "%s", zvm_archive.archive_error_string(a) ? zvm_archive.archive_error_string(a) : "unreadable");
+        snprintf(why, whylen, "%s",
+                 zvm_archive.archive_error_string(a) ? zvm_archive.archive_error_string(a) : "unreadable");
         result = -1;
     } else {
         result = zvm_archive.archive_filter_code(a, 0) != ARCHIVE_FILTER_NONE;
@@ -407,7 +408,8 @@ static int index_tar(zvm_image *img, const uint8_t *base, uint64_t size, zvm_err
         r = ARCHIVE_OK;
     }
     if (rc == 0 && r != ARCHIVE_EOF)
-        rc = fail(err, img->name, headers ? "corrupt or truncated tar" : "not a tar archive", zvm_archive.archive_error_string(a));
+        rc = fail(err, img->name, headers ? "corrupt or truncated tar" : "not a tar archive",
+                  zvm_archive.archive_error_string(a));
     zvm_archive.archive_read_free(a);
     return rc;
 }

@@ -65,7 +65,8 @@ int zvm_image_writer_new(zvm_image_sink sink, void *user, const char *name, zvm_
     if (zvm_image_library(name, err) < 0)
         return -1;
     zvm_image_writer *w = calloc(1, sizeof *w);
-    if (!w || !(w->name = strdup(name)) || !(w->a = zvm_archive.archive_write_new()) || !(w->entry = zvm_archive.archive_entry_new())) {
+    if (!w || !(w->name = strdup(name)) || !(w->a = zvm_archive.archive_write_new()) ||
+        !(w->entry = zvm_archive.archive_entry_new())) {
         zvm_image_writer_abort(w);
         snprintf(err->msg, sizeof err->msg, "image %s: out of memory", name);
         return -1;
