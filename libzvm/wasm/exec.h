@@ -3,9 +3,9 @@
  * running call.  Private to libzvm/wasm (translate.c, interp.c, instance.c, memory.c).
  *
  * The shape (docs/Interpreter.md tells the why):
- *   - every defined function is translated once into an array of 64-bit cells; an instruction is
- *     a handler pointer followed by its operands: slot byte offsets (relative to the frame
- *     pointer), immediates and branch distances;
+ *   - every defined function is translated once, on its first call, into an array of 64-bit
+ *     cells; an instruction is a handler pointer followed by its operands: slot byte offsets
+ *     (relative to the frame pointer), immediates and branch distances;
  *   - a frame is a window of 64-bit slots on the runtime's value stack: parameters, then
  *     locals, then the operand stack.  A call's arguments are already in place at the top of
  *     the caller's operand stack: they become the callee's first slots, and its results come
@@ -36,39 +36,46 @@ typedef union cell {
     int32_t i32[2];
 } cell;
 
-/* A translated function. */
-struct code_func {
-    const cell *entry;
-    uint32_t func_index;                 /* in the module's index space */
-    uint32_t nparams, nlocals, nresults;
-    uint32_t frame_slots;                /* params + locals + deepest operand stack */
-    uint32_t first_cell;                 /* entry - code->cells */
-};
-
 /* Where each instruction came from: cell index → byte offset in the module file. */
 struct code_pos {
     uint32_t cell;
     uint32_t offset;
 };
 
-/* The translation of a module (wasm_module.code). */
-struct code {
-    cell *cells;
-    size_t ncells;
-    struct code_func *funcs;             /* one per defined function, in cell order */
-    uint32_t nfuncs;
+/* A function of the module and, once it was first called, its translation.  Until then entry
+ * points at lazy, a one-instruction program [translate][this] that translates the function
+ * and continues in it: a session pays only for the functions it runs (docs/Interpreter.md,
+ * "Lazy translation"). */
+struct code_func {
+    const cell *entry;                   /* cells, or lazy until translated */
+    uint32_t func_index;                 /* in the module's index space */
+    uint32_t nparams, nlocals, nresults;
+    uint32_t frame_slots;                /* params + locals + deepest operand stack; 0 until translated */
+    uint32_t body_offset;                /* of its body in the module file */
+    cell *cells;                         /* the translation (NULL until then) */
+    uint32_t ncells;
+    uint32_t npos;
     struct code_pos *pos;                /* sorted by cell */
-    size_t npos;
+    cell lazy[2];
 };
 
+/* The translation of a module (wasm_module.code). */
+struct code {
+    struct code_func *funcs;             /* one per defined function, in index order */
+    uint32_t nfuncs;
+};
+
+/* Prepares m->code: every function waits for its first call to be translated. */
 int wasm_translate_module(wasm_module *m, zvm_error *err);
+/* Translates one function now (if it was not yet); 0, or -1 with err set. */
+int wasm_translate_function(const wasm_module *m, struct code_func *cf, zvm_error *err);
 #ifdef ZVM_CHECK_TRANSLATION
 /* verify.c: checks the translation of one function (docs/Interpreter.md, "Invariants"). */
 int wasm_verify_function(const wasm_module *m, const struct code_func *cf, const cell *code, uint32_t ncells, char *msg,
                          size_t msg_size);
 #endif
-/* locate.c: maps an instruction pointer back to its function and file offset (for traps). */
-void wasm_code_locate(const struct code *c, const cell *ip, uint32_t *func_index, uint32_t *offset);
+/* locate.c: the translated function ip is in (NULL if none), and the file offset of its instruction. */
+const struct code_func *wasm_code_locate(const struct code *c, const cell *ip, uint32_t *func_index, uint32_t *offset);
 
 /* ---- runtime objects -------------------------------------------------- */
 
@@ -178,7 +185,8 @@ struct handlers {
     handler copy, const32, const64, br, br_loop, br_if, br_unless, br_if_loop, br_table, ret, unreachable, call,
         call_import, call_indirect, select, global_get, global_set, table_get, table_set, memory_size, memory_grow,
         ref_func, memory_init, data_drop, memory_copy, memory_fill, table_init, elem_drop, table_copy, table_grow,
-        table_size, table_fill, i64_eqz, lea, zero_locals, return_call, return_call_import, return_call_indirect;
+        table_size, table_fill, i64_eqz, lea, zero_locals, return_call, return_call_import, return_call_indirect,
+        translate;
 };
 extern const struct handlers wasm_handlers;
 

@@ -194,6 +194,15 @@ int zvm_module_load(const uint8_t *bytes, size_t size, zvm_module **out, zvm_err
     return 0;
 }
 
+int zvm_module_translate_all(zvm_module *m, zvm_error *err)
+{
+    struct code *code = m->w->code;
+    for (uint32_t f = 0; f < code->nfuncs; f++)
+        if (wasm_translate_function(m->w, &code->funcs[f], err) != 0)
+            return -1;
+    return 0;
+}
+
 void zvm_module_free(zvm_module *m)
 {
     if (!m || --m->refs > 0)

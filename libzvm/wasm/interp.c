@@ -674,6 +674,23 @@ HANDLER(h_return_call_indirect)
 }
 
 /* zero_locals [h][first slot|count]: the first instruction of a function with declared locals */
+/* translate [h][code_func*]: the entry of a function not yet translated (exec.h, code_func).
+ * Translates it and goes on in it; the callers checked the stack against frame_slots while it
+ * was 0, so the check is repeated with the real size. */
+HANDLER(h_translate)
+{
+    struct code_func *cf = (struct code_func *)ip[1].ptr;
+    zvm_error err;
+    if (wasm_translate_function(x->inst->module->w, cf, &err) != 0) {
+        snprintf(x->trap->msg, sizeof x->trap->msg, "%s", err.msg);
+        TRAP(ZVM_TRAP_HOST);
+    }
+    if (UNLIKELY(fp + cf->frame_slots > x->stack_end))
+        TRAP(ZVM_TRAP_STACK_EXHAUSTED);
+    ip = cf->entry;
+    DISPATCH();
+}
+
 HANDLER(h_zero_locals)
 {
     uint64_t *p = (uint64_t *)((char *)fp + ip[1].u32[0]);
@@ -808,7 +825,7 @@ const struct handlers wasm_handlers = {
     .table_copy = h_table_copy, .table_grow = h_table_grow, .table_size = h_table_size,
     .table_fill = h_table_fill, .i64_eqz = h_i64_eqz, .lea = h_lea, .zero_locals = h_zero_locals,
     .return_call = h_return_call, .return_call_import = h_return_call_import,
-    .return_call_indirect = h_return_call_indirect,
+    .return_call_indirect = h_return_call_indirect, .translate = h_translate,
 };
 
 /* ---- host-facing pieces ---- */

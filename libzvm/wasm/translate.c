@@ -1,5 +1,5 @@
 /*
- * translate.c — wasm function bodies → slot code (exec.h), once, at load.
+ * translate.c — wasm function bodies → slot code (exec.h), once, on each function's first call.
  *
  * translate_body() reads a body instruction by instruction and hands each to its compile
  * function, found in COMPILE[], a table generated from opcodes.def: the numeric instructions by
@@ -809,7 +809,6 @@ static void translate_body(struct tr *t, struct code_func *cf, const wasm_func *
     t->nresults = cf->nresults;
     t->offset = (uint32_t)wf->code_offset;
     push_ctrl(t, C_FUNC, 0, cf->nresults);
-    cf->first_cell = (uint32_t)t->ncells;
     zero_locals(t, cf);
     while (t->nctrl > 0 && t->r.pos < t->r.end && !t->oom && !t->r.failed) {
         t->offset = (uint32_t)t->r.pos;
@@ -822,8 +821,70 @@ static void translate_body(struct tr *t, struct code_func *cf, const wasm_func *
         }
         compile(t, op);
     }
-    uint32_t slots = t->temp_base + t->max_sp;
-    cf->frame_slots = slots > cf->nresults ? slots : cf->nresults;
+}
+
+/* ---- one function, on its first call ---- */
+
+static void free_work(struct tr *t)
+{
+    free(t->cells);
+    free(t->pos);
+    free(t->stack);
+    free(t->ctrls);
+    free(t->patches);
+}
+
+/* Why a translation that was tried failed (into err); -1. */
+static int translation_failed(const struct tr *t, const struct code_func *cf, const wasm_func *wf, zvm_error *err)
+{
+    if (t->oom)
+        snprintf(err->msg, sizeof err->msg, "out of memory translating function %u", cf->func_index);
+    else if (t->r.failed)
+        snprintf(err->msg, sizeof err->msg,
+                 "function %u at byte 0x%x: the translator misread a validated body "
+                 "(an engine bug: please report it with the module)",
+                 cf->func_index, t->offset);
+    else
+        snprintf(err->msg, sizeof err->msg, "function %u at byte 0x%zx: too large for the engine", cf->func_index,
+                 wf->code_offset);
+    return -1;
+}
+
+int wasm_translate_function(const wasm_module *m, struct code_func *cf, zvm_error *err)
+{
+    if (cf->cells)
+        return 0;
+    const wasm_func *wf = &m->funcs[cf->func_index - m->nfunc_imports];
+    struct tr t = { .m = m, .code = m->code };
+    wasm_tr_grow((void **)&t.cells, &t.cap, wf->code_size + 16, sizeof(cell));
+    wasm_tr_grow((void **)&t.pos, &t.poscap, wf->code_size / 2 + 16, sizeof(struct code_pos));
+    translate_body(&t, cf, wf);
+    uint32_t slots = t.temp_base + t.max_sp;
+    slots = slots > cf->nresults ? slots : cf->nresults;
+    if (t.oom || t.r.failed || slots > (1u << 25) || t.ncells > (1u << 30)) {
+        translation_failed(&t, cf, wf, err);
+        free_work(&t);
+        return -1;
+    }
+    cf->frame_slots = slots;                     /* what the verifier checks the code against */
+#ifdef ZVM_CHECK_TRANSLATION
+    if (wasm_verify_function(m, cf, t.cells, (uint32_t)t.ncells, err->msg, sizeof err->msg) != 0) {
+        free_work(&t);
+        return -1;
+    }
+#endif
+    /* the buffers were sized for the worst case: give the rest back */
+    cell *cells = realloc(t.cells, t.ncells * sizeof(cell));
+    struct code_pos *pos = realloc(t.pos, (t.npos ? t.npos : 1) * sizeof(struct code_pos));
+    cf->cells = cells ? cells : t.cells;
+    cf->ncells = (uint32_t)t.ncells;
+    cf->pos = pos ? pos : t.pos;
+    cf->npos = (uint32_t)t.npos;
+    cf->entry = cf->cells;
+    t.cells = NULL;
+    t.pos = NULL;
+    free_work(&t);
+    return 0;
 }
 
 /* ---- the module ---- */
@@ -833,53 +894,12 @@ static void code_free(void *p)
     struct code *c = p;
     if (!c)
         return;
-    free(c->cells);
+    for (uint32_t f = 0; f < c->nfuncs; f++) {
+        free(c->funcs[f].cells);
+        free(c->funcs[f].pos);
+    }
     free(c->funcs);
-    free(c->pos);
     free(c);
-}
-
-static void free_work(struct tr *t)
-{
-    free(t->stack);
-    free(t->ctrls);
-    free(t->patches);
-}
-
-/* Translates function f (defined-function index); 0, or -1 with err set. */
-static int translate_function(struct tr *t, uint32_t f, zvm_error *err)
-{
-    const wasm_module *m = t->m;
-    const wasm_func *wf = &m->funcs[f];
-    const zvm_functype *ft = &m->types[wf->type_index];
-    struct code_func *cf = &t->code->funcs[f];
-    cf->nparams = ft->nparams;
-    cf->nlocals = wf->nlocals;
-    cf->nresults = ft->nresults;
-    if ((uint64_t)ft->nparams + wf->nlocals > (1u << 24)) {
-        snprintf(err->msg, sizeof err->msg, "function %u at byte 0x%zx: too many locals (%u) for the engine",
-                 cf->func_index, wf->code_offset, wf->nlocals);
-        return -1;
-    }
-    translate_body(t, cf, wf);
-    if (t->r.failed) {
-        snprintf(err->msg, sizeof err->msg,
-                 "function %u at byte 0x%x: the translator misread a validated body "
-                 "(an engine bug: please report it with the module)",
-                 cf->func_index, t->offset);
-        return -1;
-    }
-    if ((uint64_t)cf->frame_slots > (1u << 25) || t->ncells > (1u << 30)) {
-        snprintf(err->msg, sizeof err->msg, "function %u at byte 0x%zx: too large for the engine", cf->func_index,
-                 wf->code_offset);
-        return -1;
-    }
-#ifdef ZVM_CHECK_TRANSLATION
-    if (!t->oom && wasm_verify_function(m, cf, t->cells + cf->first_cell, (uint32_t)(t->ncells - cf->first_cell),
-                                        err->msg, sizeof err->msg) != 0)
-        return -1;
-#endif
-    return 0;
 }
 
 int wasm_translate_module(wasm_module *m, zvm_error *err)
@@ -890,47 +910,30 @@ int wasm_translate_module(wasm_module *m, zvm_error *err)
         code->funcs = calloc(n ? n : 1, sizeof *code->funcs);
     if (!code || !code->funcs) {
         free(code);
-        snprintf(err->msg, sizeof err->msg, "out of memory translating the module");
+        snprintf(err->msg, sizeof err->msg, "out of memory preparing the module's code");
         return -1;
     }
     code->nfuncs = n;
-    struct tr t = { .m = m, .code = code };
-    size_t total = 0;
     for (uint32_t f = 0; f < n; f++) {
-        total += m->funcs[f].code_size;
-        code->funcs[f].func_index = m->nfunc_imports + f;      /* calls name functions translated later */
+        const wasm_func *wf = &m->funcs[f];
+        const zvm_functype *ft = &m->types[wf->type_index];
+        struct code_func *cf = &code->funcs[f];
+        cf->func_index = m->nfunc_imports + f;
+        cf->nparams = ft->nparams;
+        cf->nlocals = wf->nlocals;
+        cf->nresults = ft->nresults;
+        cf->body_offset = (uint32_t)wf->code_offset;
+        if ((uint64_t)ft->nparams + wf->nlocals > (1u << 24)) {
+            snprintf(err->msg, sizeof err->msg, "function %u at byte 0x%zx: too many locals (%u) for the engine",
+                     cf->func_index, wf->code_offset, wf->nlocals);
+            code_free(code);
+            return -1;
+        }
+        cf->lazy[0].h = wasm_handlers.translate;
+        cf->lazy[1].ptr = cf;
+        cf->entry = cf->lazy;
     }
-    wasm_tr_grow((void **)&t.cells, &t.cap, total + 16, sizeof(cell));
-    wasm_tr_grow((void **)&t.pos, &t.poscap, total / 2 + 16, sizeof(struct code_pos));
-    for (uint32_t f = 0; f < n && !t.oom; f++)
-        if (translate_function(&t, f, err) != 0)
-            goto fail;
-    if (t.oom) {
-        snprintf(err->msg, sizeof err->msg, "out of memory translating the module");
-        goto fail;
-    }
-    /* the buffers were sized for the worst case: give the rest back */
-    cell *cells = realloc(t.cells, (t.ncells ? t.ncells : 1) * sizeof(cell));
-    struct code_pos *pos = realloc(t.pos, (t.npos ? t.npos : 1) * sizeof(struct code_pos));
-    if (cells)
-        t.cells = cells;
-    if (pos)
-        t.pos = pos;
-    code->cells = t.cells;
-    code->ncells = t.ncells;
-    code->pos = t.pos;
-    code->npos = t.npos;
-    for (uint32_t f = 0; f < n; f++)
-        code->funcs[f].entry = code->cells + code->funcs[f].first_cell;
-    free_work(&t);
     m->code = code;
     m->code_free = code_free;
     return 0;
-fail:
-    free(t.cells);
-    free(t.pos);
-    free_work(&t);
-    free(code->funcs);
-    free(code);
-    return -1;
 }

@@ -115,11 +115,15 @@ void zvm_runtime_clear_interrupt(zvm_runtime *rt);
 
 /* ---- modules ---------------------------------------------------------- */
 
-/* Decode, validate and translate.  The bytes are not kept (the module copies what it needs).
+/* Decode and validate; each function is translated on its first call.  The bytes are not kept
+ * (the module copies what it needs).
  * A malformed module: "at byte 0x1a2: ..."; an invalid one: "function 12 at byte 0x3f0: type mismatch ..." */
 int zvm_module_load(const uint8_t *bytes, size_t size, zvm_module **out, zvm_error *err);
 /* Decode and validate only (no translation): what the fuzzers and wasm-validate-like checks use. */
 int zvm_module_validate(const uint8_t *bytes, size_t size, zvm_error *err);
+/* Translates every function now rather than on its first call (to pay or measure it up front).
+ * A module is translated in place: one module must not run in two threads at once. */
+int zvm_module_translate_all(zvm_module *m, zvm_error *err);
 void zvm_module_free(zvm_module *m);
 
 typedef struct zvm_import_desc {

@@ -58,7 +58,7 @@ int main(int argc, char **argv)
         }
         double t1 = now();
         zvm_module *m;
-        if (zvm_module_load(bytes, size, &m, &err) != 0) {
+        if (zvm_module_load(bytes, size, &m, &err) != 0 || zvm_module_translate_all(m, &err) != 0) {
             fprintf(stderr, "%s: %s\n", argv[1], err.msg);
             return 8;
         }
@@ -70,8 +70,9 @@ int main(int argc, char **argv)
             best_load = t2 - t1;
     }
     double mib = size / 1048576.0;
-    printf("%.1f MiB: decode+validate %.1f ms (%.0f MiB/s), full load %.1f ms (%.0f MiB/s)\n", mib, best_validate * 1e3,
-           mib / best_validate, best_load * 1e3, mib / best_load);
+    printf(
+        "%.1f MiB: decode+validate %.1f ms (%.0f MiB/s), full load (every function translated) %.1f ms (%.0f MiB/s)\n",
+        mib, best_validate * 1e3, mib / best_validate, best_load * 1e3, mib / best_load);
     free(bytes);
     return 0;
 }
