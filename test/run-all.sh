@@ -8,6 +8,10 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 logs=build/test-logs
 mkdir -p $logs
+# The tests' zvm cache (snapshots, extracted programs): fresh for every run, never the user's.
+ZVM_CACHE_DIR=$top/build/test-cache
+rm -rf "$ZVM_CACHE_DIR" && mkdir -m 700 "$ZVM_CACHE_DIR"
+export ZVM_CACHE_DIR
 passed=0 failed=0 skipped=0
 
 # run_suite NAME COMMAND...: runs it, counts its TAP lines, shows its failures.

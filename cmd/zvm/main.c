@@ -27,6 +27,10 @@ static const char usage_text[] =
     "  -P         accepted for compatibility (zvm never preallocates write channels)\n"
     "  -Q         accepted for compatibility (no platform qualification to skip)\n"
     "  -M         accepted for compatibility (2014 zvm's platform switch; nothing to switch)\n"
+    "  --cache DIR       the snapshot cache (default $ZVM_CACHE_DIR, else $XDG_CACHE_HOME/zvm,\n"
+    "                    else ~/.cache/zvm); created 0700, and refused unless private\n"
+    "  --cache-size N    the most bytes its snapshots may take (default 4 GiB)\n"
+    "  --no-snapshot     neither resume nor write a snapshot (see zvm_fork in zvm(1))\n"
     "  --help     this text\n"
     "  --version  the version\n"
     "\n"
@@ -71,9 +75,9 @@ static void report_to_syslog(const zvm_report *r, const char *manifest)
 int main(int argc, char **argv)
 {
     static const struct option long_options[] = {
-        { "help", no_argument, NULL, 'h' },
-        { "version", no_argument, NULL, 'V' },
-        { NULL, 0, NULL, 0 },
+        { "help", no_argument, NULL, 'h' },        { "version", no_argument, NULL, 'V' },
+        { "cache", required_argument, NULL, 'C' }, { "cache-size", required_argument, NULL, 'Z' },
+        { "no-snapshot", no_argument, NULL, 'N' }, { NULL, 0, NULL, 0 },
     };
     zvm_session_options opt = { .log = stderr };
     int to_syslog = 0, c;
@@ -97,6 +101,17 @@ int main(int argc, char **argv)
                 return bad_usage("-v takes a verbosity level 0 to 1000, not '%s'", optarg);
             break;
         case 'T': trace_path = optarg; break;
+        case 'C': opt.cache_dir = optarg; break;
+        case 'N': opt.no_snapshots = true; break;
+        case 'Z': {
+            char *end;
+            errno = 0;
+            unsigned long long n = strtoull(optarg, &end, 10);
+            if (errno || end == optarg || *end || optarg[0] == '-')
+                return bad_usage("--cache-size takes a number of bytes, not '%s'", optarg);
+            opt.cache_bytes = n ? n : 1;
+            break;
+        }
         case 'h': fputs(usage_text, stdout); return 0;
         case 'V': printf("zvm %s\n", zvm_version()); return 0;
         case ':': {
@@ -117,6 +132,9 @@ int main(int argc, char **argv)
     if (optind + 1 < argc)
         return bad_usage("one manifest at a time; '%s' is one too many", argv[optind + 1]);
     const char *manifest = argv[optind];
+    char cache[4096];
+    if (!opt.cache_dir)
+        opt.cache_dir = zvm_default_cache_dir(cache, sizeof cache);
 
     if (trace_path && !(opt.trace = fopen(trace_path, "we"))) {
         char what[600];

@@ -35,6 +35,7 @@
 #include "boot.h"
 #include "checks.h"
 #include "config.h"
+#include "digest/digest.h"
 #include "images.h"
 #include "job.h"
 #include "tty.h"
@@ -45,7 +46,8 @@ struct cli {
     char **image_specs;
     size_t nimage_specs;
     const char *save_dir;
-    bool debug, trace, getrc, overwrite, no_edit;
+    bool debug, trace, getrc, overwrite, no_edit, no_snapshot;
+    const char *cache_dir;          /* --zvm-cache, else zvm_default_cache_dir() */
     int verbosity;
     long long timeout, memory;      /* -1: from the config */
     const char *command;
@@ -69,6 +71,8 @@ static void usage(FILE *to)
         "  --zvm-memory N        session Memory in bytes (overrides zvsh.cfg)\n"
         "  --zvm-overwrite       let a wo image replace an existing non-empty file\n"
         "  --zvm-no-edit         no line editing when stdin is a terminal (the guest reads the terminal itself)\n"
+        "  --zvm-cache DIR       the cache for snapshots and extracted programs (default as zvm's --cache)\n"
+        "  --zvm-no-snapshot     neither resume nor write a snapshot of the program (see zvm(1), zvm_fork)\n"
         "  -h, --help            this help;  --version  the version\n"
         "ARGS: @path becomes a channel /dev/<n>.<basename> (created empty if missing); @NAME=value sets\n"
         "an environment variable.  An image named without a '/' (python.tar, python) is looked for in\n"
@@ -128,7 +132,7 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
         const char *eq = strchr(name, '=');
         snprintf(key, sizeof key, "%.*s", eq ? (int)(eq - name) : (int)strlen(name), name);
         bool takes_value = strcmp(key, "image") == 0 || strcmp(key, "save-dir") == 0 || strcmp(key, "verbosity") == 0 ||
-                           strcmp(key, "timeout") == 0 || strcmp(key, "memory") == 0;
+                           strcmp(key, "timeout") == 0 || strcmp(key, "memory") == 0 || strcmp(key, "cache") == 0;
         if (takes_value) {
             if (eq)
                 value = eq + 1;
@@ -153,6 +157,10 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
             cli->overwrite = true;
         else if (strcmp(key, "no-edit") == 0)
             cli->no_edit = true;
+        else if (strcmp(key, "no-snapshot") == 0)
+            cli->no_snapshot = true;
+        else if (strcmp(key, "cache") == 0)
+            cli->cache_dir = value;
         else if (strcmp(key, "verbosity") == 0) {
             long long v = number(value);
             if (v < 0 || v > 9)
@@ -333,15 +341,73 @@ static void remove_dir(const char *dir)
     rmdir(dir);
 }
 
+/* Where member of the image at path is kept once extracted: <cache>/programs/<key>.wasm, the
+ * key naming the image file by identity (replaced or changed, its ctime changes) and the
+ * member.  So a program is extracted once, not on every run, and keeps one identity: what
+ * snapshots are keyed by.  NULL (extract to boot.1) when there is no private cache. */
+static char *cached_member(const char *cache, const char *path, const char *member)
+{
+    struct stat st;
+    char dir[PATH_MAX], hex[2 * DIGEST_SHA256_SIZE + 1];
+    if (!cache || stat(path, &st) != 0 || snprintf(dir, sizeof dir, "%s/programs", cache) >= (int)sizeof dir)
+        return NULL;
+    mkdir(cache, 0700);
+    mkdir(dir, 0700);
+    struct stat d;
+    if (stat(dir, &d) != 0 || !S_ISDIR(d.st_mode) || d.st_uid != geteuid() || (d.st_mode & 077))
+        return NULL;
+    uint64_t id[6] = { st.st_dev,
+                       st.st_ino,
+                       (uint64_t)st.st_size,
+                       (uint64_t)st.st_mtim.tv_sec,
+                       (uint64_t)st.st_mtim.tv_nsec,
+                       (uint64_t)st.st_ctim.tv_sec * 1000000000u + st.st_ctim.tv_nsec };
+    digest_sha256_ctx s;
+    uint8_t key[DIGEST_SHA256_SIZE];
+    digest_sha256_init(&s);
+    digest_sha256_update(&s, id, sizeof id);
+    digest_sha256_update(&s, member, strlen(member) + 1);
+    digest_sha256_final(&s, key);
+    digest_hex(key, sizeof key, hex);
+    char *out = NULL;
+    return asprintf(&out, "%s/%s.wasm", dir, hex) < 0 ? NULL : out;
+}
+
+/* Extracts member into the program cache (once: a later run finds it there).  1 found, 0 not
+ * a member, -1 error; *program set when found. */
+static int extract_cached(const char *image, const char *member, const char *cached, char **program, char *err,
+                          size_t size)
+{
+    struct stat st;
+    if (stat(cached, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid()) {
+        *program = strdup(cached);
+        return 1;
+    }
+    char tmp[PATH_MAX + 16];
+    snprintf(tmp, sizeof tmp, "%s.%d", cached, (int)getpid());
+    int r = zvsh_extract_member(image, member, tmp, err, size);
+    if (r == 1 && rename(tmp, cached) != 0)
+        r = 0;                            /* the cache did not take it: extract as before */
+    unlink(tmp);
+    if (r == 1)
+        *program = strdup(cached);
+    return r;
+}
+
 /* COMMAND is a member of an image (the first that has it wins), or a .wasm on the host. */
-static int find_program(struct zvsh_job *job, const char *command, char **program)
+static int find_program(struct zvsh_job *job, const char *cache, const char *command, char **program)
 {
     char boot[PATH_MAX], err[512];
     snprintf(boot, sizeof boot, "%s/boot.1", job->dir);
     for (size_t i = 0; i < job->nimages; i++) {
         if (job->images[i].write_back)
             continue;
-        int r = zvsh_extract_member(job->images[i].path, command, boot, err, sizeof err);
+        char *cached = cached_member(cache, job->images[i].path, command);
+        int r = cached ? extract_cached(job->images[i].path, command, cached, program, err, sizeof err) : 0;
+        free(cached);
+        if (r == 1)
+            return 0;
+        r = r < 0 ? r : zvsh_extract_member(job->images[i].path, command, boot, err, sizeof err);
         if (r < 0)
             return fail(ZVM_EXIT_IO, "%s", err);
         if (r == 1) {
@@ -473,7 +539,11 @@ static int stopped(struct run *r, int sig, bool during_session)
 static int run_session(const struct cli *cli, const char *manifest, const volatile sig_atomic_t *stop,
                        zvm_report *report)
 {
-    zvm_session_options opt = { .verbosity = cli->verbosity, .log = stderr, .stop = stop };
+    zvm_session_options opt = { .verbosity = cli->verbosity,
+                                .log = stderr,
+                                .stop = stop,
+                                .cache_dir = cli->cache_dir,
+                                .no_snapshots = cli->no_snapshot };
     if (cli->trace && !(opt.trace = fopen("zvsh.trace.log", "w")))
         fprintf(stderr, "zvsh: cannot write zvsh.trace.log (%s); running without a trace\n", strerror(errno));
     fflush(stdout);
@@ -524,6 +594,9 @@ int main(int argc, char **argv)
 {
     struct cli cli;
     int rc = parse_cli(argc, argv, &cli);
+    char cache[PATH_MAX];
+    if (!cli.cache_dir)
+        cli.cache_dir = zvm_default_cache_dir(cache, sizeof cache);
     if (rc)
         return rc < 0 ? 0 : rc;
     /* From here on a Ctrl-C, SIGTERM, SIGHUP or SIGPIPE only sets this flag: zvsh stops at the
@@ -558,7 +631,7 @@ int main(int argc, char **argv)
     }
     job.dir = run.dir;
     char *program = NULL;
-    if ((rc = find_program(&job, cli.command, &program))) {
+    if ((rc = find_program(&job, cli.no_snapshot ? NULL : cli.cache_dir, cli.command, &program))) {
         take_down(&run, false);
         return rc;
     }

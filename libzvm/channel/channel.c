@@ -42,6 +42,7 @@ struct zvm_channel {
     channel_net *net;          /* a tcp:// or tcp-listen:// channel; NULL for host objects */
     bool net_end_checked;      /* reader: the writer's digest was compared at the end */
     bool net_corrupt;          /* reader: ... and it differed */
+    int64_t written_end;       /* the end of what this session wrote: a write-only channel's size */
 };
 
 bool zvm_channel_spec_readable(const zvm_channel_spec *spec)
@@ -269,6 +270,11 @@ char zvm_channel_kind(const zvm_channel *ch)
 
 int64_t zvm_channel_size(const zvm_channel *ch)
 {
+    /* A channel the guest may only write shows it only what it wrote: what the host file held
+     * before is none of its business, and the guest's run must not depend on it (the same
+     * inputs, the same outputs; and a snapshot's dependencies stay the same from run to run). */
+    if (!ch->readable)
+        return ch->written_end;
     struct stat st;
     if (ch->kind != 'f' || fstat(ch->fd, &st) != 0)
         return 0;
@@ -394,6 +400,9 @@ int64_t zvm_channel_write(zvm_channel *ch, const void *buf, uint64_t size, int64
     }
     ch->stats.puts++;
     ch->stats.put_bytes += put;
+    int64_t end = (offset >= 0 ? offset : ch->written_end) + put;
+    if (end > ch->written_end)
+        ch->written_end = end;
     if (ch->md5 && put > 0)
         channel_md5_update(ch->md5, buf, (size_t)put);
     return put;

@@ -69,7 +69,8 @@ enum zvm_channel_type zvm_channel_type(const zvm_channel *ch);
 bool zvm_channel_readable(const zvm_channel *ch);
 bool zvm_channel_writable(const zvm_channel *ch);
 int64_t zvm_channel_limit(const zvm_channel *ch, enum zvm_channel_limit which);
-/* The host object's size in bytes (regular files), or 0 for devices and pipes. */
+/* The host object's size in bytes (regular files; 0 for devices and pipes); for a channel the
+ * guest may only write, the end of what this session wrote (the host file's size is not shown). */
 int64_t zvm_channel_size(const zvm_channel *ch);
 /* The host file descriptor (read-only images are indexed and read through it); -1 for a network channel. */
 int zvm_channel_fd(const zvm_channel *ch);

@@ -339,6 +339,8 @@ int zvm_guest_new(const zvm_guest_config *cfg, zvm_guest **out, zvm_error *err)
         return -1;
     }
     dev->readonly = true;                       /* devices come from the manifest only */
+    g->snap.dev = dev;
+    g->snap.channel_seen = calloc(g->nchannels ? g->nchannels : 1, sizeof *g->snap.channel_seen);
     g->fs.count_metadata = true;                /* from here on the guest's own nodes cost */
 
     /* fds 0, 1, 2: the std channels (closed if the manifest has fewer); fd 3: "/", the
@@ -357,6 +359,11 @@ int zvm_guest_new(const zvm_guest_config *cfg, zvm_guest **out, zvm_error *err)
         .used = true, .node = root, .preopen = true, .rights = guest_node_rights(root), .inheriting = WASI_RIGHTS_ALL
     };
     vfs_open_node(root);
+    if (!g->snap.channel_seen) {
+        zvm_guest_free(g);
+        return fail(err, "guest: out of memory%s%s", "", "");
+    }
+    g->snap.fs_changes_at_start = g->fs.changes;
     *out = g;
     return 0;
 }
@@ -390,6 +397,10 @@ void zvm_guest_free(zvm_guest *g)
     free_list(g->argv);
     free_list(g->env);
     free(g->bindings);
+    free(g->snap.channel_seen);
+    for (size_t i = 0; i < g->snap.nreplay; i++)
+        free(g->snap.replay[i].bytes);
+    free(g->snap.replay);
     free(g);
 }
 

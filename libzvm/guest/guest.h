@@ -38,6 +38,23 @@ int zvm_guest_imports(zvm_guest *g, zvm_runtime *rt, const zvm_module *m, zvm_ex
 /* Called after instantiation with the instance (for its exported memory). */
 void zvm_guest_bind(zvm_guest *g, zvm_instance *inst);
 
+/* ---- snapshots (docs/Snapshots.md) ---- */
+
+/* What the guest's zvm_fork() does: the session's function, called from inside that call with
+ * the engine's view of it (for zvm_call_save_state); its result is zvm_fork's.  Without one,
+ * zvm_fork() returns 0 and does nothing else. */
+typedef int32_t (*zvm_guest_fork_fn)(void *user, zvm_guest *g, zvm_call *call);
+void zvm_guest_on_fork(zvm_guest *g, zvm_guest_fork_fn fn, void *user);
+/* The guest's state outside linear memory and what it read before the fork, as a malloc'd
+ * blob; -1 with the reason when it cannot be saved (it read a channel, changed files...). */
+int zvm_guest_save(zvm_guest *g, uint8_t **blob, size_t *size, zvm_error *err);
+/* 0 when this guest's session gives the same values for everything the saved guest read
+ * before the fork; 1 (err says what differs) when not. */
+int zvm_guest_check(zvm_guest *g, const uint8_t *blob, size_t size, zvm_error *err);
+/* Checks, then takes the saved state into this (new, not yet run) guest: clock, random
+ * state, descriptors; writes again what the guest wrote before the fork.  0, or 1 as above. */
+int zvm_guest_restore(zvm_guest *g, const uint8_t *blob, size_t size, zvm_error *err);
+
 /* After the run: writes `wo` images back into their channels as tar.  err on failure. */
 int zvm_guest_finish(zvm_guest *g, zvm_error *err);
 void zvm_guest_free(zvm_guest *g);

@@ -65,6 +65,7 @@ const guest_import guest_zvm_imports[] = {
     { "zvm_channel_count", "", "i", zvm_call_channel_count },
     { "zvm_channel_info", "ii", "i", zvm_call_channel_info },
     { "zvm_channel_name", "iii", "i", zvm_call_channel_name },
+    { "zvm_fork", "", "i", zvm_call_fork },
     { NULL, NULL, NULL, NULL },
 };
 
@@ -87,6 +88,8 @@ int32_t guest_run(zvm_guest *g, const guest_import *imp, uint8_t *mem, uint64_t 
                      : g->memory_limit > g->mem_size ? g->memory_limit - g->mem_size
                                                      : 0;
     g->trap[0] = 0;
+    if (!g->snap.forked)
+        guest_observe_call(g, imp, args);
     int32_t rc = imp->fn(g, args);
     guest_share_memory_limit(g);
     return rc;

@@ -51,6 +51,30 @@ typedef struct guest_wo_mount {
 
 struct guest_binding;
 
+/* Bytes the guest wrote to a channel before zvm_fork (guest_snapshot.c). */
+struct guest_replay {
+    uint32_t channel;
+    int64_t offset;             /* -1 on a sequential channel */
+    uint8_t *bytes;
+    size_t size;
+};
+
+/* What a snapshot needs to know about the guest (guest_snapshot.c). */
+struct guest_snapshot {
+    bool forked;                /* zvm_fork was called: what the guest reads now is no dependency */
+    uint32_t deps;              /* inputs read before the fork (DEP_* in guest_snapshot.c) */
+    uint8_t *channel_seen;      /* per channel: what the guest saw of it before the fork */
+    char unsavable[200];        /* why the state at the fork cannot be saved, or "" */
+    uint64_t fs_changes_at_start;
+    struct guest_replay *replay;
+    size_t nreplay;
+    uint64_t replay_bytes;
+    vfs_node *dev;              /* the /dev directory */
+    zvm_call *call;             /* the engine's view of the call being served */
+    zvm_guest_fork_fn on_fork;
+    void *on_fork_user;
+};
+
 struct zvm_guest {
     vfs fs;
     uint64_t mono_ns;           /* the virtual clock: ns since the start */
@@ -79,6 +103,7 @@ struct zvm_guest {
     bool exit_requested;
     int exit_code;
     char trap[200];             /* non-empty: the call ends the guest with this trap */
+    struct guest_snapshot snap;
 };
 
 typedef int32_t (*guest_impl)(zvm_guest *g, const zvm_val *args);
@@ -159,6 +184,20 @@ const guest_import *guest_find_import(const char *module, const char *name);
 /* Runs one call with the caller's memory (sets the file budget from it first). */
 int32_t guest_run(zvm_guest *g, const guest_import *imp, uint8_t *mem, uint64_t mem_size, const zvm_val *args);
 
+/* guest_snapshot.c: watching what the guest sees before zvm_fork. */
+void guest_observe_call(zvm_guest *g, const guest_import *imp, const zvm_val *args);
+void guest_observe_channel_io(zvm_guest *g, guest_channel *c, const void *buf, int64_t offset, int64_t done,
+                              bool writing);
+/* A channel transfer for the guest (wasi_fd.c, zvm_calls.c): zvm_channel_read/write, watched. */
+static inline int64_t guest_channel_io(zvm_guest *g, guest_channel *c, void *buf, uint64_t size, int64_t offset,
+                                       bool writing)
+{
+    int64_t r = writing ? zvm_channel_write(c->ch, buf, size, offset) : zvm_channel_read(c->ch, buf, size, offset);
+    if (!g->snap.forked)
+        guest_observe_channel_io(g, c, buf, offset, r, writing);
+    return r;
+}
+
 /* The tables of calls, each ending with a NULL name. */
 struct guest_import {
     const char *name;
@@ -171,6 +210,7 @@ extern const guest_import guest_zvm_imports[];
 
 /* The calls, by file. */
 #define DECLARE(name) int32_t name(zvm_guest *g, const zvm_val *a)
+DECLARE(zvm_call_fork);
 DECLARE(wasi_args_get);
 DECLARE(wasi_args_sizes_get);
 DECLARE(wasi_environ_get);

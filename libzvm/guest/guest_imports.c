@@ -44,7 +44,9 @@ static int serve(zvm_call *call, void *user, const zvm_val *args, zvm_val *resul
     zvm_guest *g = b->g;
     uint64_t size = 0;
     uint8_t *mem = zvm_call_memory(call, &size);
+    g->snap.call = call;
     int32_t r = guest_run(g, b->imp, mem, size, args);
+    g->snap.call = NULL;
     if (g->trace)
         trace_call(g->trace, b->imp, args, r, g);
     if (g->exit_requested)

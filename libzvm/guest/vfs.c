@@ -111,6 +111,7 @@ void vfs_close_node(vfs *fs, vfs_node *n)
 
 void vfs_touch(vfs *fs, vfs_node *n)
 {
+    fs->changes++;                       /* every change to a file or directory comes through here */
     n->mtim = n->ctim = vfs_now(fs);
 }
 

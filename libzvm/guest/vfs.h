@@ -70,6 +70,7 @@ struct vfs {
     uint64_t capacity;          /* what bytes may reach (set by the caller before writes) */
     bool count_metadata;        /* once the guest runs, nodes and names cost too (empty files fill no memory) */
     const uint64_t *clock;      /* where "now" for timestamps is read (virtual ns), or NULL */
+    uint64_t changes;           /* counts every change to the tree or a file (snapshots need none) */
 };
 
 int vfs_init(vfs *fs, const uint64_t *clock);

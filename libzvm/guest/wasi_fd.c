@@ -92,8 +92,7 @@ static int32_t transfer(zvm_guest *g, vfs_node *node, uint32_t iov, uint32_t cou
     }
     guest_channel *gc = guest_node_channel(node);
     if (gc) {
-        int64_t r =
-            writing ? zvm_channel_write(gc->ch, buf, size, offset) : zvm_channel_read(gc->ch, buf, size, offset);
+        int64_t r = guest_channel_io(g, gc, buf, size, offset, writing);
         if (r < 0)
             e = guest_wasi_errno(r);
         else
@@ -354,8 +353,10 @@ int32_t guest_set_times(zvm_guest *g, vfs_node *n, uint64_t atim, uint64_t mtim,
         n->mtim = mtim;
     if (flags & WASI_FST_MTIM_NOW)
         n->mtim = now;
-    if (flags)
+    if (flags) {
         n->ctim = now;
+        g->fs.changes++;
+    }
     return 0;
 }
 

@@ -35,7 +35,7 @@ static int32_t transfer(zvm_guest *g, const zvm_val *a, bool writing)
         offset = -1;
     else if (offset < 0)
         return -EINVAL;
-    int64_t r = writing ? zvm_channel_write(c->ch, buf, size, offset) : zvm_channel_read(c->ch, buf, size, offset);
+    int64_t r = guest_channel_io(g, c, buf, size, offset, writing);
     return (int32_t)r;
 }
 

@@ -15,7 +15,15 @@
 /* Larger programs are refused rather than read: CPython for WASI is about 25 MB. */
 #define MAX_PROGRAM_BYTES (1024LL * 1024 * 1024)
 
-int session_read_program(const char *path, uint8_t **bytes, size_t *size, zvm_error *err)
+/* Whether two stats name the same file with the same contents (ctime moves on any change). */
+static bool same_identity(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+           a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+int session_read_program(const char *path, uint8_t **bytes, size_t *size, struct stat *id, bool *stable, zvm_error *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -56,6 +64,9 @@ int session_read_program(const char *path, uint8_t **bytes, size_t *size, zvm_er
         }
         got += (size_t)n;
     }
+    struct stat after;
+    *id = st;
+    *stable = fstat(fd, &after) == 0 && same_identity(&st, &after);   /* not changed while we read it */
     close(fd);
     *bytes = buf;
     *size = want;

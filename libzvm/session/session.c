@@ -37,6 +37,10 @@ typedef struct session {
     zvm_guest *guest;
     session_timer timer;       /* the Timeout, running from the start of the session */
     bool past_due;             /* stage 6 began after the Timeout (the timer may not have fired yet) */
+    session_snapshot snap;     /* the snapshot cache: one to resume, or where zvm_fork writes one */
+    bool resume;               /* a snapshot was found: resume it instead of running _start */
+    struct stat program_id;    /* the program file's identity as it was read */
+    bool program_stable;       /* ... and it did not change while it was read */
 } session;
 
 /* What a network channel was waiting for when the session stopped ("" when none was). */
@@ -115,11 +119,17 @@ static int load_program(session *s)
     zvm_error err;
     uint8_t *bytes;
     size_t size;
-    int rc = session_read_program(s->m->program, &bytes, &size, &err);
+    int rc = session_read_program(s->m->program, &bytes, &size, &s->program_id, &s->program_stable, &err);
     if (rc)
         return failed(s, rc, "%s", err.msg);
-    rc = zvm_module_load(bytes, size, &s->module, &err);
+    /* A program this engine validated before, unchanged since, is not validated again. */
+    const char *cache = s->opt->no_snapshots || !s->program_stable ? NULL : s->opt->cache_dir;
+    bool known = session_program_validated(cache, &s->program_id);
+    rc = known ? zvm_module_load_validated(bytes, size, &s->module, &err)
+               : zvm_module_load(bytes, size, &s->module, &err);
     free(bytes);   /* the module keeps its own copy */
+    if (rc == 0 && !known)
+        session_program_mark_validated(cache, &s->program_id);
     if (rc != 0) {
         s->r->validator_state = 1;
         return failed(s, ZVM_EXIT_INVALID, "program %s is not valid WebAssembly: %s", s->m->program, err.msg);
@@ -373,6 +383,99 @@ static int make_guest(session *s)
     return 0;
 }
 
+/* ---- snapshots (docs/Snapshots.md) ---- */
+
+static void snapshot_note(void *user, const char *msg)
+{
+    note(user, 1, "%s", msg);
+}
+
+/* The guest called zvm_fork(): a cold session writes its snapshot (a failure is a note, never
+ * the session's failure).  zvm_fork() returns 0 here, 1 in a session that resumes. */
+static int32_t on_fork(void *user, zvm_guest *g, zvm_call *call)
+{
+    session *s = user;
+    char why[PATH_MAX + 300];
+    int rc = s->snap.enabled ? session_snapshot_save(&s->snap, g, call, why, sizeof why) : 1;
+    if (!s->snap.enabled)
+        note(s, 1, "zvm_fork: no snapshot saved: %s", s->snap.note);
+    else if (rc != 0)   /* the cache failing is a warning; the guest's own doing, a note */
+        note(s, rc < 0 ? 0 : 1, "zvm_fork: no snapshot saved: %s%s", why, rc < 0 ? "; running on without" : "");
+    else
+        note(s, 1, "zvm_fork: snapshot saved: %s", s->snap.path);
+    return 0;
+}
+
+/* Before stage 5: is there a snapshot this session may resume?  Nothing here can fail the
+ * session: without one it runs cold. */
+static void find_snapshot(session *s)
+{
+    s->snap.fd = -1;
+    if (s->opt->no_snapshots || s->opt->check_only)
+        return;
+    if (!s->program_stable) {
+        trace(s, "snapshots off: the program changed while it was read");
+        return;
+    }
+    session_snapshot_setup setup = {
+        .cache_dir = s->opt->cache_dir,
+        .cache_bytes = s->opt->cache_bytes,
+        .program = &s->program_id,
+        .memory = s->m->memory,
+        .nvram = &s->nvram,
+        .channels = s->channels,
+        .nchannels = s->m->nchannels,
+    };
+    if (session_snapshot_prepare(&s->snap, &setup) != 0) {
+        if (s->snap.warn)
+            note(s, 0, "snapshot cache unusable, no snapshots this session: %s", s->snap.note);
+        else
+            trace(s, "%s", s->snap.note);
+        return;
+    }
+    zvm_guest_on_fork(s->guest, on_fork, s);
+    s->resume = session_snapshot_find(&s->snap, s->guest, snapshot_note, s) == 0;
+    if (s->resume)
+        note(s, 1, "resuming snapshot %s", s->snap.path);
+}
+
+/* Instantiates without starting and takes the snapshot's state in: memory, the engine's
+ * objects and call stack, the guest's descriptors and clock.  0, or -1 with why (nothing has
+ * run; the caller starts over cold). */
+static int restore_snapshot(session *s, zvm_extern *imports, uint32_t nimports, zvm_instance **inst, zvm_error *err)
+{
+    size_t engine_size, guest_size;
+    const uint8_t *engine = session_snapshot_engine_state(&s->snap, &engine_size);
+    const uint8_t *guest = session_snapshot_guest_state(&s->snap, &guest_size);
+    zvm_extern mem = { 0 };
+    if (zvm_instance_new_unstarted(s->rt, s->module, imports, nimports, inst, err) != 0)
+        return -1;
+    zvm_instance_export(*inst, "memory", &mem);
+    if (session_snapshot_map_memory(&s->snap, mem.kind == ZVM_EXTERN_MEMORY ? mem.u.memory : NULL, err) != 0 ||
+        zvm_instance_restore(*inst, engine, engine_size, err) != 0)
+        return -1;
+    zvm_guest_bind(s->guest, *inst);
+    return zvm_guest_restore(s->guest, guest, guest_size, err) == 0 ? 0 : -1;
+}
+
+/* A snapshot that could not be taken in: a new runtime and guest, for a cold run. */
+static int start_over_cold(session *s, const zvm_error *why)
+{
+    note(s, 0, "snapshot %s cannot be resumed (%s): running cold", s->snap.path, why->msg);
+    unlink(s->snap.path);
+    session_snapshot_close(&s->snap);
+    s->resume = false;
+    zvm_runtime_free(s->rt);
+    zvm_guest_free(s->guest);
+    s->rt = NULL;
+    s->guest = NULL;
+    session_timer_set_runtime(&s->timer, NULL);
+    int rc = make_guest(s);
+    if (rc == 0 && s->snap.enabled)
+        zvm_guest_on_fork(s->guest, on_fork, s);
+    return rc;
+}
+
 /* "out of bounds memory access in function 12 (parse) at byte 0x3f0" */
 static void describe_trap(const zvm_trap *t, char *buf, size_t size)
 {
@@ -407,25 +510,51 @@ static void trace_overrun(session *s)
         trace(s, "guest stopped %lld ms after the Timeout", (long long)session_timer_overrun_ms(&s->timer));
 }
 
-/* Stage 5: link, instantiate (start function included) and run _start. */
-static int run_guest(session *s)
+/* How the guest's first run ended: an exit, a trap, the Timeout, or returning. */
+static int guest_ran(session *s, int called, const zvm_trap *trap, const char *what)
+{
+    trace_overrun(s);
+    if (called != 0)
+        return guest_stopped(s, trap);
+    if (session_timer_fired(&s->timer))
+        return failed(s, ZVM_EXIT_TRAP, "session timeout");
+    trace(s, "%s returned", what);
+    return 0;
+}
+
+/* Links the guest's calls to the module's imports (into a new array). */
+static int link_imports(session *s, zvm_extern **imports, uint32_t *nimports)
 {
     zvm_error err;
-    uint32_t nimports = zvm_module_import_count(s->module);
-    zvm_extern *imports = calloc(nimports ? nimports : 1, sizeof *imports);
-    if (!imports)
+    *nimports = zvm_module_import_count(s->module);
+    *imports = calloc(*nimports ? *nimports : 1, sizeof **imports);
+    if (!*imports)
         return failed(s, ZVM_EXIT_MEMORY, "out of memory");
-    if (zvm_guest_imports(s->guest, s->rt, s->module, imports, &err) != 0) {
-        free(imports);
+    if (zvm_guest_imports(s->guest, s->rt, s->module, *imports, &err) != 0)
         return failed(s, ZVM_EXIT_INVALID, "program %s cannot run here: %s", s->m->program, err.msg);
-    }
-    if (s->opt->check_only) {
-        free(imports);
-        trace(s, "-F: checked, not run");
-        return 0;
-    }
+    return 0;
+}
 
-    int rc = 0;
+/* Stage 5, resuming: the snapshot's state in, then on from its zvm_fork() (which returns 1). */
+static int resume_guest(session *s, zvm_extern *imports, uint32_t nimports, bool *cold)
+{
+    zvm_error err;
+    zvm_instance *inst = NULL;
+    if (restore_snapshot(s, imports, nimports, &inst, &err) != 0) {
+        *cold = true;
+        return start_over_cold(s, &err);
+    }
+    s->r->daemon = 1;
+    trace(s, "resume %s", s->snap.path);
+    zvm_val forked[1] = { 1 };
+    zvm_trap trap;
+    return guest_ran(s, zvm_instance_resume(inst, forked, &trap), &trap, "_start (resumed)");
+}
+
+/* Stage 5, cold: instantiate (start function included) and run _start. */
+static int start_guest(session *s, zvm_extern *imports, uint32_t nimports)
+{
+    zvm_error err;
     zvm_trap trap = { 0 };
     zvm_instance *inst = NULL;
     zvm_extern start;
@@ -433,24 +562,37 @@ static int run_guest(session *s)
     if (zvm_instance_new(s->rt, s->module, imports, nimports, &inst, &trap, &err) != 0) {
         trace_overrun(s);
         if (trap.kind != ZVM_TRAP_NONE)
-            rc = guest_stopped(s, &trap);
-        else
-            rc = failed(s, ZVM_EXIT_INVALID, "program %s cannot be instantiated: %s", s->m->program, err.msg);
-    } else if (!zvm_instance_export(inst, "_start", &start) || start.kind != ZVM_EXTERN_FUNC) {
-        rc = failed(s, ZVM_EXIT_INVALID, "program %s exports no _start function; build it as a WASI command (zvm-cc)",
-                    s->m->program);
-    } else {
-        zvm_guest_bind(s->guest, inst);
-        trace(s, "call _start");
-        zvm_val no_values[1] = { 0 };   /* _start takes and returns nothing */
-        int called = zvm_func_call(s->rt, start.u.func, no_values, no_values, &trap);
-        trace_overrun(s);
-        if (called != 0)
-            rc = guest_stopped(s, &trap);
-        else if (session_timer_fired(&s->timer))
-            rc = failed(s, ZVM_EXIT_TRAP, "session timeout");
-        else
-            trace(s, "_start returned");
+            return guest_stopped(s, &trap);
+        return failed(s, ZVM_EXIT_INVALID, "program %s cannot be instantiated: %s", s->m->program, err.msg);
+    }
+    if (!zvm_instance_export(inst, "_start", &start) || start.kind != ZVM_EXTERN_FUNC)
+        return failed(s, ZVM_EXIT_INVALID, "program %s exports no _start function; build it as a WASI command (zvm-cc)",
+                      s->m->program);
+    zvm_guest_bind(s->guest, inst);
+    trace(s, "call _start");
+    zvm_val no_values[1] = { 0 };   /* _start takes and returns nothing */
+    return guest_ran(s, zvm_func_call(s->rt, start.u.func, no_values, no_values, &trap), &trap, "_start");
+}
+
+/* Stage 5: link, then resume a snapshot or start cold. */
+static int run_guest(session *s)
+{
+    zvm_extern *imports = NULL;
+    uint32_t nimports = 0;
+    int rc = link_imports(s, &imports, &nimports);
+    if (rc == 0 && s->opt->check_only) {
+        trace(s, "-F: checked, not run");
+    } else if (rc == 0 && s->resume) {
+        bool cold = false;
+        rc = resume_guest(s, imports, nimports, &cold);
+        if (cold && rc == 0) {
+            free(imports);
+            imports = NULL;
+            if ((rc = link_imports(s, &imports, &nimports)) == 0)
+                rc = start_guest(s, imports, nimports);
+        }
+    } else if (rc == 0) {
+        rc = start_guest(s, imports, nimports);
     }
     free(imports);
     return rc;
@@ -530,6 +672,7 @@ static void cleanup(session *s)
     if (s->module)
         zvm_module_free(s->module);
     zvm_nvram_free(&s->nvram);
+    session_snapshot_close(&s->snap);
 }
 
 static void report_init(zvm_report *r)
@@ -545,7 +688,7 @@ int zvm_session_run(const zvm_manifest *m, const zvm_session_options *opt, zvm_r
     struct rusage before, after;
     getrusage(RUSAGE_THREAD, &before);
     report_init(report);
-    session s = { .m = m, .opt = opt ? opt : &no_options, .r = report };
+    session s = { .m = m, .opt = opt ? opt : &no_options, .r = report, .snap = { .fd = -1 } };
     for (size_t i = 0; i < m->nwarnings; i++)   /* always: a skipped line is usually a mistake */
         note(&s, 0, "manifest line %d: %s", m->warnings[i].line, m->warnings[i].msg);
     trace(&s, "manifest: program %s, Memory %llu, Timeout %lld, %zu channels", m->program,
@@ -555,8 +698,10 @@ int zvm_session_run(const zvm_manifest *m, const zvm_session_options *opt, zvm_r
     if (session_timer_start(&s.timer, m->timeout, s.opt->stop, &err) != 0)
         failed(&s, ZVM_EXIT_IO, "%s", err.msg);
     else if (load_program(&s) == 0 && open_nvram_channel(&s) == 0 && read_nvram(&s) == 0 && open_channels(&s) == 0 &&
-             make_guest(&s) == 0)
+             make_guest(&s) == 0) {
+        find_snapshot(&s);
         run_guest(&s);
+    }
     session_timer_stop(&s.timer);
     finish_guest(&s);
     cleanup(&s);

@@ -47,12 +47,15 @@ typedef struct zvm_session_options {
     FILE *log;                 /* warnings and notes; NULL: none */
     FILE *trace;               /* -T: one line per stage and per host call; NULL: none */
     const volatile sig_atomic_t *stop;   /* a signal number once the session must stop; NULL: none */
+    const char *cache_dir;     /* the cache for snapshots (docs/Snapshots.md); NULL: none, so no snapshots */
+    uint64_t cache_bytes;      /* the most its snapshots may take; 0: 4 GiB */
+    bool no_snapshots;         /* never resume nor write a snapshot */
 } zvm_session_options;
 
 /* The seven lines of the report (man/zvm.1, REPORT), as values. */
 typedef struct zvm_report {
     int validator_state;       /* 0 valid, 1 invalid, 2 not validated (-s, or failed before validation) */
-    int daemon;                /* 0 (1 in daemon mode, which does not exist yet) */
+    int daemon;                /* 1 when the session resumed a snapshot (2014's daemon mode), else 0 */
     int user_rc;               /* the guest's exit code, 0 if it never exited */
     char *etags;               /* "<alias> <md5hex> ..." of the etag channels, or "disable"; malloc'd */
     double sys_seconds, user_seconds;   /* CPU time of the session */
@@ -72,6 +75,10 @@ int zvm_session_run_text(const char *text, size_t size, const zvm_session_option
 int zvm_session_run(const zvm_manifest *m, const zvm_session_options *opt, zvm_report *report);
 
 /* The report as the exact 7-line text (the last line empty), malloc'd; NULL only if out of memory. */
+/* The cache directory zvm and zvsh use unless told otherwise: $ZVM_CACHE_DIR, else
+ * $XDG_CACHE_HOME/zvm, else $HOME/.cache/zvm; NULL when none is known.  Written into buf. */
+const char *zvm_default_cache_dir(char *buf, size_t size);
+
 char *zvm_report_text(const zvm_report *report);
 
 void zvm_report_free(zvm_report *report);

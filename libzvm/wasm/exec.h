@@ -137,6 +137,7 @@ struct zvm_instance {
     uint32_t *elem_sizes;                /* 0 once dropped */
     zvm_val **elem_items;                /* evaluated element segments */
     bool *data_dropped;
+    struct resume_point *resume;         /* a restored call stack waiting for zvm_instance_resume */
 };
 
 struct frame {
@@ -176,7 +177,22 @@ struct exec {
     sigjmp_buf *jmp;
 };
 
+/* What a host function sees of its call (wasm.h: zvm_call). */
+struct zvm_call {
+    struct exec *x;                      /* NULL when the host called the host function directly */
+    zvm_trap *trap;
+    zvm_instance *inst;
+    zvm_func *callee;                    /* the host function */
+    const cell *resume;                  /* where the guest goes on when it returns */
+    uint64_t *fp;                        /* in this frame */
+    uint64_t *args;                      /* where its arguments are and its results go */
+};
+
 /* interp.c */
+/* An entry into inst's code on rt, not yet running. */
+void wasm_exec_init(struct exec *x, zvm_runtime *rt, zvm_instance *inst, zvm_trap *trap);
+/* Runs from ip in frame fp until the outermost frame returns (0) or a trap (-1, x->trap located). */
+int wasm_exec_run(struct exec *x, const cell *ip, uint64_t *fp);
 int wasm_exec_call(zvm_runtime *rt, zvm_func *f, const zvm_val *args, zvm_val *results, zvm_trap *trap);
 void wasm_exec_set_trap(zvm_trap *trap, enum zvm_trap_kind kind);
 
@@ -222,6 +238,9 @@ static inline zvm_func *wasm_runtime_func_of_ref(const zvm_runtime *rt, uint64_t
 {
     return ref - 1 < rt->nfunc_refs ? rt->func_refs[ref - 1] : NULL;
 }
+/* suspend.c */
+struct resume_point;
+void wasm_resume_point_free(struct resume_point *p);
 /* table.c */
 #define WASM_TABLE_LIMIT 10000000u /* elements one table may hold: a guest cannot make us allocate more */
 int wasm_table_grow_by(zvm_table *t, uint32_t delta, zvm_val init);

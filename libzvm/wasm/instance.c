@@ -105,6 +105,7 @@ static void free_object(struct obj *o)
         free(inst->elem_items);
         free(inst->elem_sizes);
         free(inst->data_dropped);
+        wasm_resume_point_free(inst->resume);
         zvm_module_free(inst->module);
         break;
     }
@@ -174,12 +175,12 @@ const zvm_functype *wasm_runtime_intern_type(zvm_runtime *rt, const zvm_functype
 
 /* ---- modules ---- */
 
-int zvm_module_load(const uint8_t *bytes, size_t size, zvm_module **out, zvm_error *err)
+static int load(const uint8_t *bytes, size_t size, bool validate, zvm_module **out, zvm_error *err)
 {
     wasm_module *w;
     if (wasm_decode(bytes, size, &w, err) != 0)
         return -1;
-    if (wasm_validate(w, err) != 0 || wasm_translate_module(w, err) != 0) {
+    if ((validate && wasm_validate(w, err) != 0) || wasm_translate_module(w, err) != 0) {
         wasm_module_free(w);
         return -1;
     }
@@ -192,6 +193,16 @@ int zvm_module_load(const uint8_t *bytes, size_t size, zvm_module **out, zvm_err
     m->refs = 1;
     *out = m;
     return 0;
+}
+
+int zvm_module_load(const uint8_t *bytes, size_t size, zvm_module **out, zvm_error *err)
+{
+    return load(bytes, size, true, out, err);
+}
+
+int zvm_module_load_validated(const uint8_t *bytes, size_t size, zvm_module **out, zvm_error *err)
+{
+    return load(bytes, size, false, out, err);
 }
 
 int zvm_module_translate_all(zvm_module *m, zvm_error *err)
@@ -408,8 +419,11 @@ static int init_failed(zvm_trap *trap, zvm_error *err, enum zvm_trap_kind kind)
     return -1;
 }
 
-int zvm_instance_new(zvm_runtime *rt, const zvm_module *cm, const zvm_extern *imports, uint32_t nimports,
-                     zvm_instance **out, zvm_trap *trap, zvm_error *err)
+/* Makes the instance's objects (functions, tables, memory, globals, evaluated segments) without
+ * initialising them from the segments or running the start function; *out is set once they
+ * exist, so a failure later still lets the runtime free everything. */
+static int build_instance(zvm_runtime *rt, const zvm_module *cm, const zvm_extern *imports, uint32_t nimports,
+                          zvm_instance **out, zvm_trap *trap, zvm_error *err)
 {
     zvm_module *m = (zvm_module *)cm;
     const wasm_module *w = m->w;
@@ -505,6 +519,19 @@ int zvm_instance_new(zvm_runtime *rt, const zvm_module *cm, const zvm_extern *im
         inst->elem_sizes[i] = e->mode == WASM_SEG_PASSIVE ? e->count : 0;
     }
     *out = inst;
+    return 0;
+}
+
+int zvm_instance_new(zvm_runtime *rt, const zvm_module *cm, const zvm_extern *imports, uint32_t nimports,
+                     zvm_instance **out, zvm_trap *trap, zvm_error *err)
+{
+    zvm_trap scratch;
+    if (!trap)
+        trap = &scratch;
+    if (build_instance(rt, cm, imports, nimports, out, trap, err) != 0)
+        return -1;
+    zvm_instance *inst = *out;
+    const wasm_module *w = inst->module->w;
 
     /* initialisation in the spec's order: active element segments, active data segments, start */
     for (uint32_t i = 0; i < w->nelems; i++) {
@@ -536,6 +563,13 @@ int zvm_instance_new(zvm_runtime *rt, const zvm_module *cm, const zvm_extern *im
         }
     }
     return 0;
+}
+
+int zvm_instance_new_unstarted(zvm_runtime *rt, const zvm_module *m, const zvm_extern *imports, uint32_t nimports,
+                               zvm_instance **out, zvm_error *err)
+{
+    zvm_trap trap;
+    return build_instance(rt, m, imports, nimports, out, &trap, err);
 }
 
 bool zvm_instance_export(const zvm_instance *inst, const char *name, zvm_extern *out)

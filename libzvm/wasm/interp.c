@@ -449,16 +449,11 @@ static inline void enter_instance(struct exec *x, zvm_instance *inst)
     x->memory = inst->memory;
 }
 
-struct zvm_call {
-    struct exec *x;                      /* NULL when the host called the host function directly */
-    zvm_trap *trap;
-    zvm_instance *inst;
-};
 
 /* Runs a host function with its arguments at args (the top of the caller's operand stack) and
  * puts its results there.  The runtime's free stack starts past them, for host code that calls
- * back into the guest. */
-static int call_host(struct exec *x, zvm_func *f, uint64_t *args, const cell *ip)
+ * back into the guest.  The guest goes on at resume in frame fp (what a snapshot records). */
+static int call_host(struct exec *x, zvm_func *f, uint64_t *args, const cell *ip, const cell *resume, uint64_t *fp)
 {
     zvm_runtime *rt = x->rt;
     uint32_t np = f->type->nparams, nr = f->type->nresults;
@@ -471,7 +466,7 @@ static int call_host(struct exec *x, zvm_func *f, uint64_t *args, const cell *ip
     struct frame *saved_frame = rt->frame_free;
     rt->stack_free = args + (np > nr ? np : nr);
     rt->frame_free = x->frame;
-    struct zvm_call call = { x, x->trap, x->inst };
+    struct zvm_call call = { x, x->trap, x->inst, f, resume, fp, args };
     x->trap->kind = ZVM_TRAP_NONE;
     int rc = f->host(&call, f->user, args, res);
     rt->stack_free = saved_free;
@@ -515,7 +510,7 @@ static inline const cell *invoke(struct exec *x, zvm_func *f, const cell *ip, co
 {
     uint64_t *nfp = *fpp;                /* the caller passes the callee's frame here */
     if (f->host) {
-        if (call_host(x, f, nfp, ip))
+        if (call_host(x, f, nfp, ip, ret, fp))
             return NULL;
         *fpp = NULL;                     /* tells the caller: continue at ret in the same frame */
         return ret;
@@ -626,7 +621,7 @@ static inline const cell *tail_invoke(struct exec *x, zvm_func *f, const cell *i
                                       uint8_t **memp)
 {
     if (f->host) {
-        if (call_host(x, f, args, ip))
+        if (call_host(x, f, args, ip, ret_cell, fp))
             return NULL;
         memmove(fp, args, f->type->nresults * sizeof *fp);
         return ret_cell;
@@ -673,7 +668,6 @@ HANDLER(h_return_call_indirect)
     DISPATCH();
 }
 
-/* zero_locals [h][first slot|count]: the first instruction of a function with declared locals */
 /* translate [h][code_func*]: the entry of a function not yet translated (exec.h, code_func).
  * Translates it and goes on in it; the callers checked the stack against frame_slots while it
  * was 0, so the check is repeated with the real size. */
@@ -691,6 +685,7 @@ HANDLER(h_translate)
     DISPATCH();
 }
 
+/* zero_locals [h][first slot|count]: the first instruction of a function with declared locals */
 HANDLER(h_zero_locals)
 {
     uint64_t *p = (uint64_t *)((char *)fp + ip[1].u32[0]);
@@ -878,12 +873,51 @@ static void locate(zvm_trap *trap, zvm_instance *inst, const cell *ip)
 
 #define MAX_NESTING 100
 
+void wasm_exec_init(struct exec *x, zvm_runtime *rt, zvm_instance *inst, zvm_trap *trap)
+{
+    *x = (struct exec){
+        .rt = rt, .frame = rt->frame_free, .frame_base = rt->frame_free, .frame_end = rt->frames_end,
+        .stack_end = rt->stack_end, .interrupted = &rt->interrupted, .trap = trap,
+    };
+    enter_instance(x, inst);
+}
+
+int wasm_exec_run(struct exec *x, const cell *ip, uint64_t *fp)
+{
+    zvm_runtime *rt = x->rt;
+    zvm_trap *trap = x->trap;
+    int rc;
+    if (atomic_load_explicit(&rt->interrupted, memory_order_relaxed)) {
+        rc = trap_at(x, ip, ZVM_TRAP_INTERRUPTED);
+    } else {
+        sigjmp_buf jb;
+        struct exec *outer = wasm_memory_guard_exec;
+        x->jmp = &jb;
+        wasm_memory_guard_thread();
+        wasm_memory_guard_exec = x;
+        rt->nesting++;
+        if (sigsetjmp(jb, 0) == 0)
+            rc = ip->h(ip, fp, memory_base(x), x);
+        else
+            rc = 1;                      /* the fault handler set trap->kind */
+        rt->nesting--;
+        wasm_memory_guard_exec = outer;
+    }
+    if (rc) {
+        if (trap->kind != ZVM_TRAP_HOST && trap->kind != ZVM_TRAP_EXIT)
+            wasm_exec_set_trap(trap, trap->kind);
+        locate(trap, x->inst, x->fault_ip);
+        return -1;
+    }
+    return 0;
+}
+
 int wasm_exec_call(zvm_runtime *rt, zvm_func *f, const zvm_val *args, zvm_val *results, zvm_trap *trap)
 {
     memset(trap, 0, sizeof *trap);
     trap->func_index = UINT32_MAX;
     if (f->host) {
-        struct zvm_call call = { NULL, trap, NULL };
+        struct zvm_call call = { .trap = trap };
         zvm_val small[8], *res = f->type->nresults <= 8 ? small : calloc(f->type->nresults, sizeof *res);
         if (!res) {
             trap->kind = ZVM_TRAP_HOST;
@@ -913,34 +947,10 @@ int wasm_exec_call(zvm_runtime *rt, zvm_func *f, const zvm_val *args, zvm_val *r
     if (cf->nparams)
         memcpy(fp, args, cf->nparams * sizeof *args);
 
-    struct exec x = {
-        .rt = rt, .frame = rt->frame_free, .frame_base = rt->frame_free, .frame_end = rt->frames_end,
-        .stack_end = rt->stack_end, .interrupted = &rt->interrupted, .trap = trap,
-    };
-    enter_instance(&x, f->inst);
-    int rc;
-    if (atomic_load_explicit(&rt->interrupted, memory_order_relaxed)) {
-        rc = trap_at(&x, cf->entry, ZVM_TRAP_INTERRUPTED);
-    } else {
-        sigjmp_buf jb;
-        struct exec *outer = wasm_memory_guard_exec;
-        x.jmp = &jb;
-        wasm_memory_guard_thread();
-        wasm_memory_guard_exec = &x;
-        rt->nesting++;
-        if (sigsetjmp(jb, 0) == 0)
-            rc = cf->entry->h(cf->entry, fp, memory_base(&x), &x);
-        else
-            rc = 1;                      /* the fault handler set trap->kind */
-        rt->nesting--;
-        wasm_memory_guard_exec = outer;
-    }
-    if (rc) {
-        if (trap->kind != ZVM_TRAP_HOST && trap->kind != ZVM_TRAP_EXIT)
-            wasm_exec_set_trap(trap, trap->kind);
-        locate(trap, x.inst, x.fault_ip);
+    struct exec x;
+    wasm_exec_init(&x, rt, f->inst, trap);
+    if (wasm_exec_run(&x, cf->entry, fp) != 0)
         return -1;
-    }
     if (cf->nresults)
         memcpy(results, fp, cf->nresults * sizeof *results);
     return 0;

@@ -119,6 +119,11 @@ void zvm_runtime_clear_interrupt(zvm_runtime *rt);
  * (the module copies what it needs).
  * A malformed module: "at byte 0x1a2: ..."; an invalid one: "function 12 at byte 0x3f0: type mismatch ..." */
 int zvm_module_load(const uint8_t *bytes, size_t size, zvm_module **out, zvm_error *err);
+/* Like zvm_module_load, without validating: only for bytes that this very build of the engine
+ * validated before (zvm keeps that knowledge in its private cache, keyed by the file's
+ * identity: docs/Snapshots.md).  The translator trusts validated code: never pass it bytes of
+ * unknown origin. */
+int zvm_module_load_validated(const uint8_t *bytes, size_t size, zvm_module **out, zvm_error *err);
 /* Decode and validate only (no translation): what the fuzzers and wasm-validate-like checks use. */
 int zvm_module_validate(const uint8_t *bytes, size_t size, zvm_error *err);
 /* Translates every function now rather than on its first call (to pay or measure it up front).
@@ -202,6 +207,30 @@ int64_t zvm_memory_grow(zvm_memory *mem, uint32_t delta);
 void zvm_memory_set_limit(zvm_memory *mem, uint64_t bytes);
 
 uint8_t zvm_global_type(const zvm_global *g);
+
+/* ---- suspending and resuming (snapshots: docs/Snapshots.md) ------------ */
+
+/* Like zvm_instance_new, but without initialising tables and memory from the segments and
+ * without the start function: an instance to resume a saved state in. */
+int zvm_instance_new_unstarted(zvm_runtime *rt, const zvm_module *m, const zvm_extern *imports, uint32_t nimports,
+                               zvm_instance **out, zvm_error *err);
+/* From a host function called by guest code: the engine's state of the calling instance
+ * (globals, tables, segments, memory size, the call stack) as a malloc'd blob without host
+ * addresses.  Linear memory is not in it (zvm_call_memory: the caller saves it).  Fails when
+ * the guest could not be resumed from here: a host function calling back into the guest, a
+ * call in tail position, a call stack that crosses instances. */
+int zvm_call_save_state(zvm_call *call, uint8_t **state, size_t *size, zvm_error *err);
+/* Maps bytes of fd at offset (page-aligned) as mem's contents, copy-on-write; mem's size
+ * becomes bytes (within its limit, not below its size). */
+int zvm_memory_map_file(zvm_memory *mem, int fd, uint64_t offset, uint64_t bytes, zvm_error *err);
+/* Takes a saved state into inst (made by zvm_instance_new_unstarted from the same module, in a
+ * runtime with the same imports made in the same order, its memory already restored): checks
+ * it against the module and restores globals, tables and segments.  Nothing runs yet.  -1
+ * with err when the state does not fit. */
+int zvm_instance_restore(zvm_instance *inst, const uint8_t *state, size_t size, zvm_error *err);
+/* Runs a restored instance on from where its state was saved, the host function it was in
+ * returning results.  Returns like zvm_func_call when the outermost function returns. */
+int zvm_instance_resume(zvm_instance *inst, const zvm_val *results, zvm_trap *trap);
 zvm_val zvm_global_get(const zvm_global *g);
 void zvm_global_set(zvm_global *g, zvm_val v);
 

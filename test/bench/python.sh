@@ -1,7 +1,8 @@
 #!/bin/sh
 # python.tar: start-up (`python -c pass`) and a small json/re script, through zvsh, against the
-# host's python3.11 and against node 20 running the same python.wasm with node:wasi.
-# Best of 5 wall times.  Skipped with a note when build/images/python.tar is absent (make images).
+# host's python3.11 and against node 20 running the same python.wasm with node:wasi.  Each runs
+# cold (--zvm-no-snapshot) and warm (resuming the snapshot python's zvm_fork saved in a cache of
+# the bench's own: docs/Snapshots.md).  Best of 5 wall times.  Skipped with a note when build/images/python.tar is absent (make images).
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 img=$top/build/images/python.tar
@@ -10,7 +11,7 @@ if [ ! -f "$img" ]; then
     exit 0
 fi
 out=$top/build/bench/python
-rm -rf "$out" && mkdir -p "$out/root" "$out/tmp"
+rm -rf "$out" && mkdir -p "$out/root" "$out/tmp" && mkdir -m 700 "$out/cache"
 tar -C "$out/root" -xf "$img"
 cat > "$out/script.py" <<'PY'
 import json, re
@@ -33,17 +34,21 @@ best() {   # best CMD...: the smallest wall time over 5 runs, in microseconds
 }
 node_run="node $top/pkg/images/python/node-run.mjs $out/root $out/tmp --"
 printf '%-24s %10s %10s %10s %12s %12s\n' "python.tar" zvsh_ms host_ms node_ms zvsh/host zvsh/node
-for case in pass script; do
-    if [ $case = pass ]; then
-        z=$(best "$top/build/zvsh" --zvm-image "$img" python -c pass)
+cold="$top/build/zvsh --zvm-no-snapshot --zvm-image $img"
+warm="$top/build/zvsh --zvm-cache $out/cache --zvm-image $img"
+$warm python -c pass > /dev/null 2>&1      # saves the snapshot the warm runs resume
+for case in pass-cold pass-warm script-cold script-warm; do
+    zvsh=$cold; [ "${case#*-}" = warm ] && zvsh=$warm
+    if [ "${case%-*}" = pass ]; then
+        z=$(best $zvsh python -c pass)
         h=$(best python3.11 -c pass)
         n=$(best $node_run python -c pass)
-        label="python -c pass"
+        label="python -c pass, ${case#*-}"
     else
-        z=$(best "$top/build/zvsh" --zvm-image "$img" python "@$out/script.py")
+        z=$(best $zvsh python "@$out/script.py")
         h=$(best python3.11 "$out/script.py")
         n=$(best $node_run python /script.py)
-        label="json/re script"
+        label="json/re script, ${case#*-}"
     fi
     echo "$label $z $h $n" | awk '{
         n = split($0, f, " "); z = f[n-2]; h = f[n-1]; v = f[n]; sub(/ [^ ]+ [^ ]+ [^ ]+$/, "", $0)

@@ -56,6 +56,15 @@ ZVM_IMPORT(zvm_channel_info) int32_t zvm_channel_info(int32_t ch, struct zvm_cha
  * Returns the alias length (without the NUL), like snprintf. */
 ZVM_IMPORT(zvm_channel_name) int32_t zvm_channel_name(int32_t ch, char *buf, uint32_t size);
 
+/* The snapshot point (2014's daemon mode, done as a snapshot: docs/Snapshots.md).  A guest
+ * calls it once it has initialised itself and before it reads anything a session may change
+ * (arguments, channels).  zvm saves the whole guest as it is here; a later session of the same
+ * program whose inputs read so far are the same resumes from here instead of starting.
+ * Returns 0 in a session that ran up to here, 1 in a session that resumed from a snapshot
+ * taken here, -EALREADY (-114) when called again.  Nothing else differs: a guest that does not
+ * print what it returned gives the same output either way. */
+ZVM_IMPORT(zvm_fork) int32_t zvm_fork(void);
+
 /* The number of the channel with this alias, or -1. */
 static inline int32_t zvm_channel_find(const char *alias)
 {
