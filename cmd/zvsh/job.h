@@ -31,6 +31,7 @@ struct zvsh_job {
     char **files;              /* the @file arguments' absolute paths, in order */
     size_t nfiles;
     bool debug;                /* a /dev/debug channel to ./zvsh.log */
+    const char *cache_dir;     /* zvm's cache (programs extracted, images checked), or NULL */
     int verbosity;
 };
 

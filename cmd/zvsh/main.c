@@ -21,6 +21,7 @@
  * creating and removing files on a disk file system cost a plain run a third of a millisecond.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -35,7 +36,6 @@
 #include "boot.h"
 #include "checks.h"
 #include "config.h"
-#include "digest/digest.h"
 #include "images.h"
 #include "job.h"
 #include "tty.h"
@@ -197,11 +197,12 @@ static char *absolute(const char *path)
     return s;
 }
 
-/* A ro image: found (images.h), a regular file, a whole tar archive.  Its absolute path, or NULL. */
-static char *read_only_image(const struct zvsh_config *cfg, const char *name, int *rc)
+/* A ro image: found (images.h), a regular file, a whole tar archive (read once per file identity:
+ * the cache remembers it).  Its absolute path, or NULL. */
+static char *read_only_image(const struct zvsh_job *job, const char *name, int *rc)
 {
     char err[3072];
-    char *found = zvsh_find_image(name, cfg, err, sizeof err);
+    char *found = zvsh_find_image(name, job->cfg, err, sizeof err);
     if (!found) {
         *rc = fail(ZVM_EXIT_NOENT, "%s", err);
         return NULL;
@@ -213,8 +214,12 @@ static char *read_only_image(const struct zvsh_config *cfg, const char *name, in
         *rc = fail(ZVM_EXIT_NOENT, "image %s: %s", path, strerror(errno));
     else if (!S_ISREG(st.st_mode))
         *rc = fail(ZVM_EXIT_IO, "image %s is not a regular file (a tar archive is needed)", path);
+    else if (job->cache_dir && zvm_cache_has_mark(job->cache_dir, "checked", &st))
+        ;                                    /* this very file was read whole before */
     else if (zvsh_check_image(path, err, sizeof err) != 0)
         *rc = fail(ZVM_EXIT_IO, "%s", err);
+    else if (job->cache_dir)
+        zvm_cache_mark(job->cache_dir, "checked", &st);
     if (*rc) {
         free(path);
         return NULL;
@@ -242,7 +247,7 @@ static int add_image(struct zvsh_job *job, bool overwrite, const char *path, con
             free(im->path);
             return fail(rc, "%s", err);
         }
-    } else if (!(im->path = read_only_image(job->cfg, path, &rc))) {
+    } else if (!(im->path = read_only_image(job, path, &rc))) {
         return rc;
     }
     im->mountpoint = strdup(mountpoint && *mountpoint ? mountpoint : "/");
@@ -348,29 +353,7 @@ static void remove_dir(const char *dir)
 static char *cached_member(const char *cache, const char *path, const char *member)
 {
     struct stat st;
-    char dir[PATH_MAX], hex[2 * DIGEST_SHA256_SIZE + 1];
-    if (!cache || stat(path, &st) != 0 || snprintf(dir, sizeof dir, "%s/programs", cache) >= (int)sizeof dir)
-        return NULL;
-    mkdir(cache, 0700);
-    mkdir(dir, 0700);
-    struct stat d;
-    if (stat(dir, &d) != 0 || !S_ISDIR(d.st_mode) || d.st_uid != geteuid() || (d.st_mode & 077))
-        return NULL;
-    uint64_t id[6] = { st.st_dev,
-                       st.st_ino,
-                       (uint64_t)st.st_size,
-                       (uint64_t)st.st_mtim.tv_sec,
-                       (uint64_t)st.st_mtim.tv_nsec,
-                       (uint64_t)st.st_ctim.tv_sec * 1000000000u + st.st_ctim.tv_nsec };
-    digest_sha256_ctx s;
-    uint8_t key[DIGEST_SHA256_SIZE];
-    digest_sha256_init(&s);
-    digest_sha256_update(&s, id, sizeof id);
-    digest_sha256_update(&s, member, strlen(member) + 1);
-    digest_sha256_final(&s, key);
-    digest_hex(key, sizeof key, hex);
-    char *out = NULL;
-    return asprintf(&out, "%s/%s.wasm", dir, hex) < 0 ? NULL : out;
+    return cache && stat(path, &st) == 0 ? zvm_cache_path(cache, "programs", &st, member, false, ".wasm") : NULL;
 }
 
 /* Extracts member into the program cache (once: a later run finds it there).  1 found, 0 not
@@ -380,11 +363,15 @@ static int extract_cached(const char *image, const char *member, const char *cac
 {
     struct stat st;
     if (stat(cached, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid()) {
+        /* not touched to mark it used: that would change its ctime, so its identity, so every
+         * snapshot's key (the cache's bound goes by when it was extracted) */
         *program = strdup(cached);
         return 1;
     }
+    /* written under a hidden name (eviction passes those by), then renamed into place */
     char tmp[PATH_MAX + 16];
-    snprintf(tmp, sizeof tmp, "%s.%d", cached, (int)getpid());
+    const char *base = strrchr(cached, '/');
+    snprintf(tmp, sizeof tmp, "%.*s/.%s.%d", (int)(base - cached), cached, base + 1, (int)getpid());
     int r = zvsh_extract_member(image, member, tmp, err, size);
     if (r == 1 && rename(tmp, cached) != 0)
         r = 0;                            /* the cache did not take it: extract as before */
@@ -612,7 +599,9 @@ int main(int argc, char **argv)
     if (cli.memory > 0)
         cfg.memory = cli.memory;
 
-    struct zvsh_job job = { .cfg = &cfg, .debug = cli.debug, .verbosity = cli.verbosity };
+    struct zvsh_job job = {
+        .cfg = &cfg, .debug = cli.debug, .verbosity = cli.verbosity, .cache_dir = cli.no_snapshot ? NULL : cli.cache_dir
+    };
     if ((rc = add_images(&job, &cfg, &cli)) || (rc = check_log_files(&cli)))
         return rc;
     struct run run = { .cli = &cli,

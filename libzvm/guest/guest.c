@@ -257,7 +257,7 @@ static uint64_t images_allowance(const zvm_guest *g)
     return held < g->memory_limit ? g->memory_limit - held : 1;
 }
 
-static int mount_fstab(zvm_guest *g, const zvm_nvram *nv, zvm_error *err)
+static int mount_fstab(zvm_guest *g, const zvm_guest_config *cfg, const zvm_nvram *nv, zvm_error *err)
 {
     for (size_t i = 0; nv && i < nv->nfstab; i++) {
         const zvm_fstab_entry *fe = &nv->fstab[i];
@@ -276,8 +276,9 @@ static int mount_fstab(zvm_guest *g, const zvm_nvram *nv, zvm_error *err)
             if (!more)
                 return fail(err, "guest: out of memory%s%s", "", "");
             g->images = more;
-            if (zvm_image_open(zvm_channel_fd(c->ch), fe->channel, images_allowance(g), &g->images[g->nimages], err) <
-                0)
+            const char *index = cfg->image_index ? cfg->image_index[c->index] : NULL;
+            if (zvm_image_open_cached(zvm_channel_fd(c->ch), fe->channel, images_allowance(g), index,
+                                      &g->images[g->nimages], err) < 0)
                 return -1;
             g->nimages++;
             if (vfs_mount_image(&g->fs, fe->mountpoint, g->images[g->nimages - 1], true, fe->channel, err) < 0)
@@ -333,7 +334,7 @@ int zvm_guest_new(const zvm_guest_config *cfg, zvm_guest **out, zvm_error *err)
     if (!rc)
         rc = add_channels(g, cfg, err);
     if (!rc)
-        rc = mount_fstab(g, nv, err);
+        rc = mount_fstab(g, cfg, nv, err);
     if (rc) {
         zvm_guest_free(g);
         return -1;

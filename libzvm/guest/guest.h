@@ -25,6 +25,7 @@ typedef struct zvm_guest_config {
     const zvm_nvram *nvram;    /* args, env, fstab, mapping, time, seed; may be NULL */
     uint64_t memory_limit;     /* the manifest's Memory: linear memory + in-memory files share it */
     FILE *trace;               /* zvm -T: if set, one line per host call: "name(args) = result" */
+    char *const *image_index;  /* per channel: where its image's index is kept (zvm's cache), or NULL */
 } zvm_guest_config;
 
 /* Builds the file system: mounts the fstab images (indexed in place, never extracted), makes

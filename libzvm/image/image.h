@@ -67,6 +67,10 @@ int zvm_image_library(const char *name, zvm_error *err);
  * hold in memory if it must be (compressed, or on a pipe); 0 or above ZVM_IMAGE_MAX_MEMORY
  * means ZVM_IMAGE_MAX_MEMORY.  Entries the guest could not use are refused (see above). */
 int zvm_image_open(int fd, const char *name, uint64_t max_memory, zvm_image **out, zvm_error *err);
+/* The same, with the index kept in the file index_path names (image_index.c): taken from there
+ * when it holds this tar's, else made and written there.  index_path NULL: zvm_image_open. */
+int zvm_image_open_cached(int fd, const char *name, uint64_t max_memory, const char *index_path, zvm_image **out,
+                          zvm_error *err);
 void zvm_image_free(zvm_image *img);
 
 size_t zvm_image_count(const zvm_image *img);

@@ -7,7 +7,7 @@
  * data pointer into an offset.  If a block ever points elsewhere, or an entry's blocks are
  * not contiguous (sparse files), we refuse the image rather than guess.
  */
-#include "image/image.h"
+#include "image/image_impl.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -18,16 +18,6 @@
 #include <unistd.h>
 
 #include "image/archive_lib.h"
-
-struct zvm_image {
-    char *name;
-    uint64_t max_memory;       /* what mem may hold: the caller's limit */
-    int fd;
-    uint8_t *mem;              /* the uncompressed tar when held in memory, else NULL */
-    uint64_t size;             /* bytes of the uncompressed tar */
-    zvm_image_entry *entries;
-    size_t count, cap;
-};
 
 const char *zvm_image_show(const char *s, char buf[ZVM_IMAGE_SHOW])
 {
@@ -68,9 +58,7 @@ static int too_big(zvm_error *err, const zvm_image *img, const char *how)
         "a compressed or piped image is held in memory: raise Memory, or give it as an uncompressed tar file");
 }
 
-/* "./a//b/./c/" -> "a/b/c" ("" for the root), or NULL with *why when the path cannot be a
- * guest path: a ".." part (it would escape), a part or the whole too long. */
-static char *normalise_path(const char *in, const char **why)
+char *image_normalise_path(const char *in, const char **why)
 {
     size_t n = strlen(in);
     char *out = malloc(n + 1);
@@ -343,7 +331,7 @@ static int index_tar(zvm_image *img, const uint8_t *base, uint64_t size, zvm_err
         }
         zvm_image_entry e = { 0 };
         const char *why;
-        e.path = normalise_path(raw, &why);
+        e.path = image_normalise_path(raw, &why);
         if (!e.path) {
             rc = member_fail(err, img->name, raw, why, CANNOT_HOLD);
             break;
@@ -359,7 +347,7 @@ static int index_tar(zvm_image *img, const uint8_t *base, uint64_t size, zvm_err
         mode_t ft = zvm_archive.archive_entry_filetype(ae);
         if (hard) {
             e.type = ZVM_IMAGE_HARDLINK;
-            e.link = normalise_path(hard, &why);
+            e.link = image_normalise_path(hard, &why);
             if (!e.link || !e.link[0]) {
                 char reason[ZVM_IMAGE_SHOW + 64], short_link[ZVM_IMAGE_SHOW];
                 snprintf(reason, sizeof reason, "its hard link target %s: %s", zvm_image_show(hard, short_link),

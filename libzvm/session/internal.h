@@ -67,6 +67,7 @@ typedef struct session_snapshot_setup {
 typedef struct session_snapshot {
     bool enabled;
     uint8_t key[DIGEST_SHA256_SIZE];
+    char cache[PATH_MAX];       /* the cache directory */
     char top[PATH_MAX];         /* <cache>/snapshots */
     char dir[PATH_MAX + 80];    /* <cache>/snapshots/<key> */
     uint64_t cache_bytes;
@@ -91,10 +92,14 @@ typedef struct session_snapshot {
     uint8_t *meta;
 } session_snapshot;
 
-/* Whether this build of the engine validated the program file of this identity before (the
- * cache keeps an empty marker per identity), and recording that it did. */
-bool session_program_validated(const char *cache_dir, const struct stat *program);
-void session_program_mark_validated(const char *cache_dir, const struct stat *program);
+/* ---- cache.c: the cache directory ---- */
+
+/* mkdir -p (0700 for what it makes); 0 when path is a directory owned by us that no one else
+ * may use, else -1 with why (another user could plant snapshots in a shared one). */
+int session_private_dir(const char *path, char *why, size_t size);
+/* Hashes this engine (version, ELF build id), a file's identity. */
+void session_cache_hash_engine(digest_sha256_ctx *s);
+void session_cache_hash_identity(digest_sha256_ctx *s, const struct stat *st);
 
 /* Computes the key and makes sure the cache directory is there and private; -1 with
  * ss->note saying why snapshots are off for this session. */

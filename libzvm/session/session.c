@@ -20,6 +20,9 @@
 #include "nvram/nvram.h"
 #include "session/internal.h"
 
+/* Programs from this size on are validated once per file (the cache remembers): below it,
+ * validating (about 270 MB/s) costs less than asking the cache. */
+#define VALIDATED_MARK_BYTES (64 * 1024)
 /* Bigger nvram than this is not boot settings. */
 #define MAX_NVRAM_BYTES (16 * 1024 * 1024)
 /* The engine's linear memories are 32-bit: Memory above 4 GiB can only go to in-memory files. */
@@ -122,20 +125,21 @@ static int load_program(session *s)
     int rc = session_read_program(s->m->program, &bytes, &size, &s->program_id, &s->program_stable, &err);
     if (rc)
         return failed(s, rc, "%s", err.msg);
-    /* A program this engine validated before, unchanged since, is not validated again. */
-    const char *cache = s->opt->no_snapshots || !s->program_stable ? NULL : s->opt->cache_dir;
-    bool known = session_program_validated(cache, &s->program_id);
-    rc = known ? zvm_module_load_validated(bytes, size, &s->module, &err)
-               : zvm_module_load(bytes, size, &s->module, &err);
-    free(bytes);   /* the module keeps its own copy */
-    if (rc == 0 && !known)
-        session_program_mark_validated(cache, &s->program_id);
+    /* A program this engine validated before, unchanged since, is not validated again; a small
+     * one validates faster than the cache is asked. */
+    const char *cache =
+        s->opt->no_snapshots || !s->program_stable || size < VALIDATED_MARK_BYTES ? NULL : s->opt->cache_dir;
+    bool known = cache && zvm_cache_has_mark(cache, "validated", &s->program_id);
+    rc = zvm_module_load_with(bytes, size, ZVM_LOAD_TAKE_BYTES | (known ? ZVM_LOAD_VALIDATED : 0), &s->module, &err);
+    if (rc == 0 && !known && cache)
+        zvm_cache_mark(cache, "validated", &s->program_id);
     if (rc != 0) {
         s->r->validator_state = 1;
         return failed(s, ZVM_EXIT_INVALID, "program %s is not valid WebAssembly: %s", s->m->program, err.msg);
     }
     s->r->validator_state = s->opt->skip_validation ? 2 : 0;
-    trace(s, "program %s: %zu bytes, valid", s->m->program, size);
+    trace(s, "program %s: %zu bytes, valid%s", s->m->program, size,
+          known ? " (validated before: the cache knows this file)" : "");
     uint64_t initial = session_initial_memory(s->module);
     if (initial > s->m->memory)
         return failed(s, ZVM_EXIT_MEMORY, "program %s needs %llu bytes of memory at start; Memory allows %llu",
@@ -364,6 +368,30 @@ static int read_nvram(session *s)
 }
 
 /* Stage 4: the runtime and the guest's file system (images mounted, /dev/<alias> made). */
+/* Per channel: where the cache keeps the index of the image it holds (a regular file the
+ * nvram mounts), or NULL.  NULL when there is no cache.  Freed with free_image_index. */
+static char **image_index_paths(session *s)
+{
+    const char *cache = s->opt->no_snapshots ? NULL : s->opt->cache_dir;
+    char **paths = cache ? calloc(s->m->nchannels + 1, sizeof *paths) : NULL;
+    for (size_t i = 0; paths && i < s->nvram.nfstab; i++)
+        for (size_t k = 0; k < s->m->nchannels; k++) {
+            struct stat st;
+            zvm_channel *ch = s->channels[k];
+            if (ch && !paths[k] && strcmp(zvm_channel_alias(ch), s->nvram.fstab[i].channel) == 0 &&
+                fstat(zvm_channel_fd(ch), &st) == 0 && S_ISREG(st.st_mode))
+                paths[k] = zvm_cache_path(cache, "index", &st, NULL, true, NULL);
+        }
+    return paths;
+}
+
+static void free_image_index(char **paths, size_t n)
+{
+    for (size_t i = 0; paths && i < n; i++)
+        free(paths[i]);
+    free(paths);
+}
+
 static int make_guest(session *s)
 {
     zvm_error err;
@@ -377,10 +405,11 @@ static int make_guest(session *s)
         .nvram = &s->nvram,
         .memory_limit = s->m->memory,
         .trace = s->opt->trace,
+        .image_index = image_index_paths(s),
     };
-    if (zvm_guest_new(&gcfg, &s->guest, &err) != 0)
-        return failed(s, ZVM_EXIT_IO, "%s", err.msg);
-    return 0;
+    int rc = zvm_guest_new(&gcfg, &s->guest, &err);
+    free_image_index((char **)gcfg.image_index, s->m->nchannels);
+    return rc != 0 ? failed(s, ZVM_EXIT_IO, "%s", err.msg) : 0;
 }
 
 /* ---- snapshots (docs/Snapshots.md) ---- */
@@ -408,10 +437,22 @@ static int32_t on_fork(void *user, zvm_guest *g, zvm_call *call)
 
 /* Before stage 5: is there a snapshot this session may resume?  Nothing here can fail the
  * session: without one it runs cold. */
+/* Whether the program imports zvm_fork: only such a guest can have a snapshot. */
+static bool has_snapshot_point(const zvm_module *m)
+{
+    for (uint32_t i = 0; i < zvm_module_import_count(m); i++) {
+        zvm_import_desc d;
+        zvm_module_import(m, i, &d);
+        if (d.kind == ZVM_EXTERN_FUNC && strcmp(d.module, "zvm") == 0 && strcmp(d.name, "zvm_fork") == 0)
+            return true;
+    }
+    return false;
+}
+
 static void find_snapshot(session *s)
 {
     s->snap.fd = -1;
-    if (s->opt->no_snapshots || s->opt->check_only)
+    if (s->opt->no_snapshots || s->opt->check_only || !has_snapshot_point(s->module))
         return;
     if (!s->program_stable) {
         trace(s, "snapshots off: the program changed while it was read");
@@ -548,7 +589,7 @@ static int resume_guest(session *s, zvm_extern *imports, uint32_t nimports, bool
     trace(s, "resume %s", s->snap.path);
     zvm_val forked[1] = { 1 };
     zvm_trap trap;
-    return guest_ran(s, zvm_instance_resume(inst, forked, &trap), &trap, "_start (resumed)");
+    return guest_ran(s, zvm_instance_resume(inst, forked, NULL, &trap), &trap, "_start (resumed)");
 }
 
 /* Stage 5, cold: instantiate (start function included) and run _start. */

@@ -36,6 +36,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "base.h"                /* zvm_error, enum zvm_exit_code */
 #include "manifest/manifest.h"   /* zvm_manifest */
@@ -78,6 +79,15 @@ int zvm_session_run(const zvm_manifest *m, const zvm_session_options *opt, zvm_r
 /* The cache directory zvm and zvsh use unless told otherwise: $ZVM_CACHE_DIR, else
  * $XDG_CACHE_HOME/zvm, else $HOME/.cache/zvm; NULL when none is known.  Written into buf. */
 const char *zvm_default_cache_dir(char *buf, size_t size);
+/* A file of the cache about a file of identity id (cache.c): <cache>/<kind>/<hex><suffix>, the
+ * hex a SHA-256 of kind, this engine build (when engine is set), id and name (if any).  The
+ * directories are made private; NULL when there is no usable cache.  malloc'd. */
+char *zvm_cache_path(const char *cache, const char *kind, const struct stat *id, const char *name, bool engine,
+                     const char *suffix);
+/* Facts this engine build keeps about a file of identity id: an empty marker per (kind, id)
+ * ("validated": the program is valid WebAssembly; "checked": zvsh read the image whole). */
+bool zvm_cache_has_mark(const char *cache, const char *kind, const struct stat *id);
+void zvm_cache_mark(const char *cache, const char *kind, const struct stat *id);
 
 char *zvm_report_text(const zvm_report *report);
 

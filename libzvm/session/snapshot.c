@@ -21,7 +21,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <link.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,41 +44,6 @@
 
 /* ---- the key ---- */
 
-/* The build of the running program (its ELF build id), so a snapshot is only ever read by the
- * engine that wrote it: frames name cells of its translation. */
-static int build_id(struct dl_phdr_info *info, size_t size, void *user)
-{
-    digest_sha256_ctx *s = user;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_NOTE)
-            continue;
-        const uint8_t *p = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr), *end = p + ph->p_memsz;
-        while (p + sizeof(ElfW(Nhdr)) <= end) {
-            const ElfW(Nhdr) *n = (const ElfW(Nhdr) *)p;
-            const uint8_t *desc = p + sizeof *n + ((n->n_namesz + 3) & ~3u);
-            if (n->n_type == NT_GNU_BUILD_ID && desc + n->n_descsz <= end) {
-                digest_sha256_update(s, desc, n->n_descsz);
-                return 1;
-            }
-            p = desc + ((n->n_descsz + 3) & ~3u);
-        }
-    }
-    return 1;                            /* the first object is the program itself */
-}
-
-/* A file by identity: replaced or changed, its ctime changes (nobody can set a ctime). */
-static void hash_identity(digest_sha256_ctx *s, const struct stat *st)
-{
-    uint64_t v[6] = { st->st_dev,
-                      st->st_ino,
-                      (uint64_t)st->st_size,
-                      (uint64_t)st->st_mtim.tv_sec,
-                      (uint64_t)st->st_mtim.tv_nsec,
-                      (uint64_t)st->st_ctim.tv_sec * 1000000000u + st->st_ctim.tv_nsec };
-    digest_sha256_update(s, v, sizeof v);
-}
-
 static void hash_str(digest_sha256_ctx *s, const char *str)
 {
     digest_sha256_update(s, str ? str : "", str ? strlen(str) + 1 : 1);
@@ -93,21 +57,14 @@ static zvm_channel *channel_by_alias(const session_snapshot_setup *setup, const 
     return NULL;
 }
 
-/* This engine, and the program file by identity. */
-static void hash_engine_and_program(digest_sha256_ctx *s, const struct stat *program)
-{
-    hash_str(s, SNAP_MAGIC);
-    hash_str(s, zvm_version());
-    dl_iterate_phdr(build_id, s);
-    hash_identity(s, program);
-}
-
 static int compute_key(const session_snapshot_setup *setup, uint8_t key[DIGEST_SHA256_SIZE], char *why, size_t size)
 {
     digest_sha256_ctx s;
     struct stat st;
     digest_sha256_init(&s);
-    hash_engine_and_program(&s, setup->program);
+    hash_str(&s, SNAP_MAGIC);
+    session_cache_hash_engine(&s);
+    session_cache_hash_identity(&s, setup->program);
     uint64_t numbers[3] = { setup->memory, (uint64_t)setup->nvram->time_seconds, setup->nvram->random_seed };
     digest_sha256_update(&s, numbers, sizeof numbers);
     for (size_t i = 0; i < setup->nvram->nfstab; i++) {
@@ -120,95 +77,10 @@ static int compute_key(const session_snapshot_setup *setup, uint8_t key[DIGEST_S
             snprintf(why, size, "image %s is not a regular file", fe->channel);
             return -1;
         }
-        hash_identity(&s, &st);
+        session_cache_hash_identity(&s, &st);
     }
     digest_sha256_final(&s, key);
     return 0;
-}
-
-/* ---- the cache directory ---- */
-
-const char *zvm_default_cache_dir(char *buf, size_t size)
-{
-    const char *dir = getenv("ZVM_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    if (dir && dir[0])
-        snprintf(buf, size, "%s", dir);
-    else if (xdg && xdg[0] == '/')
-        snprintf(buf, size, "%s/zvm", xdg);
-    else if (home && home[0] == '/')
-        snprintf(buf, size, "%s/.cache/zvm", home);
-    else
-        return NULL;
-    return buf;
-}
-
-/* mkdir -p with 0700 for what we make; an existing cache directory must be ours and private,
- * or another user could plant snapshots in it. */
-static int private_dir(const char *path, char *why, size_t size)
-{
-    char buf[PATH_MAX];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-            break;
-        *p = '/';
-    }
-    if (mkdir(buf, 0700) != 0 && errno != EEXIST) {
-        snprintf(why, size, "cannot make %s: %s", path, strerror(errno));
-        return -1;
-    }
-    struct stat st;
-    if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        snprintf(why, size, "%s is not a directory", path);
-        return -1;
-    }
-    if (st.st_uid != geteuid() || (st.st_mode & 077)) {
-        snprintf(why, size, "%s is not private (owned by us, mode 0700)", path);
-        return -1;
-    }
-    return 0;
-}
-
-/* ---- programs known to be valid ---- */
-
-/* <cache>/validated/<hex of engine and program identity>; false when there is no cache. */
-static bool validated_marker(const char *cache_dir, const struct stat *program, char *path, size_t size)
-{
-    digest_sha256_ctx s;
-    uint8_t d[DIGEST_SHA256_SIZE];
-    char hex[2 * DIGEST_SHA256_SIZE + 1];
-    if (!cache_dir || !cache_dir[0])
-        return false;
-    digest_sha256_init(&s);
-    hash_str(&s, "validated");
-    hash_engine_and_program(&s, program);
-    digest_sha256_final(&s, d);
-    digest_hex(d, sizeof d, hex);
-    return snprintf(path, size, "%s/validated/%s", cache_dir, hex) < (int)size;
-}
-
-bool session_program_validated(const char *cache_dir, const struct stat *program)
-{
-    char path[PATH_MAX];
-    struct stat st;
-    return validated_marker(cache_dir, program, path, sizeof path) && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-           st.st_uid == geteuid();
-}
-
-void session_program_mark_validated(const char *cache_dir, const struct stat *program)
-{
-    char path[PATH_MAX], dir[PATH_MAX], why[PATH_MAX + 100];
-    if (!validated_marker(cache_dir, program, path, sizeof path))
-        return;
-    snprintf(dir, sizeof dir, "%s/validated", cache_dir);
-    if (private_dir(cache_dir, why, sizeof why) != 0 || private_dir(dir, why, sizeof why) != 0)
-        return;
-    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-    if (fd >= 0)
-        close(fd);
 }
 
 int session_snapshot_prepare(session_snapshot *ss, const session_snapshot_setup *setup)
@@ -225,10 +97,11 @@ int session_snapshot_prepare(session_snapshot *ss, const session_snapshot_setup 
         return -1;
     digest_hex(ss->key, sizeof ss->key, key_hex);
     snprintf(top, sizeof top, "%s", setup->cache_dir);
-    if (private_dir(top, ss->note, sizeof ss->note) != 0) {
+    if (session_private_dir(top, ss->note, sizeof ss->note) != 0) {
         ss->warn = true;
         return -1;
     }
+    snprintf(ss->cache, sizeof ss->cache, "%s", setup->cache_dir);
     snprintf(ss->top, sizeof ss->top, "%s/snapshots", setup->cache_dir);
     if (snprintf(ss->dir, sizeof ss->dir, "%s/%s", ss->top, key_hex) >= (int)sizeof ss->dir) {
         snprintf(ss->note, sizeof ss->note, "snapshots off: cache path too long");
@@ -247,30 +120,65 @@ static uint64_t header_checksum(const struct snap_header *h)
 
 /* The checksum of memory: of each 4 KiB page that is not all zero, with its index, combined so
  * that a hole and a page of zeros count the same (holes are how zero pages are stored). */
-static uint64_t memory_checksum(const uint8_t *mem, uint64_t size)
+static uint64_t page_term(const uint8_t *page, uint64_t index)
 {
     static const uint8_t zero[SNAP_PAGE_CHECK];
-    uint64_t sum = 0, zero_sum = digest_checksum64(zero, sizeof zero, 0);
-    for (uint64_t at = 0; at < size; at += SNAP_PAGE_CHECK) {
-        uint64_t c = digest_checksum64(mem + at, SNAP_PAGE_CHECK, 0);
-        if (c != zero_sum || memcmp(mem + at, zero, SNAP_PAGE_CHECK) != 0)
-            sum += digest_checksum64(&c, sizeof c, at / SNAP_PAGE_CHECK + 1);
+    uint64_t c = digest_checksum64(page, SNAP_PAGE_CHECK, 0);
+    if (c == digest_checksum64(zero, sizeof zero, 0) && memcmp(page, zero, SNAP_PAGE_CHECK) == 0)
+        return 0;
+    return digest_checksum64(&c, sizeof c, index + 1);
+}
+
+static uint64_t memory_checksum(const uint8_t *mem, uint64_t size)
+{
+    uint64_t sum = 0;
+    for (uint64_t at = 0; at < size; at += SNAP_PAGE_CHECK)
+        sum += page_term(mem + at, at / SNAP_PAGE_CHECK);
+    return sum;
+}
+
+/* The same over memory mapped from fd at offset: only the file's data extents are read (holes
+ * are zero pages, which count nothing), so restoring touches no page the file does not hold. */
+static uint64_t mapped_memory_checksum(const uint8_t *mem, uint64_t size, int fd, uint64_t offset)
+{
+    uint64_t sum = 0;
+    for (uint64_t at = 0; at < size;) {
+        off_t data = lseek(fd, (off_t)(offset + at), SEEK_DATA);
+        if (data < 0)
+            break;                       /* no data after at: the rest is holes */
+        off_t hole = lseek(fd, data, SEEK_HOLE);
+        uint64_t from = ((uint64_t)data - offset) / SNAP_PAGE_CHECK * SNAP_PAGE_CHECK;
+        uint64_t to = hole < 0 ? size : (uint64_t)hole - offset;
+        for (at = from; at < size && at < to; at += SNAP_PAGE_CHECK)
+            sum += page_term(mem + at, at / SNAP_PAGE_CHECK);
     }
     return sum;
 }
 
-static bool read_at(int fd, void *buf, size_t size, off_t offset)
+/* All of size bytes read (or written) at offset, through EINTR and short transfers. */
+static bool transfer_at(int fd, void *buf, size_t size, off_t offset, bool writing)
 {
-    size_t got = 0;
-    while (got < size) {
-        ssize_t n = pread(fd, (char *)buf + got, size - got, offset + (off_t)got);
+    size_t done = 0;
+    while (done < size) {
+        ssize_t n = writing ? pwrite(fd, (char *)buf + done, size - done, offset + (off_t)done)
+                            : pread(fd, (char *)buf + done, size - done, offset + (off_t)done);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             return false;
-        got += (size_t)n;
+        done += (size_t)n;
     }
     return true;
+}
+
+static bool read_at(int fd, void *buf, size_t size, off_t offset)
+{
+    return transfer_at(fd, buf, size, offset, false);
+}
+
+static bool write_at(int fd, const void *buf, size_t size, off_t offset)
+{
+    return transfer_at(fd, (void *)buf, size, offset, true);
 }
 
 /* Opens and verifies one candidate; 0 and ss filled when it is whole and the guest's inputs
@@ -369,7 +277,7 @@ int session_snapshot_map_memory(session_snapshot *ss, zvm_memory *mem, zvm_error
         return -1;
     uint64_t size;
     const uint8_t *base = zvm_memory_data(mem, &size);
-    if (memory_checksum(base, size) != ss->header.memory_checksum) {
+    if (mapped_memory_checksum(base, size, ss->fd, ss->header.memory_offset) != ss->header.memory_checksum) {
         snprintf(err->msg, sizeof err->msg, "snapshot %s: its memory is damaged", ss->path);
         unlink(ss->path);
         return -1;
@@ -387,20 +295,6 @@ void session_snapshot_close(session_snapshot *ss)
 }
 
 /* ---- writing ---- */
-
-static bool write_at(int fd, const void *buf, size_t size, off_t offset)
-{
-    size_t done = 0;
-    while (done < size) {
-        ssize_t n = pwrite(fd, (const char *)buf + done, size - done, offset + (off_t)done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        done += (size_t)n;
-    }
-    return true;
-}
 
 /* Writes memory's non-zero pages; zero pages stay holes. */
 static bool write_memory(int fd, const uint8_t *mem, uint64_t size, off_t offset)
@@ -423,60 +317,76 @@ static bool write_memory(int fd, const uint8_t *mem, uint64_t size, off_t offset
 
 struct cached_file {
     char path[PATH_MAX + 512];
-    time_t used;
+    struct timespec used;                /* its mtime: written, or last used */
     off_t bytes;
 };
 
 static int by_use(const void *a, const void *b)
 {
-    const struct cached_file *x = a, *y = b;
-    return x->used < y->used ? -1 : x->used > y->used;
+    const struct timespec *x = &((const struct cached_file *)a)->used, *y = &((const struct cached_file *)b)->used;
+    if (x->tv_sec != y->tv_sec)
+        return x->tv_sec < y->tv_sec ? -1 : 1;
+    return x->tv_nsec < y->tv_nsec ? -1 : x->tv_nsec > y->tv_nsec;
 }
 
-/* Keeps the cache under its bound: removes the least recently used snapshots. */
+struct cached_files {
+    struct cached_file *files;
+    size_t n, cap;
+    uint64_t total;
+};
+
+/* Adds the files of dir (not the hidden ones: files being written). */
+static void collect(struct cached_files *c, const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        struct stat st;
+        if (e->d_name[0] == '.')
+            continue;
+        if (c->n == c->cap) {
+            struct cached_file *more = realloc(c->files, (c->cap ? c->cap * 2 : 64) * sizeof *more);
+            if (!more)
+                break;
+            c->files = more;
+            c->cap = c->cap ? c->cap * 2 : 64;
+        }
+        struct cached_file *f = &c->files[c->n];
+        snprintf(f->path, sizeof f->path, "%s/%s", dir, e->d_name);
+        if (lstat(f->path, &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        f->used = st.st_mtim;
+        f->bytes = st.st_blocks * 512;
+        c->total += (uint64_t)f->bytes;
+        c->n++;
+    }
+    if (d)
+        closedir(d);
+}
+
+/* Keeps the cache under its bound: removes the least recently used snapshots (a use touches
+ * one) and the programs zvsh extracted, by when they were extracted (a program is never
+ * touched: that would change its identity, which the snapshots' keys hold). */
 static void evict(const session_snapshot *ss)
 {
+    struct cached_files c = { 0 };
+    char dir[PATH_MAX + 256];
     DIR *top = opendir(ss->top);
-    if (!top)
-        return;
-    struct cached_file *files = NULL;
-    size_t n = 0, cap = 0;
-    uint64_t total = 0;
     struct dirent *k;
-    while ((k = readdir(top))) {
-        if (k->d_name[0] == '.')
-            continue;
-        char dir[PATH_MAX + 256];
-        snprintf(dir, sizeof dir, "%s/%s", ss->top, k->d_name);
-        DIR *d = opendir(dir);
-        struct dirent *e;
-        while (d && (e = readdir(d))) {
-            struct stat st;
-            if (e->d_name[0] == '.' || n == SIZE_MAX / 2)
-                continue;
-            if (n == cap) {
-                struct cached_file *more = realloc(files, (cap = cap ? cap * 2 : 64) * sizeof *files);
-                if (!more)
-                    break;
-                files = more;
-            }
-            snprintf(files[n].path, sizeof files[n].path, "%s/%s", dir, e->d_name);
-            if (stat(files[n].path, &st) != 0)
-                continue;
-            files[n].used = st.st_mtime;
-            files[n].bytes = st.st_blocks * 512;
-            total += (uint64_t)files[n].bytes;
-            n++;
+    while (top && (k = readdir(top)))
+        if (k->d_name[0] != '.') {
+            snprintf(dir, sizeof dir, "%s/%s", ss->top, k->d_name);
+            collect(&c, dir);
         }
-        if (d)
-            closedir(d);
-    }
-    closedir(top);
-    qsort(files, n, sizeof *files, by_use);
-    for (size_t i = 0; i < n && total > ss->cache_bytes; i++)
-        if (unlink(files[i].path) == 0)
-            total -= (uint64_t)files[i].bytes;
-    free(files);
+    if (top)
+        closedir(top);
+    snprintf(dir, sizeof dir, "%s/programs", ss->cache);
+    collect(&c, dir);
+    qsort(c.files, c.n, sizeof *c.files, by_use);
+    for (size_t i = 0; i < c.n && c.total > ss->cache_bytes; i++)
+        if (unlink(c.files[i].path) == 0)
+            c.total -= (uint64_t)c.files[i].bytes;
+    free(c.files);
 }
 
 int session_snapshot_save(session_snapshot *ss, zvm_guest *g, zvm_call *call, char *why, size_t size)
@@ -514,7 +424,7 @@ int session_snapshot_save(session_snapshot *ss, zvm_guest *g, zvm_call *call, ch
     snprintf(tmp, sizeof tmp, "%s/.tmp.XXXXXX", ss->dir);
     snprintf(final, sizeof final, "%s/%s.snap", ss->dir, name);
     int fd = -1, rc = -1;
-    if (private_dir(ss->top, why, size) != 0 || private_dir(ss->dir, why, size) != 0) {
+    if (session_private_dir(ss->top, why, size) != 0 || session_private_dir(ss->dir, why, size) != 0) {
         /* why says */
     } else if ((fd = mkstemp(tmp)) < 0) {
         snprintf(why, size, "cannot create a file in %s: %s", ss->dir, strerror(errno));

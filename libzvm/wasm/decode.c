@@ -204,14 +204,26 @@ static bool decode_module(wasm_decoder *d)
 
 int wasm_decode(const uint8_t *bytes, size_t size, wasm_module **out, zvm_error *err)
 {
-    *out = NULL;
-    wasm_module *m = calloc(1, sizeof *m);
-    if (!m || !(m->bytes = malloc(size ? size : 1))) {
-        free(m);
+    uint8_t *copy = malloc(size ? size : 1);
+    if (!copy) {
+        *out = NULL;
         snprintf(err->msg, sizeof err->msg, "at byte 0x0: out of memory copying a %zu-byte module", size);
         return -1;
     }
-    memcpy(m->bytes, bytes, size);
+    memcpy(copy, bytes, size);
+    return wasm_decode_owned(copy, size, out, err);
+}
+
+int wasm_decode_owned(uint8_t *bytes, size_t size, wasm_module **out, zvm_error *err)
+{
+    *out = NULL;
+    wasm_module *m = calloc(1, sizeof *m);
+    if (!m) {
+        free(bytes);
+        snprintf(err->msg, sizeof err->msg, "at byte 0x0: out of memory decoding a %zu-byte module", size);
+        return -1;
+    }
+    m->bytes = bytes;
     m->size = size;
     wasm_decoder d = { .m = m };
     wasm_reader_init(&d.r, m->bytes, size, err);

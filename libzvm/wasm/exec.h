@@ -60,9 +60,11 @@ struct code_func {
 };
 
 /* The translation of a module (wasm_module.code). */
+struct tr_scratch;
 struct code {
     struct code_func *funcs;             /* one per defined function, in index order */
     uint32_t nfuncs;
+    struct tr_scratch *scratch;          /* the translator's work buffers, kept from one function to the next */
 };
 
 /* Prepares m->code: every function waits for its first call to be translated. */

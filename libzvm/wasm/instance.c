@@ -175,12 +175,13 @@ const zvm_functype *wasm_runtime_intern_type(zvm_runtime *rt, const zvm_functype
 
 /* ---- modules ---- */
 
-static int load(const uint8_t *bytes, size_t size, bool validate, zvm_module **out, zvm_error *err)
+int zvm_module_load_with(uint8_t *bytes, size_t size, unsigned flags, zvm_module **out, zvm_error *err)
 {
     wasm_module *w;
-    if (wasm_decode(bytes, size, &w, err) != 0)
+    if ((flags & ZVM_LOAD_TAKE_BYTES ? wasm_decode_owned(bytes, size, &w, err) : wasm_decode(bytes, size, &w, err)) !=
+        0)
         return -1;
-    if ((validate && wasm_validate(w, err) != 0) || wasm_translate_module(w, err) != 0) {
+    if ((!(flags & ZVM_LOAD_VALIDATED) && wasm_validate(w, err) != 0) || wasm_translate_module(w, err) != 0) {
         wasm_module_free(w);
         return -1;
     }
@@ -197,12 +198,7 @@ static int load(const uint8_t *bytes, size_t size, bool validate, zvm_module **o
 
 int zvm_module_load(const uint8_t *bytes, size_t size, zvm_module **out, zvm_error *err)
 {
-    return load(bytes, size, true, out, err);
-}
-
-int zvm_module_load_validated(const uint8_t *bytes, size_t size, zvm_module **out, zvm_error *err)
-{
-    return load(bytes, size, false, out, err);
+    return zvm_module_load_with((uint8_t *)bytes, size, 0, out, err);
 }
 
 int zvm_module_translate_all(zvm_module *m, zvm_error *err)

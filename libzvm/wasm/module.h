@@ -154,6 +154,8 @@ typedef struct wasm_module {
 
 /* decode.c: bytes → module.  Malformed input: -1 with "at byte 0x..: ..." in err. */
 int wasm_decode(const uint8_t *bytes, size_t size, wasm_module **out, zvm_error *err);
+/* The same, keeping bytes (malloc'd) as the module's own copy: freed with it, or now on failure. */
+int wasm_decode_owned(uint8_t *bytes, size_t size, wasm_module **out, zvm_error *err);
 /* validate.c: every rule of the spec's validation chapter.  "function N at byte 0x..: ..." */
 int wasm_validate(const wasm_module *m, zvm_error *err);
 /* decode.c: frees everything, including the translation (m->code_free). */

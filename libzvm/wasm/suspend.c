@@ -13,8 +13,9 @@
  * (zvm_instance_new_unstarted, with the same imports made in the same order) and runs from
  * where the host function was called, as if it had just returned.  Before anything runs it
  * checks the state against the module as strictly as the interpreter needs: every frame must
- * return just after a call instruction, to the function that call names, at the frame offset
- * that call passes; every frame must fit the value stack.  So a damaged or forged state can make
+ * return just after a call instruction, from the function that call names (or one with the same
+ * results, which a tail call may have put there), at the frame offset that call passes; every
+ * frame must fit the value stack.  So a damaged or forged state can make
  * the guest compute something else, never make the interpreter jump into the middle of an
  * instruction or outside the guest's own slots.
  */
@@ -173,18 +174,37 @@ static const cell *call_before(const struct code_func *cf, uint32_t at)
 
 /* What the call at c passes: the callee's frame offset in slots, and whether callee (a
  * function of inst, or a host function for the last frame) is what it may call. */
+/* Whether a function of type t returns what the caller of one of type want expects. */
+static bool same_results(const zvm_functype *t, const zvm_functype *want)
+{
+    return t->nresults == want->nresults && memcmp(t->results, want->results, t->nresults) == 0;
+}
+
+/* What the call at c passes: the callee's frame offset in slots, and whether callee may be
+ * running in that frame: the function the call names, or, since the function it named may
+ * have tail-called another (return_call runs the callee in the caller's frame), any function
+ * that returns the same results (which tail calls must).  For call_indirect, the results of its
+ * type.  The host function of the last frame must be the one named. */
 static bool call_reaches(const zvm_instance *inst, const cell *c, const zvm_func *callee, uint32_t *frame_offset)
 {
+    const zvm_func *named = NULL;
+    const zvm_functype *want;
     if (c->h == wasm_handlers.call) {
         *frame_offset = c[2].u32[0] / 8;
-        return callee->code == c[1].ptr;
-    }
-    if (c->h == wasm_handlers.call_import) {
+        const struct code_func *cf = c[1].ptr;
+        named = inst->funcs[cf->func_index];
+        want = named->type;
+    } else if (c->h == wasm_handlers.call_import) {
         *frame_offset = c[1].u32[1] / 8;
-        return inst->funcs[c[1].u32[0]] == callee;
+        named = inst->funcs[c[1].u32[0]];
+        want = named->type;
+    } else {
+        *frame_offset = c[2].u32[1] / 8;
+        want = inst->types[c[1].u32[0]];
     }
-    *frame_offset = c[2].u32[1] / 8;             /* call_indirect: the type is what is checked */
-    return callee->type == inst->types[c[1].u32[0]];
+    if (callee->host)
+        return callee == named;
+    return callee == named || same_results(callee->type, want);
 }
 
 struct saved_frame {
@@ -325,19 +345,20 @@ int zvm_instance_restore(zvm_instance *inst, const uint8_t *state, size_t size, 
         wasm_resume_point_free(p);
         return bad_state(err, "the saved stack");
     }
-    if (check_frames(inst, p->frames, n, p->args, p->nslots, err) != 0 ||
-        !(p->slots = malloc(((size_t)p->nslots ? p->nslots : 1) * 8))) {
-        if (!p->slots && p->frames)
-            snprintf(err->msg, sizeof err->msg, "out of memory resuming");
+    if (check_frames(inst, p->frames, n, p->args, p->nslots, err) != 0) {
         wasm_resume_point_free(p);
         return -1;
+    }
+    if (!(p->slots = malloc(((size_t)p->nslots ? p->nslots : 1) * 8))) {
+        wasm_resume_point_free(p);
+        return refuse(err, "out of memory resuming");
     }
     memcpy(p->slots, in.p + in.at, (size_t)p->nslots * 8);
     inst->resume = p;
     return 0;
 }
 
-int zvm_instance_resume(zvm_instance *inst, const zvm_val *results, zvm_trap *trap)
+int zvm_instance_resume(zvm_instance *inst, const zvm_val *results, zvm_val *outer_results, zvm_trap *trap)
 {
     zvm_runtime *rt = inst->rt;
     struct resume_point *p = inst->resume;
@@ -367,8 +388,13 @@ int zvm_instance_resume(zvm_instance *inst, const zvm_val *results, zvm_trap *tr
     x.frame += n;
     const cell *ip = code->funcs[f[n].func].cells + f[n].at;
     uint64_t *fp = base + f[n].fp;
+    uint32_t nresults = code->funcs[f[0].func].nresults;   /* of the outermost function */
     wasm_resume_point_free(p);
-    return wasm_exec_run(&x, ip, fp);
+    if (wasm_exec_run(&x, ip, fp) != 0)
+        return -1;
+    if (outer_results && nresults)
+        memcpy(outer_results, base, nresults * sizeof *outer_results);
+    return 0;
 }
 
 /* ---- linear memory from a file ---- */

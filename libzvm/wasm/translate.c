@@ -825,10 +825,39 @@ static void translate_body(struct tr *t, struct code_func *cf, const wasm_func *
 
 /* ---- one function, on its first call ---- */
 
+/* The work buffers that outlive one function's translation (a session translates hundreds). */
+struct tr_scratch {
+    struct val *stack;
+    size_t stack_cap;
+    struct ctrl *ctrls;
+    size_t ctrl_cap;
+    struct patch *patches;
+    size_t patch_cap;
+};
+
+static void take_scratch(struct tr *t, struct tr_scratch *s)
+{
+    if (!s)
+        return;
+    t->stack = s->stack;
+    t->stack_cap = s->stack_cap;
+    t->ctrls = s->ctrls;
+    t->ctrl_cap = s->ctrl_cap;
+    t->patches = s->patches;
+    t->patch_cap = s->patch_cap;
+}
+
+/* Gives the buffers back to the module's scratch (or frees them without one), and frees the
+ * cells and positions unless they went to the function. */
 static void free_work(struct tr *t)
 {
     free(t->cells);
     free(t->pos);
+    struct tr_scratch *s = t->code->scratch;
+    if (s) {
+        *s = (struct tr_scratch){ t->stack, t->stack_cap, t->ctrls, t->ctrl_cap, t->patches, t->patch_cap };
+        return;
+    }
     free(t->stack);
     free(t->ctrls);
     free(t->patches);
@@ -856,6 +885,7 @@ int wasm_translate_function(const wasm_module *m, struct code_func *cf, zvm_erro
         return 0;
     const wasm_func *wf = &m->funcs[cf->func_index - m->nfunc_imports];
     struct tr t = { .m = m, .code = m->code };
+    take_scratch(&t, t.code->scratch);
     wasm_tr_grow((void **)&t.cells, &t.cap, wf->code_size + 16, sizeof(cell));
     wasm_tr_grow((void **)&t.pos, &t.poscap, wf->code_size / 2 + 16, sizeof(struct code_pos));
     translate_body(&t, cf, wf);
@@ -898,6 +928,12 @@ static void code_free(void *p)
         free(c->funcs[f].cells);
         free(c->funcs[f].pos);
     }
+    if (c->scratch) {
+        free(c->scratch->stack);
+        free(c->scratch->ctrls);
+        free(c->scratch->patches);
+        free(c->scratch);
+    }
     free(c->funcs);
     free(c);
 }
@@ -914,6 +950,7 @@ int wasm_translate_module(wasm_module *m, zvm_error *err)
         return -1;
     }
     code->nfuncs = n;
+    code->scratch = calloc(1, sizeof *code->scratch);    /* without it, each translation allocates its own */
     for (uint32_t f = 0; f < n; f++) {
         const wasm_func *wf = &m->funcs[f];
         const zvm_functype *ft = &m->types[wf->type_index];

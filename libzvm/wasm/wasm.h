@@ -119,11 +119,15 @@ void zvm_runtime_clear_interrupt(zvm_runtime *rt);
  * (the module copies what it needs).
  * A malformed module: "at byte 0x1a2: ..."; an invalid one: "function 12 at byte 0x3f0: type mismatch ..." */
 int zvm_module_load(const uint8_t *bytes, size_t size, zvm_module **out, zvm_error *err);
-/* Like zvm_module_load, without validating: only for bytes that this very build of the engine
- * validated before (zvm keeps that knowledge in its private cache, keyed by the file's
- * identity: docs/Snapshots.md).  The translator trusts validated code: never pass it bytes of
- * unknown origin. */
-int zvm_module_load_validated(const uint8_t *bytes, size_t size, zvm_module **out, zvm_error *err);
+/* zvm_module_load with options:
+ *   ZVM_LOAD_TAKE_BYTES  bytes is malloc'd and the module keeps it instead of a copy (it frees
+ *                        it, even when loading fails): for large programs read just for this;
+ *   ZVM_LOAD_VALIDATED   no validation: only for bytes this very build of the engine validated
+ *                        before (zvm keeps that knowledge in its private cache, keyed by the
+ *                        file's identity: docs/Snapshots.md).  The translator trusts validated
+ *                        code: never pass bytes of unknown origin with it. */
+enum { ZVM_LOAD_TAKE_BYTES = 1, ZVM_LOAD_VALIDATED = 2 };
+int zvm_module_load_with(uint8_t *bytes, size_t size, unsigned flags, zvm_module **out, zvm_error *err);
 /* Decode and validate only (no translation): what the fuzzers and wasm-validate-like checks use. */
 int zvm_module_validate(const uint8_t *bytes, size_t size, zvm_error *err);
 /* Translates every function now rather than on its first call (to pay or measure it up front).
@@ -229,8 +233,9 @@ int zvm_memory_map_file(zvm_memory *mem, int fd, uint64_t offset, uint64_t bytes
  * with err when the state does not fit. */
 int zvm_instance_restore(zvm_instance *inst, const uint8_t *state, size_t size, zvm_error *err);
 /* Runs a restored instance on from where its state was saved, the host function it was in
- * returning results.  Returns like zvm_func_call when the outermost function returns. */
-int zvm_instance_resume(zvm_instance *inst, const zvm_val *results, zvm_trap *trap);
+ * returning results.  Returns like zvm_func_call when the outermost function returns, with its
+ * results in outer_results (may be NULL when it has none). */
+int zvm_instance_resume(zvm_instance *inst, const zvm_val *results, zvm_val *outer_results, zvm_trap *trap);
 zvm_val zvm_global_get(const zvm_global *g);
 void zvm_global_set(zvm_global *g, zvm_val v);
 

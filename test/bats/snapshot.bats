@@ -263,3 +263,36 @@ name=FORK_MODE, value=grow'
     session c --no-snapshot
     [ "$(daemon c)" = 0 ]
 }
+
+@test "snapshot: the cache keeps under --cache-size, the least recently used going first" {
+    fork_manifest "$ARGS" "$FSTAB" '[env]
+name=FORK_MODE, value=one'
+    session a --cache-size 100000000
+    first=$(find "$cache/snapshots" -name '*.snap')
+    bytes=$(du -k "$first" | cut -f1)
+    fork_manifest "$ARGS" "$FSTAB" '[env]
+name=FORK_MODE, value=two'
+    # room for one snapshot and a half: saving the second removes the first
+    session b --cache-size $((bytes * 1024 * 3 / 2))
+    [ "$(snapshots)" = 1 ]
+    [ ! -e "$first" ]
+    session c --cache-size $((bytes * 1024 * 3 / 2))
+    [ "$(daemon c)" = 1 ]
+}
+
+@test "snapshot cache: a program is validated once per file identity, again once the file changed" {
+    fork_manifest "$ARGS" "$FSTAB"
+    cp "$fx/s_fork.wasm" "$tmp/prog.wasm"
+    sed -i "s|^Program = .*|Program = $tmp/prog.wasm|" "$tmp/m"
+    "$zvm" --cache "$cache" -T "$tmp/t1" "$tmp/m" > /dev/null
+    "$zvm" --cache "$cache" -T "$tmp/t2" "$tmp/m" > /dev/null
+    ! grep -q "validated before" "$tmp/t1"
+    grep -q "valid (validated before: the cache knows this file)" "$tmp/t2"
+    touch "$tmp/prog.wasm"
+    "$zvm" --cache "$cache" -T "$tmp/t3" "$tmp/m" > /dev/null
+    ! grep -q "validated before" "$tmp/t3"
+    # an invalid program with the identity of nothing validated is refused as ever
+    printf '\0asm\1\0\0\0\1' > "$tmp/prog.wasm"
+    run "$zvm" --cache "$cache" "$tmp/m"
+    [ "$status" -eq 8 ]
+}

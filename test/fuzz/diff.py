@@ -7,8 +7,10 @@ shifted-and-added addresses, multi-value blocks), half from binaryen's `wasm-opt
 to fuzz": it turns arbitrary bytes into a valid module that logs values through fuzzing-support
 imports), most of those then optimised by wasm-opt (-O1..-O4: the code shapes compilers emit).  It runs every module on build/zvm-fuzz-exec and on
 test/fuzz/v8-fuzz-exec.mjs: every export called with zeros, every logged value, result and trap
-printed.  The two logs must be equal.  Where they are not, or where zvm-fuzz-exec crashes, the
-module is a finding: saved under OUT/findings/ with both logs, then minimised with the same
+printed.  The two logs must be equal; and zvm's log must also be unchanged when the run is
+suspended at a logging call and resumed in a new runtime (zvm-fuzz-exec -r K, the engine's side
+of snapshots: docs/Snapshots.md).  Where they are not, or where zvm-fuzz-exec crashes, the
+module is a finding (kind mismatch, resume or crash): saved under OUT/findings/ with both logs, then minimised with the same
 disagreement: a generated module line by line into NAME.min.wat, a -ttf one by binaryen's
 wasm-reduce into NAME.min.wasm.
 
@@ -68,17 +70,23 @@ def make_module(work, seed, rng):
     return wasm if p is not None and p.returncode == 0 and os.path.exists(wasm) else None
 
 
-def zvm_log(engine, wasm):
-    """(log text, crashed?) of our engine on wasm; the signatures go beside it."""
+def zvm_log(engine, wasm, seed):
+    """(log text, crashed?, resumed log) of our engine on wasm; the signatures go beside it.
+    The resumed log is the same run suspended at a logging call chosen by the seed and resumed
+    in a new runtime (zvm-fuzz-exec -r: snapshots): it must equal the plain log."""
     sig = run([engine, '-s', wasm], timeout=30)
     if sig is None or sig.returncode != 0:
-        return None, True
+        return None, True, None
     with open(wasm + '.sig', 'wb') as f:
         f.write(sig.stdout)
     p = run([engine, wasm], timeout=30)
     if p is None:
-        return 'hang\n', True
-    return p.stdout.decode(errors='replace'), p.returncode != 0
+        return 'hang\n', True, None
+    r = run([engine, '-r', str(1 + seed % 24), wasm], timeout=30)
+    resumed = r.stdout.decode(errors='replace') if r is not None and r.returncode == 0 else 'resume failed\n'
+    if r is not None and b'resumed in a new runtime' in r.stderr:
+        resumed = 'RESUMED\n' + resumed
+    return p.stdout.decode(errors='replace'), p.returncode != 0, resumed
 
 
 def comparable(log):
@@ -166,7 +174,7 @@ def main():
     os.makedirs(findings_dir, exist_ok=True)
     seed = args.seed if args.seed is not None else int(time.time() * 1000) % 10**12
     rng = random.Random(seed)
-    stats = dict(modules=0, valid=0, calls=0, agreed=0, inconclusive=0, findings=0)
+    stats = dict(modules=0, valid=0, calls=0, agreed=0, inconclusive=0, findings=0, resumed=0)
     start = time.time()
     print(f'diff: seeds from {seed}, {args.seconds:.0f} s, findings in {findings_dir}', flush=True)
     driver = os.path.join(TOP, 'test', 'fuzz', 'v8-fuzz-exec.mjs')
@@ -175,7 +183,7 @@ def main():
             seeds = list(range(seed, seed + args.batch))
             seed += args.batch
             mods = [m for m in pool.map(lambda s: (s, make_module(work, s, random.Random(s))), seeds) if m[1]]
-            ours = dict(zip([s for s, _ in mods], pool.map(lambda m: zvm_log(args.engine, m[1]), mods)))
+            ours = dict(zip([s for s, _ in mods], pool.map(lambda m: zvm_log(args.engine, m[1], m[0]), mods)))
             listing = os.path.join(work, 'list')
             with open(listing, 'w') as f:
                 for s, wasm in mods:
@@ -184,7 +192,7 @@ def main():
             run(['node', driver, listing], timeout=600)
             for s, wasm in mods:
                 stats['modules'] += 1
-                log, crashed = ours[s]
+                log, crashed, resumed = ours[s]
                 v8 = open(wasm + '.v8').read() if os.path.exists(wasm + '.v8') else None
                 kind = None
                 if crashed:
@@ -193,6 +201,11 @@ def main():
                     kind = None                       # V8's driver failed on the batch: not ours
                 elif comparable(log) != comparable(v8):
                     kind = 'mismatch'
+                elif resumed is not None and 'timeout' not in log and \
+                        comparable(resumed.removeprefix('RESUMED\n')) != comparable(log):
+                    kind = 'resume'                   # suspend + resume changed the run
+                if resumed is not None and resumed.startswith('RESUMED\n'):
+                    stats['resumed'] += 1
                 if log and log != 'invalid\n':
                     stats['valid'] += 1
                     stats['calls'] += log.count('\ncall ') + log.startswith('call ')
@@ -210,7 +223,10 @@ def main():
                     with open(os.path.join(findings_dir, name + '.v8'), 'w') as f:
                         f.write(v8 or '')
                     print(f'diff: FINDING {name} (seed {s}): {findings_dir}/{name}.*', flush=True)
-                    if s % 2 == 0:
+                    if kind == 'resume':
+                        with open(os.path.join(findings_dir, name + '.resumed'), 'w') as f:
+                            f.write(resumed)
+                    elif s % 2 == 0:
                         with open(os.path.join(findings_dir, name + '.wat'), 'w') as f:
                             f.write(gen_stacky.Gen(s).module())
                         reduce_wat(findings_dir, name, args.engine)
@@ -222,6 +238,7 @@ def main():
     elapsed = time.time() - start
     summary = (f"diff: {stats['modules']} modules ({stats['valid']} valid, {stats['calls']} export calls) in "
                f"{elapsed:.0f} s: {stats['agreed']} agreed with V8, {stats['inconclusive']} inconclusive, "
+               f"{stats['resumed']} also suspended and resumed, "
                f"{stats['findings']} findings; next seed {seed}")
     print(summary)
     with open(os.path.join(args.out, 'summary.txt'), 'a') as f:

@@ -383,7 +383,7 @@ class Gen:
         n = len(funcs)
         table = f'  (table {n} funcref)\n  (elem (i32.const 0) ' + ' '.join(f'$f{i}' for i in range(n)) + ')'
         data = '  (data (i32.const 0) "' + ''.join(f'\\{self.r.randrange(256):02x}' for _ in range(64)) + '")'
-        return '(module\n' + '\n'.join(types) + '\n' + imports + '\n  (memory 1)\n' + globals_ + '\n' + table + \
+        return '(module\n' + '\n'.join(types) + '\n' + imports + '\n  (memory (export "memory") 1)\n' + globals_ + '\n' + table + \
             '\n' + data + '\n' + '\n'.join(funcs) + '\n)\n'
 
 

@@ -8,6 +8,10 @@
  *   zvm-fuzz-exec -s FILE.wasm     the exported functions' signatures, "NAME\tPARAMS\tRESULTS"
  *                                  (letters i I f F r e), for the V8 driver to pass zeros of the
  *                                  right types
+ *   zvm-fuzz-exec -r K FILE.wasm   the same log, but at the K-th logging call the guest is saved
+ *                                  (zvm_call_save_state and its memory), stopped, and resumed in
+ *                                  a new runtime, which runs everything after: a correct
+ *                                  suspend/resume (docs/Snapshots.md) leaves the log unchanged
  *
  * The log, one line each:  "invalid" | "link-error" | "start-trap" | "call NAME", then for each
  * call its "log TYPE VALUE" lines and "result V..." | "trap" | "exhausted".  i32 and i64 are
@@ -27,6 +31,18 @@
 #include "read_file.h"
 
 static zvm_runtime *g_rt;                /* for the alarm handler only */
+
+/* -r K: where to suspend, and what was saved there. */
+static struct {
+    long at;                             /* the logging call to suspend at (1-based); 0: never */
+    long calls;
+    bool saved;
+    uint8_t *state;
+    size_t size;
+    int memory_fd;
+    uint64_t memory_size;
+    bool memory_exported;                /* the new instance can only be given an exported memory */
+} g_suspend;
 
 static void on_alarm(int sig)
 {
@@ -62,6 +78,18 @@ static int host_log(zvm_call *call, void *user, const zvm_val *args, zvm_val *re
     printf("log %s ", zvm_valtype_name(type));
     print_value(type, args[0]);
     printf("\n");
+    if (g_suspend.at && ++g_suspend.calls >= g_suspend.at && !g_suspend.saved) {
+        zvm_error err;
+        uint8_t *mem = zvm_call_memory(call, &g_suspend.memory_size);
+        if (mem && !g_suspend.memory_exported)
+            return 0;
+        if (zvm_call_save_state(call, &g_suspend.state, &g_suspend.size, &err) != 0)
+            return 0;                    /* not from here (a tail call...): the next log may do */
+        if (mem && pwrite(g_suspend.memory_fd, mem, g_suspend.memory_size, 0) != (ssize_t)g_suspend.memory_size)
+            exit(2);
+        g_suspend.saved = true;
+        return zvm_call_trap(call, "suspended");
+    }
     return 0;
 }
 
@@ -132,6 +160,39 @@ static int link_imports(zvm_runtime *rt, const zvm_module *m, zvm_extern *import
     return 0;
 }
 
+/* The suspended guest, resumed in a new runtime (which replaces *rt and *inst): its call's
+ * results in res.  0, or -1 (the resume trapped: *trap), or -2 (the state was refused). */
+static int resume_elsewhere(zvm_runtime **rt, const zvm_module *m, zvm_instance **inst, zvm_val *res, zvm_trap *trap)
+{
+    zvm_runtime *nrt;
+    zvm_instance *ninst;
+    zvm_error err;
+    zvm_runtime_config cfg = { 0 };
+    uint32_t nimports = zvm_module_import_count(m);
+    zvm_extern *imports = calloc(nimports + 1, sizeof *imports), mem;
+    if (!imports || zvm_runtime_new(&cfg, &nrt, &err) != 0 || link_imports(nrt, m, imports) != 0 ||
+        zvm_instance_new_unstarted(nrt, m, imports, nimports, &ninst, &err) != 0)
+        exit(2);
+    free(imports);
+    zvm_runtime_free(*rt);               /* the old instance's objects go with its runtime */
+    *rt = g_rt = nrt;
+    *inst = ninst;
+    bool has_memory = false;                 /* memory 0, exported (host_log checked) */
+    for (uint32_t i = 0; !has_memory && i < zvm_module_export_count(m); i++) {
+        zvm_export_desc d;
+        zvm_module_export(m, i, &d);
+        has_memory = d.kind == ZVM_EXTERN_MEMORY && zvm_instance_export(ninst, d.name, &mem);
+    }
+    if (g_suspend.memory_size &&
+        (!has_memory || zvm_memory_map_file(mem.u.memory, g_suspend.memory_fd, 0, g_suspend.memory_size, &err) != 0))
+        return -2;
+    if (zvm_instance_restore(ninst, g_suspend.state, g_suspend.size, &err) != 0) {
+        fprintf(stderr, "zvm-fuzz-exec: the saved state was refused: %s\n", err.msg);
+        return -2;
+    }
+    return zvm_instance_resume(ninst, NULL, res, trap);
+}
+
 static void call_exports(zvm_runtime *rt, const zvm_module *m, zvm_instance *inst)
 {
     for (uint32_t i = 0; i < zvm_module_export_count(m); i++) {
@@ -148,7 +209,20 @@ static void call_exports(zvm_runtime *rt, const zvm_module *m, zvm_instance *ins
         printf("call %s\n", name);
         fflush(stdout);
         zvm_trap trap;
-        if (zvm_func_call(rt, f, args, res, &trap) != 0) {
+        int rc = zvm_func_call(rt, f, args, res, &trap);
+        if (rc != 0 && g_suspend.saved && g_suspend.state && strcmp(trap.msg, "suspended") == 0) {
+            rc = resume_elsewhere(&rt, m, &inst, res, &trap);
+            fprintf(stderr, "zvm-fuzz-exec: suspended at log %ld, resumed in a new runtime\n", g_suspend.calls);
+            f = exported_func(m, inst, i, &name);    /* the old runtime's objects are gone */
+            t = zvm_func_type(f);
+            free(g_suspend.state);
+            g_suspend.state = NULL;
+            if (rc == -2) {
+                printf("resume-refused\n");
+                exit(0);
+            }
+        }
+        if (rc != 0) {
             if (trap.kind == ZVM_TRAP_STACK_EXHAUSTED)
                 printf("exhausted\n");
             else if (trap.kind == ZVM_TRAP_INTERRUPTED)
@@ -172,8 +246,13 @@ static void call_exports(zvm_runtime *rt, const zvm_module *m, zvm_instance *ins
 int main(int argc, char **argv)
 {
     bool signatures = argc == 3 && strcmp(argv[1], "-s") == 0;
-    if (argc != 2 && !signatures) {
-        fprintf(stderr, "usage: zvm-fuzz-exec [-s] FILE.wasm\n");
+    if (argc == 4 && strcmp(argv[1], "-r") == 0) {
+        char path[] = "/tmp/zvm-fuzz-exec-XXXXXX";
+        g_suspend.at = atol(argv[2]);
+        g_suspend.memory_fd = mkstemp(path);
+        unlink(path);
+    } else if (argc != 2 && !signatures) {
+        fprintf(stderr, "usage: zvm-fuzz-exec [-s | -r K] FILE.wasm\n");
         return 2;
     }
     const char *path = argv[argc - 1];
@@ -210,6 +289,11 @@ int main(int argc, char **argv)
     } else if (signatures) {
         print_signatures(m, inst);
     } else {
+        for (uint32_t i = 0; i < zvm_module_export_count(m); i++) {
+            zvm_export_desc d;
+            zvm_module_export(m, i, &d);
+            g_suspend.memory_exported |= d.kind == ZVM_EXTERN_MEMORY;
+        }
         call_exports(g_rt, m, inst);
     }
     free(imports);

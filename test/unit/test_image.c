@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "image/image.h"
@@ -114,6 +115,42 @@ static void test_plain_tar_is_indexed_in_place(void **state)
     /* the index did not move the descriptor */
     assert_int_equal(lseek(fd, 0, SEEK_CUR), 0);
     zvm_image_free(img);
+    close(fd);
+}
+
+/* The index kept in a file: written by the first open, read by the next (the tar need not be
+ * walked again: the index file is what is read, as a changed mtime on it shows nothing); a
+ * damaged or foreign index is not used, and the image is still right. */
+static void test_an_index_kept_in_a_file_is_reused_and_checked(void **state)
+{
+    char index[160];
+    snprintf(index, sizeof index, "%s/plain.index", dir);
+    unlink(index);
+    int fd = open_file("plain.tar");
+    zvm_image *img;
+    zvm_error err;
+    for (int round = 0; round < 4; round++) {
+        if (round == 2)      /* damage the index: one byte of a path */
+            sh("printf 'Q' | dd of=%s bs=1 seek=40 conv=notrunc status=none", index);
+        if (round == 3)      /* an index of another tar */
+            sh("cd %s && mkdir -p other && echo x > other/x && tar -C other -cf other.tar . && cp plain.index keep && "
+               "rm plain.index",
+               dir);
+        if (zvm_image_open_cached(fd, "/dev/1.plain.tar", 0, index, &img, &err))
+            fail_msg("round %d: %s", round, err.msg);
+        check_content(img);
+        zvm_image_free(img);
+        struct stat st;
+        assert_int_equal(stat(index, &st), 0);   /* there (again) after every round */
+    }
+    /* the index of plain.tar given for other.tar: sizes differ, so it is made anew */
+    int other = open_file("other.tar");
+    snprintf(index, sizeof index, "%s/keep", dir);
+    assert_int_equal(zvm_image_open_cached(other, "/dev/1.other.tar", 0, index, &img, &err), 0);
+    assert_null(find(img, "hello.txt"));
+    assert_non_null(find(img, "x"));
+    zvm_image_free(img);
+    close(other);
     close(fd);
 }
 
@@ -361,6 +398,7 @@ int main(void)
         cmocka_unit_test(test_dotdot_entries_are_refused),
         cmocka_unit_test(test_inflating_stops_at_the_limit),
         cmocka_unit_test(test_a_pipe_stops_at_the_limit),
+        cmocka_unit_test(test_an_index_kept_in_a_file_is_reused_and_checked),
         cmocka_unit_test(test_long_names_are_cut_in_the_middle),
         cmocka_unit_test(test_a_name_over_255_bytes_is_refused_with_its_reason),
     };

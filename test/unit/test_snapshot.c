@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "../tools/read_file.h"
 #include "digest/digest.h"
 #include "wasm/wasm.h"
 
@@ -19,15 +20,8 @@ static uint8_t *read_fixture(const char *name, size_t *size)
 {
     char path[256];
     snprintf(path, sizeof path, "build/fixtures/%s.wasm", name);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc((size_t)n);
-    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *size = (size_t)n;
+    uint8_t *b = read_file(path, size);
+    assert_non_null(b);
     return b;
 }
 
@@ -99,18 +93,23 @@ static uint32_t result_of(struct world *w)
     return v;
 }
 
-static uint32_t run(struct world *w, uint32_t n)
+static uint32_t run_export(struct world *w, const char *name, uint32_t n)
 {
     zvm_extern f;
     zvm_trap trap;
     zvm_val arg = n;
-    assert_true(zvm_instance_export(w->inst, "run", &f));
+    assert_true(zvm_instance_export(w->inst, name, &f));
     assert_int_equal(zvm_func_call(w->rt, f.u.func, &arg, NULL, &trap), 0);
     return result_of(w);
 }
 
-/* Saves at the bottom of run(n), with save returning 0 there. */
-static void save_at_bottom(struct saver *s, uint32_t n, uint32_t *cold)
+static uint32_t run(struct world *w, uint32_t n)
+{
+    return run_export(w, "run", n);
+}
+
+/* Saves at the bottom of export(n), with save returning s->result there. */
+static void save_in(struct saver *s, const char *export, uint32_t n, uint32_t *cold)
 {
     struct world w;
     char path[] = "/tmp/zvm-test-snapshot-XXXXXX";
@@ -119,9 +118,14 @@ static void save_at_bottom(struct saver *s, uint32_t n, uint32_t *cold)
     unlink(path);
     s->keep = true;
     make_world(&w, s, false);
-    *cold = run(&w, n);
+    *cold = run_export(&w, export, n);
     assert_int_equal(s->rc, 0);
     free_world(&w);
+}
+
+static void save_at_bottom(struct saver *s, uint32_t n, uint32_t *cold)
+{
+    save_in(s, "run", n, cold);
 }
 
 /* Resumes the saved state (save returning result there); -1 and msg when it is refused. */
@@ -138,7 +142,7 @@ static int resume(struct saver *s, const uint8_t *state, size_t size, int32_t re
     if (rc == 0) {
         zvm_val r = (uint32_t)result;
         zvm_trap trap;
-        assert_int_equal(zvm_instance_resume(w.inst, &r, &trap), 0);
+        assert_int_equal(zvm_instance_resume(w.inst, &r, NULL, &trap), 0);
         *out = result_of(&w);
     } else if (msg) {
         snprintf(msg, 512, "%s", err.msg);
@@ -166,6 +170,19 @@ static void test_resume_gives_the_result_of_running_on(void **state)
         free(s.state);
         close(s.fd);
     }
+}
+
+/* A frame whose function was replaced by a tail call resumes (the call names another function). */
+static void test_a_frame_after_a_tail_call_resumes(void **state)
+{
+    struct saver s = { .result = 5 };
+    uint32_t cold, warm = 0;
+    save_in(&s, "run_tail", 4, &cold);
+    assert_int_equal(cold, 4 * 3 + 5 + 1);
+    assert_int_equal(resume(&s, s.state, s.size, 5, &warm, NULL), 0);
+    assert_int_equal(warm, cold);
+    free(s.state);
+    close(s.fd);
 }
 
 static void test_damaged_states_are_refused(void **state)
@@ -260,6 +277,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_resume_gives_the_result_of_running_on),
+        cmocka_unit_test(test_a_frame_after_a_tail_call_resumes),
         cmocka_unit_test(test_damaged_states_are_refused),
         cmocka_unit_test(test_a_tail_call_cannot_be_saved),
         cmocka_unit_test(test_sha256_vectors),

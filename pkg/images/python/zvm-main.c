@@ -14,19 +14,24 @@
  * over with them: slower, never different.  A cold session and a resumed one take the same
  * path, so their outputs are the same.
  */
+/* Built as CPython's own Programs/python.c is (Py_BUILD_CORE, Include/internal on the path), so
+ * the interpreter's internals are at hand. */
 #include <Python.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wasi/api.h>
 
-/* CPython's internal entry points this needs (exported by the static libpython). */
-PyAPI_FUNC(PyObject *) _PyConfig_AsDict(const PyConfig *config);
-PyAPI_FUNC(void) _PyImport_Fini2(void);
-PyAPI_FUNC(void) _PyPathConfig_ClearGlobal(void);
-PyAPI_FUNC(void) _Py_ClearStandardStreamEncoding(void);
-PyAPI_FUNC(void) _Py_ClearArgcArgv(void);
-PyAPI_FUNC(void) _PyRuntime_Finalize(void);
+#include "pycore_initconfig.h"    /* _PyConfig_AsDict, _PyConfig_Write, _PyWideStringList_Copy */
+#include "pycore_interp.h"        /* PyInterpreterState.config */
+#include "pycore_pathconfig.h"    /* _PyPathConfig_UpdateGlobal, _PyPathConfig_ClearGlobal */
+#include "pycore_pylifecycle.h"   /* _PySys_UpdateConfig */
+#include "pycore_runtime.h"       /* _PyRuntime */
+
+/* What Modules/main.c's pymain_free calls (not in a header). */
+void _PyImport_Fini2(void);
+void _Py_ClearStandardStreamEncoding(void);
+void _Py_ClearArgcArgv(void);
 
 __attribute__((import_module("zvm"), import_name("zvm_fork"))) int zvm_fork(void);
 
@@ -34,15 +39,35 @@ __attribute__((import_module("zvm"), import_name("zvm_fork"))) int zvm_fork(void
  * it runs the command; _PyInterpreterState_SetConfig updates sys from them).  Every other
  * field was used during initialisation. */
 static const char *const run_time_fields[] = {
-    "argv", "orig_argv", "run_command", "run_module", "run_filename", "parse_argv", "inspect",
-    "interactive", "quiet", "safe_path", "optimization_level", "write_bytecode", "skip_source_first_line",
+    "argv",
+    "orig_argv",
+    "run_command",
+    "run_module",
+    "run_filename",
+    "parse_argv",
+    "inspect",
+    "interactive",
+    "quiet",
+    "safe_path",
+    "optimization_level",
+    "write_bytecode",
+    "skip_source_first_line",
     /* computed by getpath from the fields compared (home, pythonpath_env, program_name...), which
      * PyConfig_Read leaves to _PyInterpreterState_SetConfig: equal inputs, equal paths */
-    "executable", "base_executable", "prefix", "base_prefix", "exec_prefix", "base_exec_prefix",
-    "module_search_paths", "module_search_paths_set", "stdlib_dir", "platlibdir",
+    "executable",
+    "base_executable",
+    "prefix",
+    "base_prefix",
+    "exec_prefix",
+    "base_exec_prefix",
+    "module_search_paths",
+    "module_search_paths_set",
+    "stdlib_dir",
+    "platlibdir",
     /* derived from the environment and the locale, which a running CPython has set: the
      * environment is compared (and is a dependency of the snapshot itself) */
-    "filesystem_encoding", "stdio_encoding",
+    "filesystem_encoding",
+    "stdio_encoding",
 };
 
 /* Whether want differs from the running configuration only in run-time fields. */
@@ -71,6 +96,48 @@ static int same_initialisation(const PyConfig *want)
     Py_XDECREF(a);
     Py_XDECREF(b);
     return same;
+}
+
+/* The running interpreter takes want's run-time fields and sys is updated from them: what
+ * _PyInterpreterState_SetConfig does, without computing the paths again (getpath.py, run by
+ * the interpreter: they are the same, same_initialisation says so) and without resetting
+ * sys.path to them (site has added to it since, as in any run). */
+static int take_run_time_fields(const PyConfig *want)
+{
+    PyThreadState *tstate = PyThreadState_Get();
+    PyConfig *config = &tstate->interp->config;
+    if (_PyWideStringList_Copy(&config->argv, &want->argv) < 0 ||
+        _PyWideStringList_Copy(&config->orig_argv, &want->orig_argv) < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    PyStatus status = PyConfig_SetString(config, &config->run_command, want->run_command);
+    if (!PyStatus_Exception(status))
+        status = PyConfig_SetString(config, &config->run_module, want->run_module);
+    if (!PyStatus_Exception(status))
+        status = PyConfig_SetString(config, &config->run_filename, want->run_filename);
+    if (PyStatus_Exception(status)) {
+        _PyErr_SetFromPyStatus(status);
+        return -1;
+    }
+    config->parse_argv = want->parse_argv;
+    config->inspect = want->inspect;
+    config->interactive = want->interactive;
+    config->quiet = want->quiet;
+    config->safe_path = want->safe_path;
+    config->optimization_level = want->optimization_level;
+    config->write_bytecode = want->write_bytecode;
+    config->skip_source_first_line = want->skip_source_first_line;
+    status = _PyConfig_Write(config, &_PyRuntime);
+    if (PyStatus_Exception(status)) {
+        _PyErr_SetFromPyStatus(status);
+        return -1;
+    }
+    int search_paths_set = config->module_search_paths_set;
+    config->module_search_paths_set = 0;         /* keep sys.path as site left it */
+    int rc = _PySys_UpdateConfig(tstate);
+    config->module_search_paths_set = search_paths_set;
+    return rc;
 }
 
 /* This session's arguments, read from the host only now (after the fork). */
@@ -132,7 +199,7 @@ int main(void)
     if (!PyStatus_Exception(status))
         status = PyConfig_Read(&want);
     if (!PyStatus_Exception(status) && same_initialisation(&want)) {
-        int rc = _PyInterpreterState_SetConfig(&want);
+        int rc = take_run_time_fields(&want);
         PyConfig_Clear(&want);
         if (rc < 0) {
             PyErr_Print();
