@@ -61,26 +61,49 @@ image_manifest() {
     ! echo "$output" | grep -q libedit
 }
 
-# without SONAME CMD...: runs CMD where the library SONAME cannot be loaded (an empty file bound
-# over it in a mount namespace of its own); skips when namespaces or mounts are not allowed here.
-# WITHOUT is the same as a command line (for a command that wants a string).
-without() {
-    lib=$(ldconfig -p | sed -n "s/^\t$1 (libc6,x86-64) => //p" | head -1)
-    [ -n "$lib" ] || skip "$1 is not installed"
+# lib_path SONAME: where the dynamic loader finds SONAME (empty when it is not installed).
+lib_path() { ldconfig -p | sed -n "s/^\t$1 (libc6,x86-64) => //p" | head -1; }
+
+# need_without SONAME: skips the test unless `without` can hide SONAME here (call it outside `run`).
+need_without() {
+    [ -n "$(lib_path "$1")" ] || skip "$1 is not installed"
     unshare -m true 2> /dev/null || skip "no mount namespaces here (unshare -m needs root)"
+}
+
+# without SONAME CMD...: runs CMD where the library SONAME cannot be loaded (an empty file bound
+# over it in a mount namespace of its own).
+without() {
+    lib=$(lib_path "$1")
     shift
-    WITHOUT="unshare -m sh -c 'mount --bind /dev/null \"\$0\" && exec \"\$@\"' $lib"
     unshare -m sh -c 'mount --bind /dev/null "$0" && exec "$@"' "$lib" "$@"
 }
 without_libarchive() { without libarchive.so.13 "$@"; }
 
-# at_terminal CMD: runs the shell command CMD with a pseudo-terminal as its stdin and stdout.
-at_terminal() {
-    command -v script > /dev/null || skip "script (bsdutils) is not installed"
-    script -qec "$1" /dev/null < /dev/null
-}
+# python3 -c "$PTY_RUN" CMD...: runs CMD on a new pseudo-terminal (its stdin, stdout, stderr and
+# controlling terminal, in the foreground), prints what it wrote there, exits with its status.
+# Nothing is typed (script(1) sends an end of file when its own stdin ends, and zvsh's line
+# editor takes that as a key).
+PTY_RUN='
+import os, pty, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+out = b""
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+sys.exit(os.waitstatus_to_exitcode(status))
+'
 
 @test "without libarchive an image session fails with exit 5 and the reason; a plain one still runs" {
+    need_without libarchive.so.13
     image_manifest
     run without_libarchive "$zvm" "$tmp/m"
     [ "$status" -eq 5 ]
@@ -92,6 +115,7 @@ at_terminal() {
 }
 
 @test "without libarchive zvsh refuses an image by its path and runs a .wasm" {
+    need_without libarchive.so.13
     mkdir "$tmp/i2" && cp "$fx/hello.wasm" "$tmp/i2/hello" && tar -C "$tmp/i2" -cf "$tmp/hello.tar" hello
     run without_libarchive "$zvsh" --zvm-image "$tmp/hello.tar" hello
     [ "$status" -eq 5 ]
@@ -102,10 +126,11 @@ at_terminal() {
 }
 
 @test "at a terminal zvsh loads libedit; without it, it says so and runs without line editing" {
-    run loaded script -qec "$zvsh $fx/hello.wasm" /dev/null
-    echo "$output" | grep -q '^libedit\.so\.2$'
-    without libedit.so.2 true
-    run at_terminal "$WITHOUT $zvsh $fx/hello.wasm"
+    run python3 -c "$PTY_RUN" env LD_DEBUG=files LD_DEBUG_OUTPUT="$tmp/ld" "$zvsh" "$fx/hello.wasm"
+    [ "$status" -eq 0 ]
+    cat "$tmp"/ld.* | grep -q 'file=libedit\.so\.2 '
+    need_without libedit.so.2
+    run without libedit.so.2 python3 -c "$PTY_RUN" "$zvsh" "$fx/hello.wasm"
     [ "$status" -eq 0 ]
     echo "$output" | grep -q "zvsh: no line editing: cannot load libedit.so.2 (needed for line editing at a terminal): .*; install Debian's libedit2 package"
     echo "$output" | grep -q "hello, world"
