@@ -1,10 +1,10 @@
 #!/bin/sh
 # Start-up (issue 14): the C hello world (test/fixtures/hello.c) as a fresh process each run,
 # natively (clang-19 -O2), through zvm from a manifest, and through zvsh from the .wasm.  hello
-# takes no snapshot; by default zvm remembers in its cache that it validated the program on an
-# earlier run and does not validate it again; with --no-snapshot nothing at all is kept between
-# runs but the page cache (fully cold; the cache goes to a scratch directory here, so the
-# user's is left alone).  The runs are interleaved (one of
+# imports no zvm_fork (no snapshot) and is too small for the cache's validation marker, so by
+# default the cache is only looked at; with --no-snapshot nothing at all is kept between runs but
+# the page cache (fully cold).  The cache is a scratch directory here, so the user's is left
+# alone.  The runs are interleaved (one of
 # each in turn) so that a machine getting busier slows every column alike; best and median of
 # STARTUP_RUNS (default 100) wall times, measured here with Python's perf_counter around each
 # process, and the shared libraries each maps.  Target: zvm at most 1.5 ms.  Never a test.
