@@ -31,7 +31,15 @@ WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -DZVM_VERSION='"$(VERSION)"' \
              -Ilibzvm -fno-strict-aliasing -MMD -MP
-LIBS     := -Wl,--as-needed $(shell pkg-config --libs libarchive libcurl jansson yaml-0.1 libcrypto libedit 2>/dev/null) -lm -lpthread
+# What each binary links: only what it calls (docs/Architecture.md, "Start-up").  libarchive
+# (tar images) and libedit (zvsh's line editor) are never linked: libzvm loads them on first use
+# (libzvm/dynlib.h), so a plain session maps only libc and libm.  zpm adds the cluster client's
+# libraries, the spec runner jansson; the unit tests add cmocka, those and libcrypto (an
+# independent MD5 to check ours).
+LIBS      := -Wl,--as-needed -lm -lpthread
+JSON_LIBS := $(shell pkg-config --libs jansson 2>/dev/null)
+ZPM_LIBS  := $(shell pkg-config --libs libcurl jansson yaml-0.1 2>/dev/null)
+TEST_LIBS := -lcmocka $(ZPM_LIBS) $(shell pkg-config --libs libcrypto 2>/dev/null)
 
 LIB_SRCS := $(shell find libzvm -name '*.c' | sort)
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
@@ -52,7 +60,7 @@ $(B)/libzvm.a: $(LIB_OBJS)
 # One folder per binary: every .c in cmd/NAME/ links with libzvm.a.
 .SECONDEXPANSION:
 $(CMDS:%=$(B)/%): $(B)/%: $$(addprefix $(B)/obj/,$$(subst .c,.o,$$(wildcard cmd/$$*/*.c))) $(B)/libzvm.a
-	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(B)/libzvm.a $(LIBS)
+	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(B)/libzvm.a $(if $(filter zpm,$*),$(ZPM_LIBS)) $(LIBS)
 
 # zvm-run: the engine alone with a minimal WASI, for measuring and debugging it.
 $(B)/zvm-run: $(B)/obj/test/tools/zvm-run.o $(B)/libzvm.a
@@ -64,7 +72,7 @@ $(B)/zvm-fuzz-exec: $(B)/obj/test/tools/zvm-fuzz-exec.o $(B)/libzvm.a
 
 # The zvm-spec runner lives under test/ (it is a test tool, not a product command).
 $(B)/zvm-spec: $(addprefix $(B)/obj/,$(subst .c,.o,$(wildcard test/spec/runner/*.c))) $(B)/libzvm.a
-	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(B)/libzvm.a $(LIBS)
+	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(B)/libzvm.a $(JSON_LIBS) $(LIBS)
 
 # Unit tests: one cmocka program per test/unit/*.c.  "make SAN=1" builds everything
 # into build/asan with ASan+UBSan and the engine's explicit bounds checks.
@@ -73,7 +81,7 @@ UNIT_BINS := $(UNIT_SRCS:test/unit/%.c=$(B)/test/unit/%)
 unit-bin: $(UNIT_BINS)
 $(UNIT_BINS): $(B)/test/unit/%: $(B)/obj/test/unit/%.o $(B)/libzvm.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(B)/libzvm.a -lcmocka $(LIBS)
+	$(CC) $(CFLAGS) -o $@ $< $(B)/libzvm.a $(TEST_LIBS) $(LIBS)
 
 
 # Wasm fixtures, built at test time from their sources (never committed as binaries).

@@ -3,8 +3,6 @@
  * so the same inputs give the same bytes. */
 #include "zpm.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <glob.h>
@@ -14,6 +12,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "image/archive_lib.h"
 
 /* The files to bundle, by path relative to the project root, in the order they go in. */
 typedef struct file_list {
@@ -123,18 +123,18 @@ static int expand_section(const zpm_zapp *z, const char *section, const char *ro
 
 static int add_entry(struct archive *a, const char *name, const void *data, size_t size, int executable)
 {
-    struct archive_entry *e = archive_entry_new();
-    archive_entry_set_pathname(e, name);
-    archive_entry_set_size(e, (la_int64_t)size);
-    archive_entry_set_filetype(e, AE_IFREG);
-    archive_entry_set_perm(e, executable ? 0755 : 0644);
-    archive_entry_set_mtime(e, 0, 0);
-    archive_entry_set_uid(e, 0);
-    archive_entry_set_gid(e, 0);
-    int rc = archive_write_header(a, e);
-    if (rc == ARCHIVE_OK && size > 0 && archive_write_data(a, data, size) != (la_ssize_t)size)
+    struct archive_entry *e = zvm_archive.archive_entry_new();
+    zvm_archive.archive_entry_set_pathname(e, name);
+    zvm_archive.archive_entry_set_size(e, (la_int64_t)size);
+    zvm_archive.archive_entry_set_filetype(e, AE_IFREG);
+    zvm_archive.archive_entry_set_perm(e, executable ? 0755 : 0644);
+    zvm_archive.archive_entry_set_mtime(e, 0, 0);
+    zvm_archive.archive_entry_set_uid(e, 0);
+    zvm_archive.archive_entry_set_gid(e, 0);
+    int rc = zvm_archive.archive_write_header(a, e);
+    if (rc == ARCHIVE_OK && size > 0 && zvm_archive.archive_write_data(a, data, size) != (la_ssize_t)size)
         rc = ARCHIVE_FATAL;
-    archive_entry_free(e);
+    zvm_archive.archive_entry_free(e);
     return rc == ARCHIVE_OK ? 0 : -1;
 }
 
@@ -142,6 +142,11 @@ static int add_entry(struct archive *a, const char *name, const void *data, size
  * leaves no half-written NAME.zapp behind. */
 static int write_bundle(const char *out, const char *root, const char *job_text, const file_list *files)
 {
+    zvm_error why;
+    if (zvm_archive_load(&why) < 0) {
+        zpm_error("cannot write %s: %s", out, why.msg);
+        return -1;
+    }
     char tmp[PATH_MAX];
     snprintf(tmp, sizeof tmp, "%s.XXXXXX", out);
     int fd = mkstemp(tmp);
@@ -149,11 +154,11 @@ static int write_bundle(const char *out, const char *root, const char *job_text,
         zpm_error("cannot create %s: %s", tmp, strerror(errno));
         return -1;
     }
-    struct archive *a = archive_write_new();
-    archive_write_set_format_pax_restricted(a);
-    archive_write_add_filter_gzip(a);
-    archive_write_set_filter_option(a, "gzip", "timestamp", NULL);   /* no mtime in the gzip header */
-    int rc = archive_write_open_fd(a, fd) == ARCHIVE_OK ? 0 : -1;
+    struct archive *a = zvm_archive.archive_write_new();
+    zvm_archive.archive_write_set_format_pax_restricted(a);
+    zvm_archive.archive_write_add_filter_gzip(a);
+    zvm_archive.archive_write_set_filter_option(a, "gzip", "timestamp", NULL);   /* no mtime in the gzip header */
+    int rc = zvm_archive.archive_write_open_fd(a, fd) == ARCHIVE_OK ? 0 : -1;
     char err[1024];
     if (rc == 0)
         rc = add_entry(a, "boot/system.map", job_text, strlen(job_text), 0);
@@ -172,13 +177,13 @@ static int write_bundle(const char *out, const char *root, const char *job_text,
         rc = add_entry(a, name, data, size, stat(path, &st) == 0 && (st.st_mode & 0111));
         free(data);
         if (rc != 0)
-            zpm_error("cannot add %s to %s: %s", name, out, archive_error_string(a));
+            zpm_error("cannot add %s to %s: %s", name, out, zvm_archive.archive_error_string(a));
     }
-    if (rc == 0 && archive_write_close(a) != ARCHIVE_OK) {
-        zpm_error("cannot write %s: %s", out, archive_error_string(a));
+    if (rc == 0 && zvm_archive.archive_write_close(a) != ARCHIVE_OK) {
+        zpm_error("cannot write %s: %s", out, zvm_archive.archive_error_string(a));
         rc = -1;
     }
-    archive_write_free(a);
+    zvm_archive.archive_write_free(a);
     close(fd);
     if (rc == 0 && chmod(tmp, 0644) == 0 && rename(tmp, out) == 0)
         return 0;

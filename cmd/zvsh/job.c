@@ -122,7 +122,7 @@ char *zvsh_job_manifest(const struct zvsh_job *job)
     append(&t, "Channel = %s,/dev/stderr,0,0,0,0,%lld,%lld\n", stream_uri(2, "/dev/stderr"), (long long)c->writes,
            (long long)c->wbytes);
     /* nvram is read by zvm before _start; the guest may read it too, never write it */
-    append(&t, "Channel = %s/nvram.1,/dev/nvram,3,0,%lld,%lld,0,0\n", job->dir, (long long)c->reads,
+    append(&t, "Channel = %s,/dev/nvram,3,0,%lld,%lld,0,0\n", job->nvram_uri, (long long)c->reads,
            (long long)c->rbytes);
 
     size_t n = 0;

@@ -20,7 +20,8 @@ struct zvsh_image {
 
 struct zvsh_job {
     const struct zvsh_config *cfg;
-    const char *dir;           /* where manifest.1, nvram.1 (and boot.1) go */
+    const char *dir;           /* where boot.1 (and with a save dir manifest.1, nvram.1) go; NULL: none */
+    const char *nvram_uri;     /* the nvram channel's host side: DIR/nvram.1, or /dev/fd/N (main.c) */
     const char *program;       /* absolute path of the .wasm to run */
     const char *argv0;         /* the guest's argv[0] */
     char **args;               /* the guest's arguments, @ forms already resolved */

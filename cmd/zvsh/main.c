@@ -14,15 +14,21 @@
  * Everything the session needs from the host is checked before it starts (checks.h), and
  * whatever the run made (the temporary directory, @files zvsh created, `wo` images that did not
  * exist) is removed again when it is interrupted.
+ *
+ * Without a save dir nothing goes through the host's file system that need not: the manifest
+ * stays in memory and the nvram is an anonymous memory file the session reads by descriptor
+ * (/dev/fd/N).  A temporary directory is made only to extract COMMAND from an image (boot.1):
+ * creating and removing files on a disk file system cost a plain run a third of a millisecond.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -413,7 +419,9 @@ static int find_program(struct zvsh_job *job, const char *cache, const char *com
 /* What one run made on the host, to take down at the end (or when stopped). */
 struct run {
     const struct cli *cli;
-    char *dir;                      /* the session files' directory, once made */
+    char *dir;                      /* the session files' directory, once made (NULL: none needed) */
+    int nvram_fd;                   /* the nvram's memory file, or -1 */
+    char nvram_uri[PATH_MAX];
     const char **made;              /* host files that did not exist before the run (not owned) */
     size_t nmade;
 };
@@ -461,12 +469,45 @@ static void note_new_wo_images(const struct zvsh_job *job, struct run *run)
             run->made[run->nmade++] = job->images[i].path;
 }
 
+/* The nvram where the session reads it: nvram.1 in the save dir (kept: zvm re-runs the saved
+ * manifest), else a memory file the manifest names by descriptor, /dev/fd/N (the session
+ * duplicates it; it never touches a disk and needs no removing).  A host without memfd_create
+ * gets nvram.1 in a temporary directory instead. */
+static int place_nvram(struct run *r, const char *nvram)
+{
+    if (!r->cli->save_dir) {
+        size_t n = strlen(nvram), done = 0;
+        int fd = memfd_create("zvsh-nvram", MFD_CLOEXEC);
+        while (fd >= 0 && done < n) {
+            ssize_t w = write(fd, nvram + done, n - done);
+            if (w <= 0) {
+                close(fd);
+                fd = -1;
+            } else {
+                done += (size_t)w;
+            }
+        }
+        if (fd >= 0) {
+            r->nvram_fd = fd;
+            snprintf(r->nvram_uri, sizeof r->nvram_uri, "/dev/fd/%d", fd);
+            return 0;
+        }
+        if (!r->dir && !(r->dir = prepare_dir(NULL)))
+            return ZVM_EXIT_IO;
+    }
+    snprintf(r->nvram_uri, sizeof r->nvram_uri, "%s/nvram.1", r->dir);
+    return write_text(r->dir, "nvram.1", nvram);
+}
+
 /* Removes the temporary directory (not a --zvm-save-dir); when the run did not finish, also the
  * files it made: a stopped run leaves nothing of its own behind. */
 static void take_down(struct run *r, bool finished)
 {
     if (r->dir && !r->cli->save_dir)
         remove_dir(r->dir);
+    if (r->nvram_fd >= 0)
+        close(r->nvram_fd);
+    r->nvram_fd = -1;
     for (size_t i = 0; !finished && i < r->nmade; i++)
         unlink(r->made[i]);
 }
@@ -480,8 +521,10 @@ static int stopped(struct run *r, int sig, bool during_session)
     return 128 + sig;
 }
 
-/* Runs manifest.1 in dir, with a line editor on the terminal when stdin is one. */
-static int run_session(const struct cli *cli, const char *dir, const volatile sig_atomic_t *stop, zvm_report *report)
+/* Runs the manifest (the text manifest.1 holds), with a line editor on the terminal when stdin
+ * is one. */
+static int run_session(const struct cli *cli, const char *manifest, const volatile sig_atomic_t *stop,
+                       zvm_report *report)
 {
     zvm_session_options opt = { .verbosity = cli->verbosity,
                                 .log = stderr,
@@ -490,13 +533,11 @@ static int run_session(const struct cli *cli, const char *dir, const volatile si
                                 .no_snapshots = cli->no_snapshot };
     if (cli->trace && !(opt.trace = fopen("zvsh.trace.log", "w")))
         fprintf(stderr, "zvsh: cannot write zvsh.trace.log (%s); running without a trace\n", strerror(errno));
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/manifest.1", dir);
     fflush(stdout);
     struct zvsh_tty *tty = NULL;
     if (!cli->no_edit && isatty(0))
         tty = zvsh_tty_start(stop);
-    int zvm_rc = zvm_session_run_file(path, &opt, report);
+    int zvm_rc = zvm_session_run_text(manifest, strlen(manifest), &opt, report);
     zvsh_tty_stop(tty);
     if (opt.trace)
         fclose(opt.trace);
@@ -563,14 +604,17 @@ int main(int argc, char **argv)
     };
     if ((rc = add_images(&job, &cfg, &cli)) || (rc = check_log_files(&cli)))
         return rc;
-    struct run run = { .cli = &cli, .made = calloc((size_t)cli.nargs + job.nimages + 1, sizeof *run.made) };
+    struct run run = { .cli = &cli,
+                       .made = calloc((size_t)cli.nargs + job.nimages + 1, sizeof *run.made),
+                       .nvram_fd = -1 };
     note_new_wo_images(&job, &run);
     if ((rc = resolve_args(&job, &cfg, &cli, &run))) {
         take_down(&run, false);
         return rc;
     }
 
-    if (!(run.dir = prepare_dir(cli.save_dir))) {
+    /* a directory only for what must be a file: the saved files, or COMMAND from an image */
+    if ((cli.save_dir || job.nimages > 0) && !(run.dir = prepare_dir(cli.save_dir))) {
         take_down(&run, false);
         return ZVM_EXIT_IO;
     }
@@ -584,12 +628,16 @@ int main(int argc, char **argv)
     const char *slash = strrchr(cli.command, '/');
     job.argv0 = slash ? slash + 1 : cli.command;
 
-    char *manifest = zvsh_job_manifest(&job), *nvram = zvsh_job_nvram(&job);
-    if (!manifest || !nvram) {
-        take_down(&run, false);
-        return fail(ZVM_EXIT_IO, "out of memory");
+    char *nvram = zvsh_job_nvram(&job), *manifest = NULL;
+    if (nvram && (rc = place_nvram(&run, nvram)) == 0) {
+        job.nvram_uri = run.nvram_uri;
+        manifest = zvsh_job_manifest(&job);
     }
-    if ((rc = write_text(run.dir, "manifest.1", manifest)) || (rc = write_text(run.dir, "nvram.1", nvram))) {
+    if (rc || !nvram || !manifest) {
+        take_down(&run, false);
+        return rc ? rc : fail(ZVM_EXIT_IO, "out of memory");
+    }
+    if (cli.save_dir && (rc = write_text(run.dir, "manifest.1", manifest))) {
         take_down(&run, false);
         return rc;
     }
@@ -597,7 +645,7 @@ int main(int argc, char **argv)
         return stopped(&run, *stop, false);
 
     zvm_report report;
-    int zvm_rc = run_session(&cli, run.dir, stop, &report);
+    int zvm_rc = run_session(&cli, manifest, stop, &report);
     int status = session_status(&run, zvm_rc, &report, *stop);
     zvm_report_free(&report);
     free(run.made);

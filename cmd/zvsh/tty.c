@@ -13,9 +13,36 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "dynlib.h"
+
 #define PROMPT_MAX 200           /* a longer unfinished line is output, not a prompt */
 #define STOP_LOOK_MS 100         /* while editing, how often the stop flag is looked at */
 #define HISTORY_SIZE 1000
+
+/* libedit, loaded only when a session gets the editor (dynlib.h): a zvsh whose stdin is a pipe
+ * or a file never maps it, nor libtinfo, libbsd and libmd behind it. */
+/* clang-format off */
+#define EDIT_FUNCTIONS(X, t) \
+    X(t, el_init) \
+    X(t, el_end) \
+    X(t, el_set) \
+    X(t, el_get) \
+    X(t, el_gets) \
+    X(t, el_source) \
+    X(t, history_init) \
+    X(t, history_end) \
+    X(t, history)
+/* clang-format on */
+ZVM_DYNLIB_TABLE(edit_api, EDIT_FUNCTIONS);
+static struct edit_api edit;
+ZVM_DYNLIB_SYMS(edit_syms, edit, EDIT_FUNCTIONS);
+static zvm_dynlib edit_lib = {
+    .soname = "libedit.so.2",
+    .needed_for = "line editing at a terminal",
+    .package = "libedit2",
+    .syms = edit_syms,
+    .nsyms = sizeof edit_syms / sizeof edit_syms[0],
+};
 
 struct zvsh_tty {
     const volatile sig_atomic_t *stop;
@@ -54,7 +81,7 @@ static void write_all(int fd, const char *buf, size_t n)
 static char *prompt_of(EditLine *el)
 {
     struct zvsh_tty *t;
-    el_get(el, EL_CLIENTDATA, &t);
+    edit.el_get(el, EL_CLIENTDATA, &t);
     return t->prompt;
 }
 
@@ -87,7 +114,7 @@ static void relay_output(struct zvsh_tty *t, const char *buf, size_t n)
         t->nprompt = PROMPT_MAX;     /* too long to be a prompt */
     t->prompt[t->nprompt] = '\0';
     if (t->editing)
-        el_set(t->el, EL_REFRESH);   /* the line being edited, drawn again below it */
+        edit.el_set(t->el, EL_REFRESH);   /* the line being edited, drawn again below it */
 }
 
 /* A key was pressed: libedit takes the terminal for a line, drawing the guest's prompt over
@@ -98,7 +125,7 @@ static void start_line(struct zvsh_tty *t)
         write_all(t->term_out, "\r", 1);
     else
         t->prompt[0] = '\0';
-    el_set(t->el, EL_UNBUFFERED, 1);
+    edit.el_set(t->el, EL_UNBUFFERED, 1);
     t->editing = true;
 }
 
@@ -106,7 +133,7 @@ static void end_line(struct zvsh_tty *t)
 {
     if (!t->editing)
         return;
-    el_set(t->el, EL_UNBUFFERED, 0);
+    edit.el_set(t->el, EL_UNBUFFERED, 0);
     tcsetattr(t->term_in, TCSANOW, &t->quiet);   /* libedit's "cooked" mode echoes: not between lines */
     t->editing = false;
     t->nprompt = 0;
@@ -138,7 +165,7 @@ static void edit_key(struct zvsh_tty *t)
     if (!t->editing)
         start_line(t);
     int count = 0;
-    const char *line = el_gets(t->el, &count);
+    const char *line = edit.el_gets(t->el, &count);
     if (!line || count <= 0) {
         end_line(t);
         close_input(t);
@@ -158,7 +185,7 @@ static void edit_key(struct zvsh_tty *t)
         HistEvent ev;
         char *entry = strndup(line, (size_t)count - 1);
         if (entry)
-            history(t->hist, &ev, H_ENTER, entry);
+            edit.history(t->hist, &ev, H_ENTER, entry);
         free(entry);
     }
     queue_input(t, line, (size_t)count);
@@ -257,18 +284,18 @@ static bool make_editor(struct zvsh_tty *t)
     t->el_out = fdopen(dup(t->term_out), "w");
     if (!t->el_in || !t->el_out)
         return false;
-    t->el = el_init("zvsh", t->el_in, t->el_out, t->el_out);
-    t->hist = history_init();
+    t->el = edit.el_init("zvsh", t->el_in, t->el_out, t->el_out);
+    t->hist = edit.history_init();
     if (!t->el || !t->hist)
         return false;
     HistEvent ev;
-    history(t->hist, &ev, H_SETSIZE, HISTORY_SIZE);
-    el_set(t->el, EL_CLIENTDATA, t);
-    el_set(t->el, EL_PROMPT, prompt_of);
-    el_set(t->el, EL_EDITOR, "emacs");
-    el_set(t->el, EL_SIGNAL, 0);          /* zvsh's own handlers stay: a signal stops the session */
-    el_set(t->el, EL_HIST, history, t->hist);
-    el_source(t->el, NULL);               /* the user's ~/.editrc, as every libedit program */
+    edit.history(t->hist, &ev, H_SETSIZE, HISTORY_SIZE);
+    edit.el_set(t->el, EL_CLIENTDATA, t);
+    edit.el_set(t->el, EL_PROMPT, prompt_of);
+    edit.el_set(t->el, EL_EDITOR, "emacs");
+    edit.el_set(t->el, EL_SIGNAL, 0);          /* zvsh's own handlers stay: a signal stops the session */
+    edit.el_set(t->el, EL_HIST, edit.history, t->hist);
+    edit.el_source(t->el, NULL);               /* the user's ~/.editrc, as every libedit program */
     return true;
 }
 
@@ -276,11 +303,11 @@ static void free_tty(struct zvsh_tty *t)
 {
     put_back(t);
     if (t->el)
-        el_end(t->el);
+        edit.el_end(t->el);
     if (t->have_mode)
         tcsetattr(t->term_in, TCSANOW, &t->mode);   /* the terminal as it was */
     if (t->hist)
-        history_end(t->hist);
+        edit.history_end(t->hist);
     if (t->el_in)
         fclose(t->el_in);
     else if (t->term_in >= 0)
@@ -319,6 +346,11 @@ struct zvsh_tty *zvsh_tty_start(const volatile sig_atomic_t *stop)
     /* a background job (zvsh ... &) must not touch the terminal's mode: it would be stopped */
     if (!isatty(0) || out_fd < 0 || tcgetpgrp(0) != getpgrp())
         return NULL;
+    zvm_error err;
+    if (zvm_dynlib_load(&edit_lib, &err) < 0) {
+        fprintf(stderr, "zvsh: no line editing: %s\n", err.msg);
+        return NULL;
+    }
     struct zvsh_tty *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;

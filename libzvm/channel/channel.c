@@ -24,8 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
+#include "channel/md5.h"
 #include "channel/net.h"
 
 /* Host reads and writes move at most this much per system call (Linux caps at ~2 GiB anyway). */
@@ -39,7 +38,7 @@ struct zvm_channel {
     int fd;                    /* -1 for a network channel */
     char kind;                 /* 'f' 'c' 'p' 's' */
     zvm_channel_stats stats;
-    EVP_MD_CTX *md5;           /* NULL when etag is off */
+    channel_md5 *md5;          /* NULL when etag is off */
     channel_net *net;          /* a tcp:// or tcp-listen:// channel; NULL for host objects */
     bool net_end_checked;      /* reader: the writer's digest was compared at the end */
     bool net_corrupt;          /* reader: ... and it differed */
@@ -178,13 +177,11 @@ static int open_endpoint(const zvm_channel_spec *spec, bool readable, bool writa
     return 0;
 }
 
-static EVP_MD_CTX *md5_new(void)
+static channel_md5 *md5_new(void)
 {
-    EVP_MD_CTX *md5 = EVP_MD_CTX_new();
-    if (md5 && !EVP_DigestInit_ex(md5, EVP_md5(), NULL)) {
-        EVP_MD_CTX_free(md5);
-        md5 = NULL;
-    }
+    channel_md5 *md5 = malloc(sizeof *md5);
+    if (md5)
+        channel_md5_init(md5);
     return md5;
 }
 
@@ -236,7 +233,7 @@ void zvm_channel_close(zvm_channel *ch)
     if (ch->fd >= 0)
         close(ch->fd);
     channel_net_close(ch->net);
-    EVP_MD_CTX_free(ch->md5);
+    free(ch->md5);
     free(ch->alias);
     free(ch->uri);
     free(ch);
@@ -337,7 +334,7 @@ int64_t zvm_channel_read(zvm_channel *ch, void *buf, uint64_t size, int64_t offs
     ch->stats.gets++;
     ch->stats.get_bytes += got;
     if (ch->md5 && got > 0)
-        EVP_DigestUpdate(ch->md5, buf, (size_t)got);
+        channel_md5_update(ch->md5, buf, (size_t)got);
     if (ch->net && got == 0 && !channel_net_stream_intact(ch))
         return -EIO;
     return got;
@@ -407,7 +404,7 @@ int64_t zvm_channel_write(zvm_channel *ch, const void *buf, uint64_t size, int64
     if (end > ch->written_end)
         ch->written_end = end;
     if (ch->md5 && put > 0)
-        EVP_DigestUpdate(ch->md5, buf, (size_t)put);
+        channel_md5_update(ch->md5, buf, (size_t)put);
     return put;
 }
 
@@ -416,18 +413,13 @@ void zvm_channel_get_stats(const zvm_channel *ch, zvm_channel_stats *out)
     *out = ch->stats;
 }
 
-/* The MD5 of the bytes so far.  A copy is finished, so it can be asked for mid-run and the
- * digest keeps going. */
+/* The MD5 of the bytes so far (it can be asked for mid-run: the digest keeps going). */
 static bool md5_so_far(zvm_channel *ch, unsigned char digest[16])
 {
-    unsigned char full[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_MD_CTX *copy = EVP_MD_CTX_new();
-    bool ok = ch->md5 && copy && EVP_MD_CTX_copy_ex(copy, ch->md5) && EVP_DigestFinal_ex(copy, full, &len) && len == 16;
-    EVP_MD_CTX_free(copy);
-    if (ok)
-        memcpy(digest, full, 16);
-    return ok;
+    if (!ch->md5)
+        return false;
+    channel_md5_digest(ch->md5, digest);
+    return true;
 }
 
 /* At the reader's end of stream: does what arrived hash to what the writer sent? */

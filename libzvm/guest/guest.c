@@ -287,6 +287,8 @@ static int mount_fstab(zvm_guest *g, const zvm_guest_config *cfg, const zvm_nvra
             if (!zvm_channel_writable(c->ch))
                 return fail(err, "nvram [fstab]: image %s is mounted wo at %s but its channel is not writable",
                             fe->channel, fe->mountpoint);
+            if (zvm_image_library(fe->channel, err) < 0)
+                return -1;
             guest_wo_mount *more = realloc(g->wo, (g->nwo + 1) * sizeof *more);
             if (!more)
                 return fail(err, "guest: out of memory%s%s", "", "");

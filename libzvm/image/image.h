@@ -56,6 +56,12 @@ typedef struct zvm_image_entry {
 
 typedef struct zvm_image zvm_image;
 
+/* libarchive, which reading and writing images need, is loaded on first use (archive_lib.h):
+ * 0, or -1 with err ("image NAME: cannot load libarchive.so.13 ...").  zvm_image_open and
+ * zvm_image_writer_new call it; a session calls it early for a `wo` image, so a missing
+ * library fails it before the guest runs rather than after. */
+int zvm_image_library(const char *name, zvm_error *err);
+
 /* Indexes the tar readable on fd (not closed, not moved: only pread is used).  name is how
  * errors call the image ("/dev/1.python.tar").  max_memory: the most bytes the image may
  * hold in memory if it must be (compressed, or on a pipe); 0 or above ZVM_IMAGE_MAX_MEMORY

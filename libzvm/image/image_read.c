@@ -9,8 +9,6 @@
  */
 #include "image/image_impl.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +16,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "image/archive_lib.h"
 
 const char *zvm_image_show(const char *s, char buf[ZVM_IMAGE_SHOW])
 {
@@ -174,22 +174,23 @@ static int slurp_fd(int fd, uint64_t limit, uint8_t **out, uint64_t *size)
 /* Is the tar at base compressed?  1 yes, 0 no, -1 not readable as any archive we know. */
 static int is_compressed(const uint8_t *base, uint64_t size, char *why, size_t whylen)
 {
-    struct archive *a = archive_read_new();
-    archive_read_support_filter_all(a);
-    archive_read_support_format_tar(a);
-    archive_read_support_format_raw(a);
+    struct archive *a = zvm_archive.archive_read_new();
+    zvm_archive.archive_read_support_filter_all(a);
+    zvm_archive.archive_read_support_format_tar(a);
+    zvm_archive.archive_read_support_format_raw(a);
     struct archive_entry *e;
-    int r = archive_read_open_memory(a, base, size);
+    int r = zvm_archive.archive_read_open_memory(a, base, size);
     if (r == ARCHIVE_OK)
-        r = archive_read_next_header(a, &e);
+        r = zvm_archive.archive_read_next_header(a, &e);
     int result;
     if (r < ARCHIVE_WARN && r != ARCHIVE_EOF) {
-        snprintf(why, whylen, "%s", archive_error_string(a) ? archive_error_string(a) : "unreadable");
+        snprintf(why, whylen, "%s",
+                 zvm_archive.archive_error_string(a) ? zvm_archive.archive_error_string(a) : "unreadable");
         result = -1;
     } else {
-        result = archive_filter_code(a, 0) != ARCHIVE_FILTER_NONE;
+        result = zvm_archive.archive_filter_code(a, 0) != ARCHIVE_FILTER_NONE;
     }
-    archive_read_free(a);
+    zvm_archive.archive_read_free(a);
     return result;
 }
 
@@ -197,16 +198,16 @@ static int is_compressed(const uint8_t *base, uint64_t size, char *why, size_t w
  * buffer grows, so a bomb costs no more than the limit. */
 static int decompress(zvm_image *img, const uint8_t *base, uint64_t size, zvm_error *err)
 {
-    struct archive *a = archive_read_new();
-    archive_read_support_filter_all(a);
-    archive_read_support_format_raw(a);
+    struct archive *a = zvm_archive.archive_read_new();
+    zvm_archive.archive_read_support_filter_all(a);
+    zvm_archive.archive_read_support_format_raw(a);
     struct archive_entry *e;
-    int r = archive_read_open_memory(a, base, size);
+    int r = zvm_archive.archive_read_open_memory(a, base, size);
     if (r == ARCHIVE_OK)
-        r = archive_read_next_header(a, &e);
+        r = zvm_archive.archive_read_next_header(a, &e);
     if (r < ARCHIVE_WARN) {
-        fail(err, img->name, "cannot decompress", archive_error_string(a));
-        archive_read_free(a);
+        fail(err, img->name, "cannot decompress", zvm_archive.archive_error_string(a));
+        zvm_archive.archive_read_free(a);
         return -1;
     }
     uint64_t first = size < img->max_memory / 4 ? size * 4 + 4096 : img->max_memory;
@@ -218,11 +219,11 @@ static int decompress(zvm_image *img, const uint8_t *base, uint64_t size, zvm_er
         if (n == cap) {
             size_t more = grow_within(cap, img->max_memory);
             uint8_t probe, *bigger = more ? realloc(buf, more) : NULL;
-            la_ssize_t extra = more ? 0 : archive_read_data(a, &probe, 1);
+            la_ssize_t extra = more ? 0 : zvm_archive.archive_read_data(a, &probe, 1);
             if (!more && extra == 0)
                 break;   /* exactly at the limit */
             if (!more && extra < 0) {
-                rc = fail(err, img->name, "corrupt compressed data", archive_error_string(a));
+                rc = fail(err, img->name, "corrupt compressed data", zvm_archive.archive_error_string(a));
                 break;
             }
             if (!more) {
@@ -236,14 +237,14 @@ static int decompress(zvm_image *img, const uint8_t *base, uint64_t size, zvm_er
             buf = bigger;
             cap = more;
         }
-        la_ssize_t got = archive_read_data(a, buf + n, cap - n);
+        la_ssize_t got = zvm_archive.archive_read_data(a, buf + n, cap - n);
         if (got < 0)
-            rc = fail(err, img->name, "corrupt compressed data", archive_error_string(a));
+            rc = fail(err, img->name, "corrupt compressed data", zvm_archive.archive_error_string(a));
         if (got <= 0)
             break;
         n += (size_t)got;
     }
-    archive_read_free(a);
+    zvm_archive.archive_read_free(a);
     if (rc) {
         free(buf);
         return rc;
@@ -286,7 +287,7 @@ static int locate_data(struct archive *a, const uint8_t *base, uint64_t size, ui
     uint64_t seen = 0;
     int r;
     *offset = 0;
-    while ((r = archive_read_data_block(a, &block, &len, &off)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+    while ((r = zvm_archive.archive_read_data_block(a, &block, &len, &off)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
         if (len == 0)
             continue;
         const uint8_t *p = block;
@@ -303,7 +304,7 @@ static int locate_data(struct archive *a, const uint8_t *base, uint64_t size, ui
         seen += len;
     }
     if (r != ARCHIVE_EOF) {
-        *why = archive_error_string(a) ? archive_error_string(a) : "unreadable data";
+        *why = zvm_archive.archive_error_string(a) ? zvm_archive.archive_error_string(a) : "unreadable data";
         return -1;
     }
     if (seen != expect) {
@@ -315,15 +316,15 @@ static int locate_data(struct archive *a, const uint8_t *base, uint64_t size, ui
 
 static int index_tar(zvm_image *img, const uint8_t *base, uint64_t size, zvm_error *err)
 {
-    struct archive *a = archive_read_new();
-    archive_read_support_format_tar(a);
-    int r = archive_read_open_memory(a, base, size);
+    struct archive *a = zvm_archive.archive_read_new();
+    zvm_archive.archive_read_support_format_tar(a);
+    int r = zvm_archive.archive_read_open_memory(a, base, size);
     struct archive_entry *ae;
     int rc = 0;
     int headers = 0;
-    while (r == ARCHIVE_OK && ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN)) {
+    while (r == ARCHIVE_OK && ((r = zvm_archive.archive_read_next_header(a, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN)) {
         headers++;
-        const char *raw = archive_entry_pathname(ae);
+        const char *raw = zvm_archive.archive_entry_pathname(ae);
         if (!raw) {
             rc = fail(err, img->name, "entry without a name", NULL);
             break;
@@ -340,10 +341,10 @@ static int index_tar(zvm_image *img, const uint8_t *base, uint64_t size, zvm_err
             r = ARCHIVE_OK;
             continue;
         }   /* "./": the root itself */
-        e.mode = (uint32_t)archive_entry_perm(ae) & 07777;
-        e.mtime = archive_entry_mtime(ae);
-        const char *hard = archive_entry_hardlink(ae);
-        mode_t ft = archive_entry_filetype(ae);
+        e.mode = (uint32_t)zvm_archive.archive_entry_perm(ae) & 07777;
+        e.mtime = zvm_archive.archive_entry_mtime(ae);
+        const char *hard = zvm_archive.archive_entry_hardlink(ae);
+        mode_t ft = zvm_archive.archive_entry_filetype(ae);
         if (hard) {
             e.type = ZVM_IMAGE_HARDLINK;
             e.link = image_normalise_path(hard, &why);
@@ -360,7 +361,7 @@ static int index_tar(zvm_image *img, const uint8_t *base, uint64_t size, zvm_err
             e.type = ZVM_IMAGE_DIR;
         } else if (ft == AE_IFLNK) {
             e.type = ZVM_IMAGE_SYMLINK;
-            const char *target = archive_entry_symlink(ae);
+            const char *target = zvm_archive.archive_entry_symlink(ae);
             if (!target || !target[0]) {
                 rc = member_fail(err, img->name, e.path, "a symlink with an empty target", CANNOT_HOLD);
                 free(e.path);
@@ -374,7 +375,7 @@ static int index_tar(zvm_image *img, const uint8_t *base, uint64_t size, zvm_err
             e.link = strdup(target);
         } else if (ft == AE_IFREG) {
             e.type = ZVM_IMAGE_FILE;
-            e.size = (uint64_t)archive_entry_size(ae);
+            e.size = (uint64_t)zvm_archive.archive_entry_size(ae);
             const char *why = NULL;
             if (e.size && locate_data(a, base, size, e.size, &e.offset, &why) < 0) {
                 rc = member_fail(err, img->name, e.path, why, NOT_VALID);
@@ -395,14 +396,27 @@ static int index_tar(zvm_image *img, const uint8_t *base, uint64_t size, zvm_err
         r = ARCHIVE_OK;
     }
     if (rc == 0 && r != ARCHIVE_EOF)
-        rc = fail(err, img->name, headers ? "corrupt or truncated tar" : "not a tar archive", archive_error_string(a));
-    archive_read_free(a);
+        rc = fail(err, img->name, headers ? "corrupt or truncated tar" : "not a tar archive",
+                  zvm_archive.archive_error_string(a));
+    zvm_archive.archive_read_free(a);
     return rc;
+}
+
+int zvm_image_library(const char *name, zvm_error *err)
+{
+    zvm_error why;
+    if (zvm_archive_load(&why) == 0)
+        return 0;
+    char short_name[ZVM_IMAGE_SHOW];
+    snprintf(err->msg, sizeof err->msg, "image %s: %s", zvm_image_show(name, short_name), why.msg);
+    return -1;
 }
 
 int zvm_image_open(int fd, const char *name, uint64_t max_memory, zvm_image **out, zvm_error *err)
 {
     *out = NULL;
+    if (zvm_image_library(name, err) < 0)
+        return -1;
     zvm_image *img = calloc(1, sizeof *img);
     if (!img || !(img->name = strdup(name))) {
         free(img);

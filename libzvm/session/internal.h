@@ -30,18 +30,14 @@ int session_read_program(const char *path, uint8_t **bytes, size_t *size, struct
 uint64_t session_initial_memory(const zvm_module *m);
 
 /* The Timeout: a thread that sleeps until the deadline, then interrupts the runtime (once one
- * is set) and wakes the session's thread out of any blocking system call (see timer.c). */
+ * is set) and wakes the session's thread out of any blocking system call (see timer.c).  What
+ * the thread shares lives on the heap (timer.c's timer_thread), so stopping it need not wait for
+ * it to exit: the session and the thread each let go of it, and the last one frees it. */
 typedef struct session_timer {
-    pthread_t thread;
-    pthread_t target;           /* the session's thread */
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    struct timespec deadline;   /* CLOCK_MONOTONIC; moves on by 50 ms per resent signal */
-    struct timespec due;        /* the Timeout itself */
-    zvm_runtime *rt;            /* NULL until the runtime exists */
-    const volatile sig_atomic_t *stop_flag;   /* options->stop: watched every 50 ms; NULL: none */
-    int signal;                 /* the signal that stopped the session, 0 if none (kept after stop) */
-    bool stop, fired, running;
+    struct timer_thread *thread;   /* NULL when not running */
+    struct timespec due;        /* the Timeout itself (CLOCK_MONOTONIC) */
+    int signal;                 /* once stopped: the signal that stopped the session, 0 if none */
+    bool fired;                 /* once stopped: whether it fired */
 } session_timer;
 
 /* Starts the clock for the calling thread's session; stop_flag may be NULL. */

@@ -2,7 +2,8 @@
  * signals.c — the stop flag zvm and zvsh hand to their session (session.h).  A signal handler may
  * only do async-signal-safe things, so it records the signal and leaves the rest to the timer
  * thread, which looks at the flag every 50 ms (timer.c).  This flag is the library's only mutable
- * global: a signal handler has nowhere else to put what it saw.
+ * global besides the tables of libraries loaded on first use (dynlib.h): a signal handler has
+ * nowhere else to put what it saw.
  */
 #include "session/session.h"
 

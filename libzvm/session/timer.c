@@ -12,10 +12,17 @@
  * A stop flag (session.h, options->stop) makes the thread also wake every 50 ms to look at it: a
  * signal handler cannot signal a condition variable, and 50 ms is prompt for a person or a
  * supervisor.  A set flag fires the timer early, the same two ways, and remembers the signal.
+ *
+ * Start-up: the thread is detached and has a small stack.  What it shares with the session is a
+ * heap block both hold a reference to; stopping the timer marks it stopped under the lock (after
+ * which the thread touches neither the runtime nor the session's thread) and lets go, so the
+ * session does not wait for the thread to wake up and exit.
  */
 #include "session/internal.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +32,20 @@
 #define MAX_TIMEOUT_SECONDS (100LL * 365 * 24 * 3600)
 #define RESEND_NS (50 * 1000 * 1000)
 #define STOP_POLL_NS (50 * 1000 * 1000)
+/* The thread only waits, compares times and sends signals; glibc puts its TLS on this stack too. */
+#define THREAD_STACK (64 * 1024)
+
+struct timer_thread {
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    pthread_t target;           /* the session's thread */
+    struct timespec deadline;   /* CLOCK_MONOTONIC; moves on by 50 ms per resent signal */
+    zvm_runtime *rt;            /* NULL until the runtime exists */
+    const volatile sig_atomic_t *stop_flag;   /* options->stop: watched every 50 ms; NULL: none */
+    int signal;                 /* the signal that stopped the session, 0 if none */
+    bool stop, fired;
+    int refs;                   /* the session's and the thread's: the last to let go frees it */
+};
 
 static void wake_up(int sig)
 {
@@ -59,7 +80,7 @@ static bool before(const struct timespec *a, const struct timespec *b)
 }
 
 /* True (once) when a signal handler has set the stop flag; it remembers the signal. */
-static bool stop_flag_set(session_timer *t)
+static bool stop_flag_set(struct timer_thread *t)
 {
     if (!t->stop_flag || !*t->stop_flag || t->signal)
         return false;
@@ -69,7 +90,7 @@ static bool stop_flag_set(session_timer *t)
 
 /* Until the deadline, or until the next look at the stop flag if that comes first.  Returns
  * true when it is time to fire (the deadline passed, or the flag is set). */
-static bool wait_for_deadline(session_timer *t)
+static bool wait_for_deadline(struct timer_thread *t)
 {
     if (stop_flag_set(t))
         return true;
@@ -89,9 +110,21 @@ static bool wait_for_deadline(session_timer *t)
     return rc == ETIMEDOUT && !before(&until, &t->deadline);
 }
 
+/* Called with t->lock held, which it releases; frees t when nobody else holds it. */
+static void let_go(struct timer_thread *t)
+{
+    bool last = --t->refs == 0;
+    pthread_mutex_unlock(&t->lock);
+    if (!last)
+        return;
+    pthread_cond_destroy(&t->wake);
+    pthread_mutex_destroy(&t->lock);
+    free(t);
+}
+
 static void *timer_main(void *arg)
 {
-    session_timer *t = arg;
+    struct timer_thread *t = arg;
     pthread_mutex_lock(&t->lock);
     while (!t->stop) {
         if (!wait_for_deadline(t))
@@ -104,64 +137,90 @@ static void *timer_main(void *arg)
         pthread_kill(t->target, SIGURG);
         add_ns(&t->deadline, RESEND_NS);
     }
-    pthread_mutex_unlock(&t->lock);
+    let_go(t);
     return NULL;
+}
+
+/* A detached thread with a small stack running timer_main; 0 or an errno. */
+static int start_thread(struct timer_thread *t)
+{
+    pthread_attr_t attr;
+    int rc = pthread_attr_init(&attr);
+    if (rc != 0)
+        return rc;
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_attr_setstacksize(&attr, THREAD_STACK) != 0)
+        pthread_attr_setstacksize(&attr, PTHREAD_STACK_MIN);
+    pthread_t thread;
+    rc = pthread_create(&thread, &attr, timer_main, t);
+    pthread_attr_destroy(&attr);
+    return rc;
 }
 
 int session_timer_start(session_timer *t, int64_t seconds, const volatile sig_atomic_t *stop_flag, zvm_error *err)
 {
     memset(t, 0, sizeof *t);
-    t->target = pthread_self();
-    t->stop_flag = stop_flag;
+    struct timer_thread *th = calloc(1, sizeof *th);
+    if (!th) {
+        snprintf(err->msg, sizeof err->msg, "cannot start the Timeout timer thread: out of memory");
+        return -1;
+    }
+    th->target = pthread_self();
+    th->stop_flag = stop_flag;
+    th->refs = 2;
     install_wake_handler();
-    clock_gettime(CLOCK_MONOTONIC, &t->deadline);
-    t->deadline.tv_sec += seconds > MAX_TIMEOUT_SECONDS ? MAX_TIMEOUT_SECONDS : seconds;
-    t->due = t->deadline;
+    clock_gettime(CLOCK_MONOTONIC, &th->deadline);
+    th->deadline.tv_sec += seconds > MAX_TIMEOUT_SECONDS ? MAX_TIMEOUT_SECONDS : seconds;
+    t->due = th->deadline;
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&t->wake, &attr);
+    pthread_cond_init(&th->wake, &attr);
     pthread_condattr_destroy(&attr);
-    pthread_mutex_init(&t->lock, NULL);
-    int rc = pthread_create(&t->thread, NULL, timer_main, t);
+    pthread_mutex_init(&th->lock, NULL);
+    int rc = start_thread(th);
     if (rc != 0) {
         snprintf(err->msg, sizeof err->msg, "cannot start the Timeout timer thread: %s", strerror(rc));
-        pthread_cond_destroy(&t->wake);
-        pthread_mutex_destroy(&t->lock);
+        pthread_cond_destroy(&th->wake);
+        pthread_mutex_destroy(&th->lock);
+        free(th);
         return -1;
     }
-    t->running = true;
+    t->thread = th;
     return 0;
 }
 
 void session_timer_set_runtime(session_timer *t, zvm_runtime *rt)
 {
-    if (!t->running)
+    struct timer_thread *th = t->thread;
+    if (!th)
         return;
-    pthread_mutex_lock(&t->lock);
-    t->rt = rt;
-    if (t->fired && rt)
+    pthread_mutex_lock(&th->lock);
+    th->rt = rt;
+    if (th->fired && rt)
         zvm_runtime_interrupt(rt);
-    pthread_mutex_unlock(&t->lock);
+    pthread_mutex_unlock(&th->lock);
 }
 
 bool session_timer_fired(session_timer *t)
 {
-    if (!t->running)
+    struct timer_thread *th = t->thread;
+    if (!th)
         return t->fired;
-    pthread_mutex_lock(&t->lock);
-    bool fired = t->fired;
-    pthread_mutex_unlock(&t->lock);
+    pthread_mutex_lock(&th->lock);
+    bool fired = th->fired;
+    pthread_mutex_unlock(&th->lock);
     return fired;
 }
 
 int session_timer_signal(session_timer *t)
 {
-    if (!t->running)
+    struct timer_thread *th = t->thread;
+    if (!th)
         return t->signal;
-    pthread_mutex_lock(&t->lock);
-    int sig = t->signal;
-    pthread_mutex_unlock(&t->lock);
+    pthread_mutex_lock(&th->lock);
+    int sig = th->signal;
+    pthread_mutex_unlock(&th->lock);
     return sig;
 }
 
@@ -174,15 +233,15 @@ int64_t session_timer_overrun_ms(const session_timer *t)
 
 bool session_timer_stop(session_timer *t)
 {
-    if (!t->running)
+    struct timer_thread *th = t->thread;
+    if (!th)
         return t->fired;
-    pthread_mutex_lock(&t->lock);
-    t->stop = true;
-    pthread_cond_signal(&t->wake);
-    pthread_mutex_unlock(&t->lock);
-    pthread_join(t->thread, NULL);
-    t->running = false;
-    pthread_cond_destroy(&t->wake);
-    pthread_mutex_destroy(&t->lock);
+    pthread_mutex_lock(&th->lock);
+    th->stop = true;   /* from here on the thread touches neither the runtime nor our thread */
+    t->fired = th->fired;
+    t->signal = th->signal;
+    pthread_cond_signal(&th->wake);
+    let_go(th);
+    t->thread = NULL;
     return t->fired;
 }

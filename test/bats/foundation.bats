@@ -17,6 +17,23 @@ teardown() { rm -rf "$tmp"; }
     wasm-objdump -x "$tmp/h.wasm" | grep -q 'wasi_snapshot_preview1'
 }
 
+@test "zvm-cc links without DWARF unless -g is given when linking; the name section stays" {
+    printf '#include <stdio.h>\nint main(void){puts("hi");return 0;}\n' > "$tmp/h.c"
+    sections() { wasm-objdump -h "$1" | sed -n 's/.*Custom.*"\(.*\)"$/\1/p' | tr '\n' ' '; }
+    pkg/sdk/zvm-cc -O2 "$tmp/h.c" -o "$tmp/plain.wasm"
+    [[ "$(sections "$tmp/plain.wasm")" == *name* ]]
+    [[ "$(sections "$tmp/plain.wasm")" != *.debug_* ]]
+    pkg/sdk/zvm-cc -O2 -g "$tmp/h.c" -o "$tmp/g.wasm"                  # -g: DWARF kept
+    [[ "$(sections "$tmp/g.wasm")" == *.debug_info* ]]
+    pkg/sdk/zvm-cc -O2 -g -c "$tmp/h.c" -o "$tmp/h.o"                  # -g when compiling only
+    pkg/sdk/zvm-cc "$tmp/h.o" -o "$tmp/o.wasm"
+    [[ "$(sections "$tmp/o.wasm")" != *.debug_* ]]
+    pkg/sdk/zvm-cc -g "$tmp/h.o" -o "$tmp/og.wasm"
+    [[ "$(sections "$tmp/og.wasm")" == *.debug_info* ]]
+    pkg/sdk/zvm-cc -O2 -g -g0 "$tmp/h.c" -o "$tmp/g0.wasm"              # the last -g option wins
+    [[ "$(sections "$tmp/g0.wasm")" != *.debug_* ]]
+}
+
 @test "zvm-cc never takes glibc headers from /usr/include" {
     # <gnu/stubs.h> exists only in glibc's headers: a clean sysroot cannot find it
     printf '#include <gnu/stubs.h>\nint main(void){return 0;}\n' > "$tmp/g.c"

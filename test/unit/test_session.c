@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "session/internal.h"   /* the Timeout's own functions, for the tests at the end */
 #include "session/session.h"
 
 static char dir[64];
@@ -196,6 +198,39 @@ static void test_the_stop_flag_stops_a_running_loop(void **state)
     zvm_report_free(&r);
 }
 
+/* The Timeout thread is detached and shares a heap block with the session: whichever lets go
+ * last frees it.  Many timers stopped at once (the thread still starting, or just woken) must
+ * neither leak nor touch freed memory (ASan checks both in make check's asan suite), and a
+ * stopped timer keeps what it knew. */
+static void test_timer_stopped_at_any_moment(void **state)
+{
+    zvm_error err;
+    for (int i = 0; i < 500; i++) {
+        session_timer t;
+        assert_int_equal(session_timer_start(&t, 10, NULL, &err), 0);
+        assert_false(session_timer_fired(&t));
+        if (i % 2)
+            sched_yield();   /* sometimes the thread gets to wait first */
+        assert_false(session_timer_stop(&t));
+        assert_false(session_timer_fired(&t));
+        assert_int_equal(session_timer_signal(&t), 0);
+    }
+}
+
+/* A Timeout of 0 has passed at once: the thread fires (waited for here without a clock: it sends
+ * SIGURG, whose handler the timer installed), and after stop the timer still says so. */
+static void test_timer_fired_is_kept_after_stop(void **state)
+{
+    zvm_error err;
+    session_timer t;
+    assert_int_equal(session_timer_start(&t, 0, NULL, &err), 0);
+    while (!session_timer_fired(&t))
+        sched_yield();
+    assert_true(session_timer_stop(&t));
+    assert_true(session_timer_fired(&t));
+    assert_true(session_timer_overrun_ms(&t) >= 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -207,6 +242,8 @@ int main(void)
         cmocka_unit_test(test_trace_names_the_stages),
         cmocka_unit_test(test_a_set_stop_flag_stops_the_session),
         cmocka_unit_test(test_the_stop_flag_stops_a_running_loop),
+        cmocka_unit_test(test_timer_stopped_at_any_moment),
+        cmocka_unit_test(test_timer_fired_is_kept_after_stop),
     };
     return cmocka_run_group_tests_name("session", tests, make_dir, remove_dir);
 }
