@@ -17,6 +17,7 @@
 #define ZVM_WASM_EXEC_H
 
 #include <setjmp.h>
+#include <stdlib.h>
 #include <stdatomic.h>
 
 #include "wasm/module.h"
@@ -248,6 +249,23 @@ void wasm_exn_free(zvm_runtime *rt);
  * thrown at its cell `at`, or NULL; *level gets its try's level. */
 const struct code_catch *wasm_exn_find_catch(const struct code_func *cf, uint32_t at, const zvm_instance *inst,
                                              const zvm_tag *tag, uint32_t *level);
+
+/* Makes *p (of *cap items of size bytes) hold at least need items, doubling; false when out of
+ * memory (*p is then as it was). */
+static inline bool wasm_grow(void **p, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return true;
+    size_t n = *cap ? *cap * 2 : 16;
+    while (n < need)
+        n *= 2;
+    void *q = realloc(*p, n * size);
+    if (!q)
+        return false;
+    *p = q;
+    *cap = n;
+    return true;
+}
 
 /* What a host function sees of its call (wasm.h: zvm_call). */
 struct zvm_call {

@@ -49,19 +49,7 @@ static int key_cmp(struct exn_key a, struct exn_key b)
 
 static bool grow(void **p, size_t *cap, size_t need, size_t size, size_t limit)
 {
-    if (need <= *cap)
-        return true;
-    if (need > limit)
-        return false;
-    size_t n = *cap ? *cap : 16;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(*p, n * size);
-    if (!q)
-        return false;
-    *p = q;
-    *cap = n;
-    return true;
+    return need <= limit && wasm_grow(p, cap, need, size);
 }
 
 int wasm_exn_throw(zvm_runtime *rt, const zvm_tag *tag, const void *payload, uint64_t from)

@@ -11,17 +11,7 @@
 
 bool wasm_tr_grow(void **p, size_t *cap, size_t need, size_t size)
 {
-    if (need <= *cap)
-        return true;
-    size_t n = *cap ? *cap * 2 : 64;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(*p, n * size);
-    if (!q)
-        return false;
-    *p = q;
-    *cap = n;
-    return true;
+    return wasm_grow(p, cap, need, size);
 }
 
 /* Appends an instruction of n cells (zeroed) and returns the index of its first cell.  It

@@ -4,25 +4,12 @@
 # run on zvm's WebAssembly exception handling.  Output is compared with Debian's lua5.4 (the
 # host interpreter, `make deps`) running the same script.
 
-setup_file() {
-    top=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-    mkdir -p "$top/build/test-logs"
-    if ! make -s -C "$top" images > "$top/build/test-logs/images.log" 2>&1; then
-        tail -20 "$top/build/test-logs/images.log" >&3
-        echo "# make images failed (see build/test-logs/images.log)" >&3
-        return 1
-    fi
-}
-
+load image_helpers
+setup_file() { image_setup_file; }
 setup() {
-    top=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-    zvsh=$top/build/zvsh
-    image=$top/build/images/lua.tar
-    tmp=$(mktemp -d)
-    cd "$tmp"
-    export ZVSH_CONFIG=$tmp/none.cfg      # no host config leaks into the tests
+    image_setup lua.tar
 }
-teardown() { cd /; rm -rf "$tmp"; }
+teardown() { image_teardown; }
 
 # native ARGS...: Debian's lua5.4 run as "lua" (its messages start with the program's name).
 native() {

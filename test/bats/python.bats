@@ -3,26 +3,12 @@
 # built by `make images` into build/images/python.tar (cached there: only the first run of
 # `make check` on a machine builds it, in about two minutes).
 
-setup_file() {
-    top=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-    mkdir -p "$top/build/test-logs"
-    if ! make -s -C "$top" images > "$top/build/test-logs/images.log" 2>&1; then
-        tail -20 "$top/build/test-logs/images.log" >&3
-        echo "# make images failed (see build/test-logs/images.log)" >&3
-        return 1
-    fi
-}
-
+load image_helpers
+setup_file() { image_setup_file; }
 setup() {
-    top=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-    zvsh=$top/build/zvsh
-    zvm=$top/build/zvm
-    image=$top/build/images/python.tar
-    tmp=$(mktemp -d)
-    cd "$tmp"
-    export ZVSH_CONFIG=$tmp/none.cfg      # no host config leaks into the tests
+    image_setup python.tar
 }
-teardown() { cd /; rm -rf "$tmp"; }
+teardown() { image_teardown; }
 
 # py ARGS...: python ARGS in the image through zvsh, never for more than a minute.
 py() { timeout 60 "$zvsh" --zvm-image "$image" python "$@"; }

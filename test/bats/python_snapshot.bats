@@ -3,21 +3,13 @@
 # zvm_fork(), then reads its command line.  Each case runs cold (empty cache) and resumed, and
 # compares stdout, stderr and the exit status; the session says which it was (-v 1).
 
-setup_file() {
-    top=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-    make -s -C "$top" images > /dev/null 2>&1 || return 1
-}
-
+load image_helpers
+setup_file() { image_setup_file; }
 setup() {
-    top=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-    zvsh=$top/build/zvsh
-    image=$top/build/images/python.tar
-    tmp=$(mktemp -d)
-    cd "$tmp"
+    image_setup python.tar
     mkdir -m 700 cache
-    export ZVSH_CONFIG=$tmp/none.cfg
 }
-teardown() { cd /; rm -rf "$tmp"; }
+teardown() { image_teardown; }
 
 # both NAME ARGS...: python ARGS cold (new cache), then resumed, each with stdin from $tmp/stdin
 # if it exists; keeps NAME.{cold,warm}.{out,err,status}; fails unless the second resumed.

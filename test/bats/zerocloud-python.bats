@@ -4,20 +4,14 @@
 
 load zerocloud_helpers
 
-setup_file() {
-    cd "$BATS_TEST_DIRNAME/../.."
-    [ -f build/images/python.tar ] || return 0
-    ZC_TIMEOUT=60 zc_start_cluster
-}
+setup_file() { zc_python_setup_file; }
 
 teardown_file() {
     zc_stop_cluster
 }
 
 setup() {
-    zc_setup
-    [ -f build/images/python.tar ] || skip "no build/images/python.tar (run 'make images')"
-    zc_need_zvm
+    zc_python_setup
 }
 
 teardown() {

@@ -149,3 +149,17 @@ zc_get() {
 zc_head() {
     curl -s -f -o /dev/null -D "$tmp/hdrs" -I -H "X-Auth-Token: $OS_AUTH_TOKEN" "$OS_STORAGE_URL/$1"
 }
+
+# For the bats files that run the python image on the cluster: the cluster starts only when
+# build/images/python.tar exists (make images); each test skips, saying so, without it.
+zc_python_setup_file() {
+    cd "$BATS_TEST_DIRNAME/../.."
+    [ -f build/images/python.tar ] || return 0
+    ZC_TIMEOUT=60 zc_start_cluster
+}
+
+zc_python_setup() {
+    zc_setup
+    [ -f build/images/python.tar ] || skip "no build/images/python.tar (run 'make images')"
+    zc_need_zvm
+}
