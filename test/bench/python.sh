@@ -33,6 +33,10 @@ best() {   # best CMD...: the smallest wall time over 5 runs, in microseconds
     echo $b
 }
 node_run="node $top/pkg/images/python/node-run.mjs $out/root $out/tmp --"
+# Debian's python3.11 (the source python.tar is built from) by its path: a python3.11 found on
+# PATH may be a version manager's shim, a shell script that costs more than python itself.
+host_python=/usr/bin/python3.11
+[ -x "$host_python" ] || host_python=python3.11
 printf '%-24s %10s %10s %10s %12s %12s\n' "python.tar" zvsh_ms host_ms node_ms zvsh/host zvsh/node
 cold="$top/build/zvsh --zvm-no-snapshot --zvm-image $img"
 warm="$top/build/zvsh --zvm-cache $out/cache --zvm-image $img"
@@ -41,12 +45,12 @@ for case in pass-cold pass-warm script-cold script-warm; do
     zvsh=$cold; [ "${case#*-}" = warm ] && zvsh=$warm
     if [ "${case%-*}" = pass ]; then
         z=$(best $zvsh python -c pass)
-        h=$(best python3.11 -c pass)
+        h=$(best $host_python -c pass)
         n=$(best $node_run python -c pass)
         label="python -c pass, ${case#*-}"
     else
         z=$(best $zvsh python "@$out/script.py")
-        h=$(best python3.11 "$out/script.py")
+        h=$(best $host_python "$out/script.py")
         n=$(best $node_run python /script.py)
         label="json/re script, ${case#*-}"
     fi
