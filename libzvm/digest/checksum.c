@@ -20,6 +20,13 @@ static uint64_t round64(uint64_t acc, uint64_t word)
     return rotl(acc + word * P2, 31) * P1;
 }
 
+void digest_checksum128(const void *data, size_t size, uint64_t seed, uint8_t out[16])
+{
+    uint64_t a = digest_checksum64(data, size, seed), b = digest_checksum64(data, size, seed ^ P1);
+    memcpy(out, &a, 8);
+    memcpy(out + 8, &b, 8);
+}
+
 uint64_t digest_checksum64(const void *data, size_t size, uint64_t seed)
 {
     const uint8_t *p = data;

@@ -31,5 +31,8 @@ void digest_hex(const uint8_t *bytes, size_t n, char *out);
  * damaged or truncated file, not a forger (the snapshot cache's RATIONALE entry says why that
  * is enough where it is used). */
 uint64_t digest_checksum64(const void *data, size_t size, uint64_t seed);
+/* Two of them with different seeds: 128 bits, where a name made from a checksum must not
+ * collide by chance. */
+void digest_checksum128(const void *data, size_t size, uint64_t seed, uint8_t out[16]);
 
 #endif

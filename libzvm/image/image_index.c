@@ -4,7 +4,8 @@
  *
  * The caller names the index file; zvm keys it by the tar file's identity (device, inode,
  * size, times: docs/Snapshots.md), so an index is only ever used for the very file it
- * describes.  It holds the entries as zvm_image_open made them, then a SHA-256 of all of it.
+ * describes.  It holds the entries as zvm_image_open made them, then a 128-bit checksum of all of
+ * it (against damage: the cache is private; every path and offset is checked besides).
  * Loading checks the digest, that every path is a normalised guest path and that every file
  * lies inside the tar; anything else and the tar is indexed again (and the index rewritten).
  * Only plain tars read in place are indexed this way: a compressed or piped one is held in
@@ -22,7 +23,7 @@
 #include "digest/digest.h"
 #include "image/image_impl.h"
 
-#define INDEX_MAGIC 0x3158444956455a56ull   /* "VZEVIDX1" */
+#define INDEX_MAGIC 0x3258444956455a56ull   /* "VZEVIDX2" */
 
 static int write_index(const zvm_image *img, const char *path)
 {
@@ -41,10 +42,10 @@ static int write_index(const zvm_image *img, const char *path)
         bytes_put32(&o, e->link != NULL);
         bytes_put_str(&o, e->link ? e->link : "");
     }
-    uint8_t d[DIGEST_SHA256_SIZE];
+    uint8_t d[16];
     if (o.oom)
         return -1;
-    digest_sha256(o.p, o.n, d);
+    digest_checksum128(o.p, o.n, 0, d);
     bytes_put(&o, d, sizeof d);
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.%d", path, (int)getpid());
@@ -76,7 +77,7 @@ static int read_index(zvm_image *img, const char *path)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || st.st_size < DIGEST_SHA256_SIZE || st.st_size > (1 << 30)) {
+    if (fd < 0 || fstat(fd, &st) != 0 || st.st_size < 16 || st.st_size > (1 << 30)) {
         if (fd >= 0)
             close(fd);
         return -1;
@@ -85,9 +86,9 @@ static int read_index(zvm_image *img, const char *path)
     uint8_t *buf = malloc(n);
     bool whole = buf && read(fd, buf, n) == (ssize_t)n;
     close(fd);
-    uint8_t d[DIGEST_SHA256_SIZE];
+    uint8_t d[16];
     if (whole)
-        digest_sha256(buf, n - sizeof d, d);
+        digest_checksum128(buf, n - sizeof d, 0, d);
     if (!whole || memcmp(d, buf + n - sizeof d, sizeof d) != 0) {
         free(buf);
         return -1;

@@ -85,7 +85,7 @@ typedef struct session_snapshot {
         uint64_t engine_size;            /* the metadata is the engine's state, then the guest's */
         uint64_t memory_offset, memory_size;
         uint64_t file_size;
-        uint8_t meta_digest[DIGEST_SHA256_SIZE];
+        uint8_t meta_sum[16];            /* checksum of the engine's state, then of the guest's */
         uint64_t memory_checksum;
         uint64_t header_checksum;        /* of everything above */
     } header;
