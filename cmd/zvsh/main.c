@@ -381,11 +381,12 @@ static int extract_cached(const char *image, const char *member, const char *cac
     return r;
 }
 
-/* COMMAND is a member of an image (the first that has it wins), or a .wasm on the host. */
-static int find_program(struct zvsh_job *job, const char *cache, const char *command, char **program)
+/* COMMAND is a member of an image (the first that has it wins), or a .wasm on the host.  A
+ * member the cache cannot keep is extracted as boot.1 into the session directory, *dir, made
+ * then if it is not there yet (a run whose program comes from the cache makes none). */
+static int find_program(struct zvsh_job *job, char **dir, const char *cache, const char *command, char **program)
 {
     char boot[PATH_MAX], err[512];
-    snprintf(boot, sizeof boot, "%s/boot.1", job->dir);
     for (size_t i = 0; i < job->nimages; i++) {
         if (job->images[i].write_back)
             continue;
@@ -394,6 +395,10 @@ static int find_program(struct zvsh_job *job, const char *cache, const char *com
         free(cached);
         if (r == 1)
             return 0;
+        if (r == 0 && !*dir && !(*dir = prepare_dir(NULL)))
+            return ZVM_EXIT_IO;
+        job->dir = *dir;
+        snprintf(boot, sizeof boot, "%s/boot.1", *dir);
         r = r < 0 ? r : zvsh_extract_member(job->images[i].path, command, boot, err, sizeof err);
         if (r < 0)
             return fail(ZVM_EXIT_IO, "%s", err);
@@ -613,14 +618,15 @@ int main(int argc, char **argv)
         return rc;
     }
 
-    /* a directory only for what must be a file: the saved files, or COMMAND from an image */
-    if ((cli.save_dir || job.nimages > 0) && !(run.dir = prepare_dir(cli.save_dir))) {
+    /* a directory only for what must be a file: the saved files, or COMMAND from an image when
+     * the cache does not keep it (find_program makes it then) */
+    if (cli.save_dir && !(run.dir = prepare_dir(cli.save_dir))) {
         take_down(&run, false);
         return ZVM_EXIT_IO;
     }
     job.dir = run.dir;
     char *program = NULL;
-    if ((rc = find_program(&job, cli.no_snapshot ? NULL : cli.cache_dir, cli.command, &program))) {
+    if ((rc = find_program(&job, &run.dir, cli.no_snapshot ? NULL : cli.cache_dir, cli.command, &program))) {
         take_down(&run, false);
         return rc;
     }
