@@ -84,11 +84,12 @@ zvm_waiting() {
     [ "$(cat stderr)" = "zvm: SIGPIPE came after the session ended; its outputs are complete" ]
 }
 
-# zvsh running python that prints "ready" and then does $1 (reads stdin, or spins).
+# zvsh running python that prints "ready" and then does $1 (reads stdin, or spins).  Without the
+# cache, so that python is extracted into the temporary directory these tests watch.
 zvsh_python_waiting() {
     rm -f out err fifo && mkfifo fifo
     exec 7<>fifo
-    env --default-signal=INT,HUP,TERM,PIPE "$zvsh" --zvm-image "$image" "${extra[@]}" python -c \
+    env --default-signal=INT,HUP,TERM,PIPE "$zvsh" --zvm-no-snapshot --zvm-image "$image" "${extra[@]}" python -c \
         "import sys; print('ready', flush=True); $1" "${@:2}" < fifo > out 2> err &
     pid=$!
     wait_for out ready
