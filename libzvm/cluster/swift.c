@@ -55,12 +55,14 @@ static char *object_url(const zvm_swift *sw, const char *container, const char *
     return url;
 }
 
-/* Sends one request with the token; *resp holds the answer when 0 is returned. */
-static int call(const zvm_swift *sw, const char *method, const char *url, const char *content_type, const void *data,
-                size_t size, const char *path, int with_progress, zvm_http_response *resp, zvm_cluster_error *err)
+/* Sends one request with the token (and the extra headers, NULL-terminated, if any); *resp
+ * holds the answer when 0 is returned. */
+static int call_with(const zvm_swift *sw, const char *method, const char *url, const char *content_type,
+                     const void *data, size_t size, const char *path, int with_progress, const char *const *extra,
+                     zvm_http_response *resp, zvm_cluster_error *err)
 {
     char token[4096], type[256];
-    const char *headers[4];
+    const char *headers[8];
     int h = 0;
     snprintf(token, sizeof token, "X-Auth-Token: %s", sw->token);
     headers[h++] = token;
@@ -68,6 +70,8 @@ static int call(const zvm_swift *sw, const char *method, const char *url, const 
         snprintf(type, sizeof type, "Content-Type: %s", content_type);
         headers[h++] = type;
     }
+    for (int i = 0; extra && extra[i] && h < 7; i++)
+        headers[h++] = extra[i];
     headers[h] = NULL;
     zvm_http_request req = {
         .method = method,
@@ -81,9 +85,15 @@ static int call(const zvm_swift *sw, const char *method, const char *url, const 
         .progress = with_progress ? sw->progress : NULL,
         .progress_arg = sw->progress_arg,
     };
-    if (strcmp(method, "PUT") == 0 && !data && !path)
-        req.body = "";                           /* PUT with an empty body, Content-Length: 0 */
+    if ((strcmp(method, "PUT") == 0 || strcmp(method, "POST") == 0) && !data && !path)
+        req.body = "";                           /* an empty body: Content-Length: 0 */
     return zvm_http_do(&req, resp, err);
+}
+
+static int call(const zvm_swift *sw, const char *method, const char *url, const char *content_type, const void *data,
+                size_t size, const char *path, int with_progress, zvm_http_response *resp, zvm_cluster_error *err)
+{
+    return call_with(sw, method, url, content_type, data, size, path, with_progress, NULL, resp, err);
 }
 
 /* "what: HTTP 401 Unauthorized: ...", with a hint for the statuses that have an obvious fix. */
@@ -208,25 +218,8 @@ int zvm_swift_delete_object(const zvm_swift *sw, const char *container, const ch
 int zvm_swift_execute(const zvm_swift *sw, const char *content_type, const void *data, size_t size, const char *path,
                       zvm_http_response *resp, zvm_cluster_error *err)
 {
-    char token[4096], type[256];
-    snprintf(token, sizeof token, "X-Auth-Token: %s", sw->token);
-    snprintf(type, sizeof type, "Content-Type: %s", content_type);
-    const char *headers[] = { token, type, "X-Zerovm-Execute: 1.0", "Accept: */*", NULL };
-    zvm_http_request req = {
-        .method = "POST",
-        .url = sw->storage_url,
-        .headers = headers,
-        .body = data,
-        .body_size = size,
-        .body_path = path,
-        .retries = sw->retries,
-        .retry_delay_ms = sw->retry_delay_ms,
-        .progress = sw->progress,
-        .progress_arg = sw->progress_arg,
-    };
-    if (!data && !path)
-        req.body = "";
-    return zvm_http_do(&req, resp, err);
+    static const char *const execute[] = { "X-Zerovm-Execute: 1.0", "Accept: */*", NULL };
+    return call_with(sw, "POST", sw->storage_url, content_type, data, size, path, 1, execute, resp, err);
 }
 
 char *zvm_swift_url(const char *storage_url, const char *container, const char *object)

@@ -212,7 +212,7 @@ static bool channel_seekable(zvm_channel *ch)
     return (zvm_channel_readable(ch) && rnd_read) || (zvm_channel_writable(ch) && rnd_write);
 }
 
-static guest_channel *find_channel(zvm_guest *g, const char *alias)
+guest_channel *guest_find_channel(zvm_guest *g, const char *alias)
 {
     for (size_t i = 0; i < g->nchannels; i++)
         if (strcmp(zvm_channel_alias(g->channels[i].ch), alias) == 0)
@@ -261,7 +261,7 @@ static int mount_fstab(zvm_guest *g, const zvm_guest_config *cfg, const zvm_nvra
 {
     for (size_t i = 0; nv && i < nv->nfstab; i++) {
         const zvm_fstab_entry *fe = &nv->fstab[i];
-        guest_channel *c = find_channel(g, fe->channel);
+        guest_channel *c = guest_find_channel(g, fe->channel);
         if (!c)
             return fail(err, "nvram [fstab]: no channel %s in the manifest (for mountpoint %s)", fe->channel,
                         fe->mountpoint);

@@ -157,6 +157,8 @@ guest_fd *guest_fd_get(zvm_guest *g, uint64_t fd);          /* NULL if not open 
 int32_t guest_fd_alloc(zvm_guest *g, vfs_node *node, uint64_t rights, uint64_t inheriting, uint16_t flags,
                        uint32_t *out);
 void guest_fd_release(zvm_guest *g, guest_fd *f);           /* closes it */
+/* The channel with this alias, or NULL. */
+guest_channel *guest_find_channel(zvm_guest *g, const char *alias);
 /* The channel behind a device node (NULL for other nodes). */
 static inline guest_channel *guest_node_channel(const vfs_node *n)
 {

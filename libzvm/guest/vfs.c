@@ -492,24 +492,28 @@ int vfs_read(vfs *fs, vfs_node *f, void *buf, uint64_t size, uint64_t offset, ui
     return 0;
 }
 
-int vfs_write(vfs *fs, vfs_node *f, const void *buf, uint64_t size, uint64_t offset, uint64_t *done)
+/* 0 when f is a file whose bytes may change, else why not. */
+static int writable_file(const vfs_node *f)
 {
-    *done = 0;
     if (f->kind == VFS_DIR)
         return WASI_EISDIR;
     if (f->kind != VFS_FILE)
         return WASI_EINVAL;
-    if (f->readonly || f->image_entry)
-        return WASI_EROFS;
+    return f->readonly || f->image_entry ? WASI_EROFS : 0;
+}
+
+int vfs_write(vfs *fs, vfs_node *f, const void *buf, uint64_t size, uint64_t offset, uint64_t *done)
+{
+    *done = 0;
+    int e = writable_file(f);
+    if (e)
+        return e;
     if (size == 0)
         return 0;
     if (offset + size < offset)
         return WASI_EFBIG;
-    if (offset + size > f->size) {
-        int e = set_size(fs, f, offset + size);
-        if (e)
-            return e;
-    }
+    if (offset + size > f->size && (e = set_size(fs, f, offset + size)))
+        return e;
     memcpy(f->data + offset, buf, size);
     *done = size;
     vfs_touch(fs, f);
@@ -518,14 +522,8 @@ int vfs_write(vfs *fs, vfs_node *f, const void *buf, uint64_t size, uint64_t off
 
 int vfs_truncate(vfs *fs, vfs_node *f, uint64_t size)
 {
-    if (f->kind == VFS_DIR)
-        return WASI_EISDIR;
-    if (f->kind != VFS_FILE)
-        return WASI_EINVAL;
-    if (f->readonly || f->image_entry)
-        return WASI_EROFS;
-    int e = set_size(fs, f, size);
-    if (e)
+    int e = writable_file(f);
+    if (e || (e = set_size(fs, f, size)))
         return e;
     vfs_touch(fs, f);
     return 0;

@@ -30,18 +30,25 @@ static bool only_slashes(const char *p, const char *end)
     return p == end;
 }
 
+/* Why a guest's path cannot be looked up at all (empty, too long, a NUL in it), or 0. */
+static int path_problem(const char *path, size_t len)
+{
+    if (len == 0)
+        return WASI_ENOENT;
+    if (len > VFS_PATH_MAX)
+        return WASI_ENAMETOOLONG;
+    return memchr(path, 0, len) ? WASI_EINVAL : 0;
+}
+
 /*
  * The walk keeps the path still to resolve in a buffer; a symlink's target is spliced in
  * front of what remains, so "a/link/b" with link -> "x/y" continues as "x/y/b".
  */
 int vfs_resolve(vfs *fs, vfs_node *dir, const char *path, size_t len, bool follow, vfs_node **out)
 {
-    if (len == 0)
-        return WASI_ENOENT;
-    if (len > VFS_PATH_MAX)
-        return WASI_ENAMETOOLONG;
-    if (memchr(path, 0, len))
-        return WASI_EINVAL;
+    int e = path_problem(path, len);
+    if (e)
+        return e;
     char *buf = malloc(len + 1);
     if (!buf)
         return WASI_ENOMEM;
@@ -50,7 +57,7 @@ int vfs_resolve(vfs *fs, vfs_node *dir, const char *path, size_t len, bool follo
     bool want_dir = path[len - 1] == '/';      /* "name/" must be a directory (and is followed) */
     const char *p = buf, *end = buf + len;
     vfs_node *cur = buf[0] == '/' ? fs->root : dir;
-    int links = 0, e = 0;
+    int links = 0;
     for (;;) {
         const char *part;
         size_t n = next_part(&p, end, &part);
@@ -113,12 +120,9 @@ int vfs_resolve(vfs *fs, vfs_node *dir, const char *path, size_t len, bool follo
 int vfs_resolve_parent(vfs *fs, vfs_node *dir, const char *path, size_t len, vfs_node **parent,
                        char name[VFS_NAME_MAX + 1])
 {
-    if (len == 0)
-        return WASI_ENOENT;
-    if (len > VFS_PATH_MAX)
-        return WASI_ENAMETOOLONG;
-    if (memchr(path, 0, len))
-        return WASI_EINVAL;
+    int e = path_problem(path, len);
+    if (e)
+        return e;
     size_t stop = len;
     while (stop > 0 && path[stop - 1] == '/')
         stop--;
