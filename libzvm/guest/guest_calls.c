@@ -88,7 +88,7 @@ int32_t guest_run(zvm_guest *g, const guest_import *imp, uint8_t *mem, uint64_t 
                      : g->memory_limit > g->mem_size ? g->memory_limit - g->mem_size
                                                      : 0;
     g->trap[0] = 0;
-    if (!g->snap.forked)
+    if (g->snap.watching)
         guest_observe_call(g, imp, args);
     int32_t rc = imp->fn(g, args);
     guest_share_memory_limit(g);

@@ -62,6 +62,7 @@ struct guest_replay {
 /* What a snapshot needs to know about the guest (guest_snapshot.c). */
 struct guest_snapshot {
     bool forked;                /* zvm_fork was called: what the guest reads now is no dependency */
+    bool watching;              /* a snapshot may still be saved: the session asked, no fork yet */
     uint32_t deps;              /* inputs read before the fork (DEP_* in guest_snapshot.c) */
     uint8_t *channel_seen;      /* per channel: what the guest saw of it before the fork */
     char unsavable[200];        /* why the state at the fork cannot be saved, or "" */
@@ -195,7 +196,7 @@ static inline int64_t guest_channel_io(zvm_guest *g, guest_channel *c, void *buf
                                        bool writing)
 {
     int64_t r = writing ? zvm_channel_write(c->ch, buf, size, offset) : zvm_channel_read(c->ch, buf, size, offset);
-    if (!g->snap.forked)
+    if (g->snap.watching)
         guest_observe_channel_io(g, c, buf, offset, r, writing);
     return r;
 }

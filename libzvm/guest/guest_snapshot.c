@@ -2,7 +2,8 @@
  * guest_snapshot.c — the guest's side of a snapshot (docs/Snapshots.md): what it saw of the
  * session before zvm_fork(), and its state outside linear memory.
  *
- * Before the fork, every call is watched (guest_observe_call): reading the arguments, the
+ * Before the fork, in a session that may save a snapshot (zvm_guest_on_fork), every call is
+ * watched (guest_observe_call): reading the arguments, the
  * environment, a channel's description or the list of channels makes that input a dependency
  * of the snapshot; reading a channel's data, or changing the file system, makes the state
  * unsavable (a later session cannot be given the same bytes, nor do we save in-memory files);
@@ -83,8 +84,6 @@ void guest_observe_call(zvm_guest *g, const guest_import *imp, const zvm_val *a)
 void guest_observe_channel_io(zvm_guest *g, guest_channel *c, const void *buf, int64_t offset, int64_t done,
                               bool writing)
 {
-    if (g->snap.forked)
-        return;
     if (!writing) {
         unsavable(g, "it read channel %s before zvm_fork", zvm_channel_alias(c->ch));
         return;
@@ -161,14 +160,6 @@ static void channel_value(const guest_channel *c, uint8_t seen, uint8_t out[DIGE
     digest_sha256_init(&s);
     hash_channel(&s, c, seen & SEEN_SIZE);
     digest_sha256_final(&s, out);
-}
-
-static guest_channel *channel_by_alias(zvm_guest *g, const char *alias)
-{
-    for (size_t i = 0; i < g->nchannels; i++)
-        if (strcmp(zvm_channel_alias(g->channels[i].ch), alias) == 0)
-            return &g->channels[i];
-    return NULL;
 }
 
 /* ---- descriptors by name ---- */
@@ -313,7 +304,7 @@ int zvm_guest_check(zvm_guest *g, const uint8_t *blob, size_t size, zvm_error *e
         bytes_get_str(&in, alias, sizeof alias);
         uint8_t what = (uint8_t)bytes_get32(&in);
         const uint8_t *saved = bytes_take(&in, sizeof v);
-        guest_channel *c = channel_by_alias(g, alias);
+        guest_channel *c = guest_find_channel(g, alias);
         if (!saved)
             break;
         if (!c) {
@@ -345,7 +336,7 @@ static int restore_fd(zvm_guest *g, bytes_in *in, zvm_error *err)
     if (in->bad || fd >= GUEST_MAX_FDS)
         return differs(err, "the guest state is truncated");
     if (kind == FD_CHANNEL) {
-        guest_channel *c = channel_by_alias(g, name);
+        guest_channel *c = guest_find_channel(g, name);
         if (!c)
             return differs(err, "a channel open at zvm_fork is missing");
         f.node = c->node;
@@ -408,7 +399,7 @@ int zvm_guest_restore(zvm_guest *g, const uint8_t *blob, size_t size, zvm_error 
         int64_t offset = (int64_t)bytes_get64(&in);
         uint64_t n = bytes_get64(&in);
         const uint8_t *bytes = n <= REPLAY_MAX ? bytes_take(&in, (size_t)n) : NULL;
-        guest_channel *c = channel_by_alias(g, alias);
+        guest_channel *c = guest_find_channel(g, alias);
         if (!bytes || !c)
             return differs(err, "the guest state's writes are damaged");
         /* what the guest wrote before the fork, written again: the quotas count it as then */
@@ -417,6 +408,7 @@ int zvm_guest_restore(zvm_guest *g, const uint8_t *blob, size_t size, zvm_error 
     if (in.bad)
         return differs(err, "the guest state is truncated");
     g->snap.forked = true;
+    g->snap.watching = false;
     return 0;
 }
 
@@ -426,6 +418,7 @@ void zvm_guest_on_fork(zvm_guest *g, zvm_guest_fork_fn fn, void *user)
 {
     g->snap.on_fork = fn;
     g->snap.on_fork_user = user;
+    g->snap.watching = fn && !g->snap.forked;    /* a session without snapshots pays nothing for them */
 }
 
 int32_t zvm_call_fork(zvm_guest *g, const zvm_val *a)
@@ -435,5 +428,6 @@ int32_t zvm_call_fork(zvm_guest *g, const zvm_val *a)
         return -EALREADY;
     int32_t r = g->snap.on_fork ? g->snap.on_fork(g->snap.on_fork_user, g, g->snap.call) : 0;
     g->snap.forked = true;
+    g->snap.watching = false;
     return r;
 }

@@ -374,7 +374,7 @@ static int read_nvram(session *s)
 static char **image_index_paths(session *s)
 {
     const char *cache = s->opt->no_snapshots ? NULL : s->opt->cache_dir;
-    char **paths = cache ? calloc(s->m->nchannels + 1, sizeof *paths) : NULL;
+    char **paths = cache && s->nvram.nfstab ? calloc(s->m->nchannels + 1, sizeof *paths) : NULL;
     for (size_t i = 0; paths && i < s->nvram.nfstab; i++)
         for (size_t k = 0; k < s->m->nchannels; k++) {
             struct stat st;
@@ -420,16 +420,15 @@ static void snapshot_note(void *user, const char *msg)
     note(user, 1, "%s", msg);
 }
 
-/* The guest called zvm_fork(): a cold session writes its snapshot (a failure is a note, never
- * the session's failure).  zvm_fork() returns 0 here, 1 in a session that resumes. */
+/* The guest called zvm_fork() in a session with a usable cache (find_snapshot registers this
+ * only then): a cold session writes its snapshot (a failure is a note, never the session's
+ * failure).  zvm_fork() returns 0 here, 1 in a session that resumes. */
 static int32_t on_fork(void *user, zvm_guest *g, zvm_call *call)
 {
     session *s = user;
     char why[PATH_MAX + 300];
-    int rc = s->snap.enabled ? session_snapshot_save(&s->snap, g, call, why, sizeof why) : 1;
-    if (!s->snap.enabled)
-        note(s, 1, "zvm_fork: no snapshot saved: %s", s->snap.note);
-    else if (rc != 0)   /* the cache failing is a warning; the guest's own doing, a note */
+    int rc = session_snapshot_save(&s->snap, g, call, why, sizeof why);
+    if (rc != 0)        /* the cache failing is a warning; the guest's own doing, a note */
         note(s, rc < 0 ? 0 : 1, "zvm_fork: no snapshot saved: %s%s", why, rc < 0 ? "; running on without" : "");
     else
         note(s, 1, "zvm_fork: snapshot saved: %s", s->snap.path);
